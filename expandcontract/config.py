@@ -1,0 +1,120 @@
+"""``[tool.expandcontract]`` in the nearest ``pyproject.toml``; command-line flags win."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from fnmatch import fnmatch
+from pathlib import Path
+
+from expandcontract.errors import InputError
+from expandcontract.lint.rule import SEVERITIES
+
+# key -> (type, description); an unknown key is an error, never silently dropped
+KEYS: dict[str, tuple[type, str]] = {
+    "pg_version": (int, "PostgreSQL major version the migrations run on (default 14)"),
+    "select": (list, "rule codes or names to run (default: all)"),
+    "ignore": (list, "rule codes or names not to run"),
+    "severity": (dict, "rule code or name -> 'error' or 'warning'"),
+    "exclude": (list, "glob patterns of files not to lint, relative to pyproject.toml"),
+    "assume_in_transaction": (bool, "SQL files run inside one transaction (default false)"),
+}
+
+
+@dataclass
+class Config:
+    pg_version: int = 14
+    select: list[str] | None = None
+    ignore: list[str] = field(default_factory=list)
+    severity: dict[str, str] = field(default_factory=dict)
+    exclude: list[str] = field(default_factory=list)
+    assume_in_transaction: bool = False
+    path: Path | None = None
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent if self.path else Path.cwd()
+
+    def excluded(self, file: Path) -> bool:
+        try:
+            rel = file.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            rel = file.as_posix()
+        return any(fnmatch(rel, p) or fnmatch(rel, p.rstrip("/") + "/*") for p in self.exclude)
+
+
+def find_pyproject(start: Path) -> Path | None:
+    """The nearest ``pyproject.toml`` at or above ``start`` that has ``[tool.expandcontract]``."""
+    for directory in (start, *start.parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file() and "expandcontract" in _load_toml(candidate).get("tool", {}):
+            return candidate
+    return None
+
+
+def load_config(explicit: Path | None = None, start: Path | None = None) -> Config:
+    path = explicit or find_pyproject((start or Path.cwd()).resolve())
+    if path is None:
+        return Config()
+    if not path.is_file():
+        raise InputError(f"{path}: configuration file not found")
+    section = _load_toml(path).get("tool", {}).get("expandcontract", {})
+    return parse_section(section, path)
+
+
+def parse_section(section: dict, path: Path) -> Config:
+    from expandcontract.linters import LOOKUP
+
+    text = path.read_text(encoding="utf-8", errors="replace")
+    config = Config(path=path)
+    for key, value in section.items():
+        where = f"{path}:{_line_of(text, key)}"
+        if key not in KEYS:
+            known = ", ".join(sorted(KEYS))
+            raise InputError(f"{where}: unknown key {key!r} in [tool.expandcontract] ({known})")
+        expected, _ = KEYS[key]
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise InputError(f"{where}: {key} must be a {expected.__name__}, not {value!r}")
+        if key in ("select", "ignore"):
+            value = [resolve_rule(v, f"{where}: {key}", LOOKUP) for v in value]
+        elif key == "severity":
+            value = {
+                resolve_rule(k, f"{where}: severity", LOOKUP): _severity(v, where)
+                for k, v in value.items()
+            }
+        setattr(config, key, value)
+    return config
+
+
+def resolve_rule(word: object, where: str, lookup: dict[str, str]) -> str:
+    code = lookup.get(str(word)) or lookup.get(str(word).upper())
+    if code is None:
+        raise InputError(f"{where}: unknown rule {word!r} (see `expandcontract rules`)")
+    return code
+
+
+def _severity(value: object, where: str) -> str:
+    if value not in SEVERITIES:
+        raise InputError(f"{where}: severity must be 'error' or 'warning', not {value!r}")
+    return str(value)
+
+
+def _load_toml(path: Path) -> dict:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as err:
+        raise InputError(f"{path}: invalid TOML: {err}") from None
+    except OSError as err:
+        raise InputError(f"{path}: cannot read: {err.strerror or err}") from None
+
+
+def _line_of(text: str, key: str) -> int:
+    section = text.find("[tool.expandcontract]")
+    match = re.compile(rf"^\s*{re.escape(key)}\s*=", re.MULTILINE).search(text, max(section, 0))
+    return (
+        text.count("\n", 0, match.start()) + 1
+        if match
+        else max(text.count("\n", 0, section), 0) + 1
+    )

@@ -1,0 +1,27 @@
+"""``path:line:col: CODE rule-name message``, the hint beneath, a summary line."""
+
+from expandcontract.lint.finding import Report
+
+
+def render(report: Report) -> str:
+    lines = []
+    for f in report.findings:
+        lines.append(f"{f.path}:{f.line}:{f.column}: {f.code} {f.rule} [{f.severity}] {f.message}")
+        if f.hint:
+            lines.append(f"    hint: {f.hint}")
+    lines.append(summary(report))
+    return "\n".join(lines)
+
+
+def summary(report: Report) -> str:
+    files = f"{report.files} file{'s' if report.files != 1 else ''}"
+    read = f"{files}, {report.statements} statement{'s' if report.statements != 1 else ''}"
+    if not report.findings:
+        return f"All clear: {read} checked."
+    errors, warnings = report.errors, report.warnings
+    counts = ", ".join(
+        f"{n} {word}{'s' if n != 1 else ''}"
+        for n, word in ((errors, "error"), (warnings, "warning"))
+        if n
+    )
+    return f"Found {counts} in {read}."

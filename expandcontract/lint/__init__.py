@@ -1,0 +1,1 @@
+"""The lint engine: statements in, findings out."""

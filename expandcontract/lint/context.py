@@ -1,0 +1,86 @@
+"""What the linter knows at a point in a migration: the state rules judge against.
+
+Rules read the context as it was *before* the operation under judgement; the
+engine then applies the operation. This is where a statement's verdict depends
+on what came earlier: a table created in the same file is empty, a transaction
+still holds the locks of its earlier statements, a validated
+``CHECK (c IS NOT NULL)`` makes ``SET NOT NULL`` skip its scan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from expandcontract.sql.ops import Op
+
+
+@dataclass
+class Context:
+    pg_version: int = 14
+    assume_in_transaction: bool = False
+    new_tables: set[str] = field(default_factory=set)
+    new_indexes: set[str] = field(default_factory=set)
+    in_transaction: bool = False
+    # constraints added NOT VALID in the open transaction (or the current statement)
+    not_valid_pending: set[tuple[str | None, str | None]] = field(default_factory=set)
+    # CHECK (c IS NOT NULL) constraints added NOT VALID, by (table, name) -> column
+    not_null_checks: dict[tuple[str | None, str | None], str] = field(default_factory=dict)
+    # (table, column) pairs with a valid CHECK (c IS NOT NULL)
+    valid_not_null: set[tuple[str | None, str | None]] = field(default_factory=set)
+    lock_timeout: bool = False
+    lock_timeout_local: bool = False
+    lock_timeout_warned: bool = False
+
+    def __post_init__(self) -> None:
+        self.in_transaction = self.assume_in_transaction
+
+    def is_new(self, op: Op) -> bool:
+        """True when ``op`` acts on a table (or index) created earlier in this migration."""
+        if op.table is not None:
+            return op.table in self.new_tables
+        return op.name is not None and op.name in self.new_indexes
+
+    def end_statement(self) -> None:
+        if not self.in_transaction:
+            self.not_valid_pending.clear()
+
+    def apply(self, op: Op) -> None:
+        kind = op.kind
+        if kind == "begin":
+            self.in_transaction = True
+        elif kind in ("commit", "rollback"):
+            self.in_transaction = False
+            self.not_valid_pending.clear()
+            if self.lock_timeout_local:
+                self._set_lock_timeout(False, local=False)
+        elif kind == "create_table":
+            if op.table:
+                self.new_tables.add(op.table)
+        elif kind == "create_index":
+            if op.table in self.new_tables and op.name:
+                self.new_indexes.add(op.name)
+        elif kind == "rename_table":
+            if op.table in self.new_tables and op.new_name:
+                self.new_tables.add(op.new_name)
+        elif kind == "add_constraint":
+            key = (op.table, op.name)
+            if op.not_valid:
+                self.not_valid_pending.add(key)
+            if op.constraint == "check" and op.column:
+                if op.not_valid:
+                    self.not_null_checks[key] = op.column
+                else:
+                    self.valid_not_null.add((op.table, op.column))
+        elif kind == "validate_constraint":
+            column = self.not_null_checks.get((op.table, op.name))
+            if column:
+                self.valid_not_null.add((op.table, column))
+        elif kind == "set_lock_timeout":
+            value = (op.value or "").strip("'\" ").upper()
+            self._set_lock_timeout(value not in ("0", "DEFAULT", "0MS", "0S"), op.has("local"))
+
+    def _set_lock_timeout(self, on: bool, local: bool) -> None:
+        if on != self.lock_timeout:
+            self.lock_timeout_warned = False
+        self.lock_timeout = on
+        self.lock_timeout_local = on and local

@@ -1,0 +1,228 @@
+"""Run the rules over a SQL script, statement by statement, keeping context."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from expandcontract.errors import InputError
+from expandcontract.lint.context import Context
+from expandcontract.lint.finding import Finding
+from expandcontract.lint.rule import Rule, Violation
+from expandcontract.lint.suppress import Suppression, parse_pragma
+from expandcontract.sql.ops import StatementError, analyze
+from expandcontract.sql.split import Script, split
+
+PARSE_ERROR = "EC001"
+UNUSED_SUPPRESSION = "EC002"
+EMPTY_FILE = "EC003"
+
+
+@dataclass
+class RuleSet:
+    """The rules a run uses, with their effective severities."""
+
+    rules: list[Rule]
+    severity: dict[str, str] = field(default_factory=dict)
+    pg_version: int = 14
+    assume_in_transaction: bool = False
+
+    def __post_init__(self) -> None:
+        self.enabled = {r.code for r in self.rules}
+        self.by_kind: dict[str, list[Rule]] = {}
+        self.every_kind: list[Rule] = []
+        for rule in self.rules:
+            if rule.check is None:
+                continue
+            if rule.kinds:
+                for kind in rule.kinds:
+                    self.by_kind.setdefault(kind, []).append(rule)
+            else:
+                self.every_kind.append(rule)
+        from expandcontract.linters import BY_CODE, LOOKUP
+
+        self.by_code = BY_CODE
+        self.lookup = LOOKUP
+
+    def severity_of(self, code: str) -> str:
+        return self.severity.get(code) or self.by_code[code].severity
+
+    def rules_for(self, kind: str) -> list[Rule]:
+        return self.by_kind.get(kind, []) + self.every_kind
+
+
+class _Collector:
+    """Findings of one unit (a file, or one function of a revision) before suppression."""
+
+    def __init__(self, path: str, ruleset: RuleSet) -> None:
+        self.path = path
+        self.ruleset = ruleset
+        self.raw: list[tuple[int, Finding]] = []  # (statement index, finding)
+
+    def add(self, index: int, line: int, column: int, code: str, message: str, hint: str) -> None:
+        if code not in self.ruleset.enabled:
+            return
+        rule = self.ruleset.by_code[code]
+        self.raw.append(
+            (
+                index,
+                Finding(
+                    path=self.path,
+                    line=line,
+                    column=column,
+                    code=code,
+                    rule=rule.name,
+                    severity=self.ruleset.severity_of(code),
+                    message=message,
+                    hint=hint,
+                ),
+            )
+        )
+
+
+def read_source(path: Path) -> str:
+    """Read a file as UTF-8 text, or raise InputError naming the file and line."""
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise InputError(f"{path}: cannot read: {err.strerror or err}") from None
+    return decode_source(data, str(path))
+
+
+def decode_source(data: bytes, name: str) -> str:
+    nul = data.find(b"\x00")
+    if nul != -1:
+        line = data.count(b"\n", 0, nul) + 1
+        raise InputError(f"{name}:{line}: binary file (NUL byte), not SQL text")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
+        raise InputError(
+            f"{name}:{line}:{column}: not valid UTF-8 (byte 0x{data[err.start]:02x}); "
+            "save the file as UTF-8"
+        ) from None
+    return text.removeprefix("\ufeff")
+
+
+def lint_sql(text: str, path: str, ruleset: RuleSet) -> tuple[list[Finding], int]:
+    """Lint one SQL script; returns its findings and how many statements it has."""
+    script = split(text)
+    collector = _Collector(path, ruleset)
+    ctx = Context(
+        pg_version=ruleset.pg_version, assume_in_transaction=ruleset.assume_in_transaction
+    )
+    if not script.statements:
+        collector.add(-1, 1, 1, EMPTY_FILE, "the file has no SQL statements", "")
+    judge(script, ctx, collector)
+    suppressions = [
+        s
+        for c in script.comments
+        if (s := parse_pragma(c.text, c.line, c.column, ruleset.lookup)) is not None
+    ]
+    return apply_suppressions(collector, suppressions, _statement_lines(script)), len(
+        script.statements
+    )
+
+
+def _statement_lines(script: Script) -> list[tuple[int, int]]:
+    return [(s.line, s.end_line) for s in script.statements]
+
+
+def judge(script: Script, ctx: Context, collector: _Collector) -> None:
+    """Judge every statement of ``script`` in order, updating ``ctx`` as it goes."""
+    positions = script.lines
+    for index, stmt in enumerate(script.statements):
+        try:
+            ops = analyze(stmt)
+        except StatementError as err:
+            collector.add(
+                index,
+                stmt.line,
+                stmt.column,
+                PARSE_ERROR,
+                f"cannot parse this statement: {err}",
+                "Fix the SQL (is it PostgreSQL?); the rest of the file is still linted.",
+            )
+            continue
+        for op in ops:
+            line, column = positions.position(op.offset if op.offset is not None else stmt.start)
+            for rule in collector.ruleset.rules_for(op.kind):
+                if rule.code not in collector.ruleset.enabled:
+                    continue
+                for violation in _run(rule, op, ctx):
+                    collector.add(
+                        index,
+                        line,
+                        column,
+                        rule.code,
+                        violation.message,
+                        violation.hint or rule.hint,
+                    )
+            ctx.apply(op)
+        ctx.end_statement()
+
+
+def _run(rule: Rule, op, ctx: Context) -> Iterable[Violation]:
+    assert rule.check is not None
+    return rule.check(op, ctx) or ()
+
+
+def apply_suppressions(
+    collector: _Collector,
+    suppressions: list[Suppression],
+    statement_lines: list[tuple[int, int]],
+) -> list[Finding]:
+    """Drop suppressed findings; report suppressions that suppressed nothing."""
+    by_statement: dict[int, list[Suppression]] = {}
+    file_level = [s for s in suppressions if s.file_level]
+    for sup in suppressions:
+        if sup.file_level:
+            continue
+        target = _target_statement(sup.line, statement_lines)
+        if target is not None:
+            by_statement.setdefault(target, []).append(sup)
+    kept: list[Finding] = []
+    for index, finding in collector.raw:
+        covering = by_statement.get(index, []) + file_level
+        hit = next((s for s in covering if finding.code in s.rules), None)
+        if hit is None:
+            kept.append(finding)
+        else:
+            hit.used.add(finding.code)
+    for sup in suppressions:
+        for word in sup.unknown:
+            collector.add(
+                -1,
+                sup.line,
+                sup.column,
+                UNUSED_SUPPRESSION,
+                f"suppression names an unknown rule {word!r}",
+                "Use a rule code or name from `expandcontract rules`.",
+            )
+        for code in sup.rules:
+            if code not in sup.used:
+                name = collector.ruleset.by_code[code].name
+                scope = "this file" if sup.file_level else "the statement it is attached to"
+                collector.add(
+                    -1,
+                    sup.line,
+                    sup.column,
+                    UNUSED_SUPPRESSION,
+                    f"suppression of {code} ({name}) matches nothing in {scope}",
+                    "Remove the comment, or move it to the line above the statement.",
+                )
+    kept.extend(f for i, f in collector.raw if i == -1 and f.code == UNUSED_SUPPRESSION)
+    return sorted(kept, key=Finding.sort_key)
+
+
+def _target_statement(line: int, statement_lines: list[tuple[int, int]]) -> int | None:
+    """The statement a suppression on ``line`` applies to: the one it sits in or precedes."""
+    for index, (start, end) in enumerate(statement_lines):
+        if start <= line <= end:
+            return index
+        if start > line:
+            return index
+    return None

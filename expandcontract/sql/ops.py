@@ -1,0 +1,887 @@
+"""What a statement does, as a list of operations the rules can judge.
+
+Each statement is parsed alone with sqlglot (PostgreSQL dialect). Structured
+trees are read node by node; where sqlglot gives up and returns an unparsed
+``Command`` (VALIDATE CONSTRAINT, USING INDEX, DETACH PARTITION, REINDEX, ...)
+or is known to misparse (``RENAME a TO b``), the statement's tokens go through
+the small classifier in :mod:`expandcontract.sql.tokens`. Either way the rules
+see the same :class:`Op` objects, so a rule never depends on which path a
+statement took.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+from sqlglot.dialects.postgres import Postgres
+from sqlglot.errors import ParseError, TokenError
+from sqlglot.tokens import Token
+
+from expandcontract.sql.split import Statement
+from expandcontract.sql.tokens import Cursor, retokenize, split_top_level
+
+# sqlglot logs a warning for every statement it hands back as a Command.
+logging.getLogger("sqlglot").setLevel(logging.ERROR)
+
+_DIALECT = Postgres()
+
+# PostgreSQL lock modes, weakest to strongest.
+LOCK_ORDER = (
+    "ACCESS SHARE",
+    "ROW SHARE",
+    "ROW EXCLUSIVE",
+    "SHARE UPDATE EXCLUSIVE",
+    "SHARE",
+    "SHARE ROW EXCLUSIVE",
+    "EXCLUSIVE",
+    "ACCESS EXCLUSIVE",
+)
+AE = "ACCESS EXCLUSIVE"
+SRE = "SHARE ROW EXCLUSIVE"
+SHARE = "SHARE"
+SUE = "SHARE UPDATE EXCLUSIVE"
+EXCLUSIVE = "EXCLUSIVE"
+ROW_EXCLUSIVE = "ROW EXCLUSIVE"
+
+# Functions whose value differs per row: a DEFAULT calling one rewrites the table.
+VOLATILE_FUNCTIONS = frozenset(
+    {
+        "random",
+        "clock_timestamp",
+        "timeofday",
+        "nextval",
+        "gen_random_uuid",
+        "uuid_generate_v1",
+        "uuid_generate_v1mc",
+        "uuid_generate_v4",
+        "uuidv4",
+        "uuidv7",
+        "setseed",
+        "txid_current",
+        "random_normal",
+    }
+)
+# Built-in stable or immutable functions sqlglot leaves as Anonymous. Any other
+# unknown function is treated as volatile, as PostgreSQL does for a function
+# created without a volatility label.
+STABLE_FUNCTIONS = frozenset(
+    {
+        "now",
+        "statement_timestamp",
+        "transaction_timestamp",
+        "localtimestamp",
+        "localtime",
+        "current_setting",
+        "current_user",
+        "session_user",
+        "current_schema",
+        "current_database",
+        "to_jsonb",
+        "to_json",
+        "jsonb_build_object",
+        "json_build_object",
+        "jsonb_build_array",
+        "json_build_array",
+        "make_interval",
+        "make_date",
+        "make_timestamp",
+        "make_timestamptz",
+        "to_timestamp",
+        "to_date",
+        "to_char",
+        "to_number",
+        "array_fill",
+        "pi",
+        "inet_client_addr",
+    }
+)
+SERIAL_TYPES = frozenset(
+    {exp.DataType.Type.SERIAL, exp.DataType.Type.BIGSERIAL, exp.DataType.Type.SMALLSERIAL}
+)
+# Target types that can be binary-coercible from the right source type.
+WIDENING_TYPES = frozenset(
+    {
+        exp.DataType.Type.TEXT,
+        exp.DataType.Type.VARCHAR,
+        exp.DataType.Type.NVARCHAR,
+        exp.DataType.Type.DECIMAL,
+        exp.DataType.Type.CHAR,
+        exp.DataType.Type.VARBINARY,
+    }
+)
+
+
+@dataclass(slots=True)
+class Op:
+    """One thing a statement does to the database."""
+
+    kind: str
+    table: str | None = None
+    lock: str | None = None
+    column: str | None = None
+    name: str | None = None
+    new_name: str | None = None
+    concurrently: bool = False
+    not_valid: bool = False
+    constraint: str | None = None
+    ref_table: str | None = None
+    default: str | None = None
+    default_sql: str | None = None
+    type_sql: str | None = None
+    flags: frozenset[str] = field(default_factory=frozenset)
+    value: str | None = None
+    offset: int | None = None
+
+    def has(self, flag: str) -> bool:
+        return flag in self.flags
+
+
+class StatementError(Exception):
+    """A statement that cannot be understood; reported as a parse-error finding."""
+
+
+def analyze(stmt: Statement) -> list[Op]:
+    """Return the operations of one statement (empty for statements we do not judge)."""
+    if stmt.error:
+        raise StatementError(stmt.error)
+    cur = Cursor(retokenize(stmt.tokens))
+    head = cur.peek()
+    handler = _HANDLERS.get(head)
+    if handler is None:
+        if head in _IGNORED:
+            return []
+        raise StatementError(f"unrecognized statement starting with {stmt.tokens[0].text!r}")
+    ops = handler(stmt, cur)
+    for op in ops:
+        if op.offset is None:
+            op.offset = stmt.start
+    return ops
+
+
+# --- parsing helpers -------------------------------------------------------------------------
+
+
+def _parse(tokens: list[Token], sql: str) -> exp.Expression | None:
+    try:
+        trees = _DIALECT.parser().parse(tokens, sql)
+    except ParseError as err:
+        raise StatementError(_parse_message(err)) from None
+    return trees[0] if trees else None
+
+
+def _parse_text(sql: str) -> exp.Expression | None:
+    try:
+        return _parse(_DIALECT.tokenize(sql), sql)
+    except TokenError as err:
+        raise StatementError(str(err)) from None
+
+
+def _parse_message(err: ParseError) -> str:
+    if err.errors:
+        first = err.errors[0]
+        return str(first.get("description") or "syntax error")
+    return str(err).splitlines()[0]
+
+
+def table_name(node: exp.Expression | None) -> str | None:
+    """The normalized name of a table node: unquoted parts folded, ``public.`` dropped."""
+    if node is None:
+        return None
+    if isinstance(node, exp.Schema):
+        node = node.this
+    if not isinstance(node, exp.Table):
+        return None
+    parts = [p for p in (node.args.get("catalog"), node.args.get("db"), node.this) if p]
+    names = [ident_name(p) for p in parts]
+    if len(names) > 1 and names[-2] == "public":
+        names = names[-1:]
+    return ".".join(names)
+
+
+def ident_name(node: exp.Expression) -> str:
+    if isinstance(node, exp.Identifier):
+        return node.this if node.quoted else node.this.lower()
+    if isinstance(node, exp.Column | exp.Table):
+        return ident_name(node.this)
+    return node.name.lower()
+
+
+def default_volatility(expr: exp.Expression) -> str:
+    """``volatile`` when the default gives each row its own value, else ``constant``."""
+    for node in expr.walk():
+        if isinstance(node, exp.Rand | exp.Uuid):
+            return "volatile"
+        if isinstance(node, exp.Anonymous):
+            name = node.name.lower()
+            if name in VOLATILE_FUNCTIONS or name not in STABLE_FUNCTIONS:
+                return "volatile"
+    return "constant"
+
+
+def _sql(node: exp.Expression) -> str:
+    return node.sql(dialect="postgres")
+
+
+# --- statement handlers ----------------------------------------------------------------------
+
+
+def _transaction_begin(stmt: Statement, cur: Cursor) -> list[Op]:
+    if cur.peek() == "BEGIN" and cur.peek(1) in ("", "TRANSACTION", "WORK", "ISOLATION", "READ"):
+        return [Op("begin")]
+    if cur.peek() == "START" and cur.peek(1) == "TRANSACTION":
+        return [Op("begin")]
+    raise StatementError(f"unrecognized statement starting with {cur.peek()!r}")
+
+
+def _transaction_end(stmt: Statement, cur: Cursor) -> list[Op]:
+    words = [t.text.upper() for t in stmt.tokens]
+    if words[0] == "ROLLBACK" and "TO" in words:
+        return []  # ROLLBACK TO SAVEPOINT stays in the transaction
+    if "CHAIN" in words and "NO" not in words:
+        return []  # COMMIT AND CHAIN opens the next transaction at once
+    return [Op("commit" if words[0] in ("COMMIT", "END") else "rollback")]
+
+
+def _set(stmt: Statement, cur: Cursor) -> list[Op]:
+    cur.advance()
+    local = cur.accept("LOCAL")
+    cur.accept("SESSION")
+    setting = cur.word()
+    if setting not in ("lock_timeout", "statement_timeout"):
+        return []
+    if not (cur.accept("=") or cur.accept("TO")):
+        return []
+    value = " ".join(t.text for t in cur.rest()) or "DEFAULT"
+    return [Op("set_" + setting, value=value, flags=frozenset({"local"} if local else ()))]
+
+
+def _reset(stmt: Statement, cur: Cursor) -> list[Op]:
+    cur.advance()
+    setting = cur.word()
+    if setting in ("lock_timeout", "all"):
+        return [Op("set_lock_timeout", value="DEFAULT")]
+    return []
+
+
+def _create(stmt: Statement, cur: Cursor) -> list[Op]:
+    cur.advance()
+    cur.accept("OR", "REPLACE")
+    while cur.peek() in ("TEMP", "TEMPORARY", "UNLOGGED", "GLOBAL", "LOCAL", "UNIQUE"):
+        cur.advance()
+    what = cur.peek()
+    if what == "TABLE" or (what == "MATERIALIZED" and cur.peek(1) == "VIEW"):
+        return _create_table(stmt, cur)
+    if what == "INDEX":
+        return _create_index(stmt, cur)
+    if what == "TRIGGER" or (what == "CONSTRAINT" and cur.peek(1) == "TRIGGER"):
+        cur.skip_to("ON")
+        return [Op("create_trigger", table=cur.name(), lock=SRE)]
+    return []
+
+
+def _create_table(stmt: Statement, cur: Cursor) -> list[Op]:
+    tree = _parse(stmt.tokens, stmt.text)
+    if isinstance(tree, exp.Create) and tree.kind in ("TABLE", "VIEW"):
+        name = table_name(tree.this)
+        if name:
+            return [Op("create_table", table=name)]
+    cur.skip_past("TABLE", "VIEW")
+    cur.accept("IF", "NOT", "EXISTS")
+    return [Op("create_table", table=cur.name())]
+
+
+def _create_index(stmt: Statement, cur: Cursor) -> list[Op]:
+    unique = any(t.text.upper() == "UNIQUE" for t in stmt.tokens[:3])
+    try:
+        tree = _parse(stmt.tokens, stmt.text)
+    except StatementError:
+        tree = None  # `ON ONLY t` is valid PostgreSQL that sqlglot rejects
+    if isinstance(tree, exp.Create) and isinstance(tree.this, exp.Index):
+        index = tree.this
+        return [
+            Op(
+                "create_index",
+                table=table_name(index.args.get("table")),
+                name=ident_name(index.this) if index.this else None,
+                concurrently=bool(tree.args.get("concurrently")),
+                lock=SUE if tree.args.get("concurrently") else SHARE,
+                flags=frozenset({"unique"} if unique else ()),
+            )
+        ]
+    cur.skip_past("INDEX")
+    concurrently = cur.accept("CONCURRENTLY")
+    cur.accept("IF", "NOT", "EXISTS")
+    name = None if cur.peek() == "ON" else cur.name()
+    cur.skip_past("ON")
+    cur.accept("ONLY")
+    return [
+        Op(
+            "create_index",
+            table=cur.name(),
+            name=name,
+            concurrently=concurrently,
+            lock=SUE if concurrently else SHARE,
+            flags=frozenset({"unique"} if unique else ()),
+        )
+    ]
+
+
+def _drop(stmt: Statement, cur: Cursor) -> list[Op]:
+    cur.advance()
+    materialized = cur.accept("MATERIALIZED")
+    what = cur.word()
+    if what == "trigger":
+        cur.skip_past("ON")
+        return [Op("drop_trigger", table=cur.name(), lock=AE)]
+    if what not in ("table", "index", "schema", "view") or (what == "view" and not materialized):
+        return []
+    concurrently = cur.accept("CONCURRENTLY")
+    cur.accept("IF", "EXISTS")
+    names = []
+    while cur.peek() not in ("", "CASCADE", "RESTRICT"):
+        names.append(cur.name())
+        if not cur.accept(","):
+            break
+    kind = {"table": "drop_table", "index": "drop_index", "schema": "drop_schema"}.get(
+        what, "drop_table"
+    )
+    flags = frozenset({"materialized_view"} if materialized else ())
+    lock = SUE if concurrently else AE
+    return [
+        Op(
+            kind,
+            table=n if kind != "drop_index" else None,
+            name=n,
+            concurrently=concurrently,
+            lock=lock,
+            flags=flags,
+        )
+        for n in names
+    ]
+
+
+def _truncate(stmt: Statement, cur: Cursor) -> list[Op]:
+    cur.advance()
+    cur.accept("TABLE")
+    ops = []
+    while cur.peek() not in ("", "RESTART", "CONTINUE", "CASCADE", "RESTRICT"):
+        cur.accept("ONLY")
+        ops.append(Op("truncate", table=cur.name(), lock=AE))
+        cur.accept("*")
+        if not cur.accept(","):
+            break
+    return ops
+
+
+def _lock(stmt: Statement, cur: Cursor) -> list[Op]:
+    cur.advance()
+    cur.accept("TABLE")
+    cur.accept("ONLY")
+    names = [cur.name()]
+    while cur.accept(","):
+        cur.accept("ONLY")
+        names.append(cur.name())
+    mode = AE
+    if cur.skip_past("IN"):
+        words = []
+        while cur.peek() not in ("", "MODE"):
+            words.append(cur.peek())
+            cur.advance()
+        mode = " ".join(words) or AE
+    return [Op("lock_table", table=n, lock=mode) for n in names]
+
+
+def _vacuum(stmt: Statement, cur: Cursor) -> list[Op]:
+    cur.advance()
+    options = []
+    if cur.peek() == "(":
+        options = [w.upper() for w in cur.parenthesized_words()]
+    while cur.peek() in ("FULL", "FREEZE", "VERBOSE", "ANALYZE"):
+        options.append(cur.peek())
+        cur.advance()
+    if "FULL" not in options:
+        return []
+    names = []
+    while cur.peek():
+        names.append(cur.name())
+        cur.skip_parenthesized()
+        if not cur.accept(","):
+            break
+    return [Op("vacuum_full", table=n, lock=AE) for n in names or [None]]
+
+
+def _cluster(stmt: Statement, cur: Cursor) -> list[Op]:
+    cur.advance()
+    cur.accept("VERBOSE")
+    table = cur.name() if cur.peek() else None
+    return [Op("cluster", table=table, lock=AE)]
+
+
+def _reindex(stmt: Statement, cur: Cursor) -> list[Op]:
+    cur.advance()
+    if cur.peek() == "(":
+        options = cur.parenthesized_words()
+        concurrently = "CONCURRENTLY" in (w.upper() for w in options)
+    else:
+        concurrently = False
+    what = cur.word()
+    concurrently = cur.accept("CONCURRENTLY") or concurrently
+    name = cur.name() if cur.peek() else None
+    table = name if what == "table" else None
+    return [
+        Op(
+            "reindex",
+            table=table,
+            name=name,
+            concurrently=concurrently,
+            lock=SUE if concurrently else AE,
+            value=what,
+        )
+    ]
+
+
+def _refresh(stmt: Statement, cur: Cursor) -> list[Op]:
+    cur.advance()
+    cur.accept("MATERIALIZED", "VIEW")
+    concurrently = cur.accept("CONCURRENTLY")
+    return [
+        Op(
+            "refresh_matview",
+            table=cur.name(),
+            concurrently=concurrently,
+            lock=EXCLUSIVE if concurrently else AE,
+        )
+    ]
+
+
+def _dml(stmt: Statement, cur: Cursor) -> list[Op]:
+    if cur.peek() == "WITH" and not any(
+        t.text.upper() in ("UPDATE", "DELETE") for t in stmt.tokens
+    ):
+        return []
+    tree = _parse(stmt.tokens, stmt.text)
+    if not isinstance(tree, exp.Update | exp.Delete):
+        return []
+    kind = "update" if isinstance(tree, exp.Update) else "delete"
+    flags = frozenset({"where"} if tree.args.get("where") else ())
+    return [Op(kind, table=table_name(tree.this), lock=ROW_EXCLUSIVE, flags=flags)]
+
+
+# --- ALTER TABLE ------------------------------------------------------------------------------
+
+
+def _alter(stmt: Statement, cur: Cursor) -> list[Op]:
+    cur.advance()
+    if cur.peek() != "TABLE":
+        return []
+    cur.advance()
+    cur.accept("IF", "EXISTS")
+    cur.accept("ONLY")
+    if cur.peek() == "ALL":
+        return []
+    table = cur.name()
+    cur.accept("*")
+    header_end = cur.index
+    actions = split_top_level(stmt.tokens[header_end:])
+    if not actions:
+        raise StatementError("ALTER TABLE without an action")
+    ops: list[Op] = []
+    single = len(actions) == 1
+    for action in actions:
+        ops.extend(_alter_action(stmt, table, action, single))
+    return ops
+
+
+def _alter_action(stmt: Statement, table: str, action: list[Token], single: bool) -> list[Op]:
+    acur = Cursor(action)
+    offset = action[0].start
+    first = acur.peek()
+    # Read by tokens: sqlglot misparses RENAME without COLUMN and returns Commands for these.
+    if first == "RENAME":
+        return [_rename(acur, table, offset)]
+    if first in (
+        "VALIDATE",
+        "ATTACH",
+        "DETACH",
+        "ENABLE",
+        "DISABLE",
+        "REPLICA",
+        "OWNER",
+        "INHERIT",
+        "NO",
+        "CLUSTER",
+        "OF",
+        "NOT",
+        "RESET",
+        "FORCE",
+    ):
+        return [_classify_action(acur, table, offset)]
+    if first == "ADD" and _adds_using_index(action):
+        return [_classify_action(acur, table, offset)]
+    if single:
+        sql, tokens = stmt.text, stmt.tokens
+    else:
+        text = stmt.text[action[0].start - stmt.start : action[-1].end + 1 - stmt.start]
+        sql = f"ALTER TABLE {_quote_name(table)} {text}"
+        tokens = _DIALECT.tokenize(sql)
+    try:
+        tree = _parse(tokens, sql)
+    except StatementError:
+        op = _classify_action(acur, table, offset)
+        if op.kind == "alter_table_other":
+            raise  # neither sqlglot nor the classifier knows it: report the parse error
+        return [op]
+    if isinstance(tree, exp.Alter) and tree.args.get("actions"):
+        ops = []
+        for node in tree.args["actions"]:
+            ops.extend(_tree_action(node, table, bool(tree.args.get("not_valid")), offset))
+        return ops
+    return [_classify_action(acur, table, offset)]
+
+
+def _quote_name(name: str) -> str:
+    return ".".join(p if p == p.lower() and p.isidentifier() else f'"{p}"' for p in name.split("."))
+
+
+def _adds_using_index(action: list[Token]) -> bool:
+    words = [t.text.upper() for t in action]
+    return "USING" in words and "INDEX" in words and "EXCLUDE" not in words
+
+
+def _rename(cur: Cursor, table: str, offset: int) -> Op:
+    cur.advance()
+    if cur.accept("TO"):
+        return Op("rename_table", table=table, new_name=cur.name(), lock=AE, offset=offset)
+    if cur.accept("CONSTRAINT"):
+        return Op("rename_constraint", table=table, lock=AE, offset=offset)
+    cur.accept("COLUMN")
+    old = cur.word()
+    cur.accept("TO")
+    return Op("rename_column", table=table, column=old, new_name=cur.word(), lock=AE, offset=offset)
+
+
+def _classify_action(cur: Cursor, table: str, offset: int) -> Op:
+    """The token classifier for ALTER TABLE actions sqlglot returns unparsed."""
+    words = cur.words()
+    first = words[0] if words else ""
+    if first == "VALIDATE":
+        return Op(
+            "validate_constraint",
+            table=table,
+            name=_word_after(cur, "CONSTRAINT"),
+            lock=SUE,
+            offset=offset,
+        )
+    if first == "DETACH":
+        concurrently = "CONCURRENTLY" in words
+        return Op(
+            "detach_partition",
+            table=table,
+            concurrently=concurrently,
+            lock=SUE if concurrently or "FINALIZE" in words else AE,
+            offset=offset,
+        )
+    if first == "ATTACH":
+        return Op("attach_partition", table=table, lock=SUE, offset=offset)
+    if first in ("ENABLE", "DISABLE") and "TRIGGER" in words:
+        return Op("alter_table_other", table=table, lock=SRE, offset=offset)
+    if first == "ADD":
+        return _classify_add_constraint(cur, words, table, offset)
+    if first == "SET" and len(words) > 1 and words[1] in ("LOGGED", "UNLOGGED", "TABLESPACE"):
+        return Op("rewrite_table", table=table, value=f"SET {words[1]}", lock=AE, offset=offset)
+    return Op("alter_table_other", table=table, lock=AE, offset=offset)
+
+
+def _classify_add_constraint(cur: Cursor, words: list[str], table: str, offset: int) -> Op:
+    name = _word_after(cur, "CONSTRAINT")
+    not_valid = words[-2:] == ["NOT", "VALID"]
+    if "USING" in words and "INDEX" in words and "EXCLUDE" not in words:
+        ctype = "primary_key" if "PRIMARY" in words else "unique"
+        return Op(
+            "add_constraint",
+            table=table,
+            name=name,
+            constraint=ctype,
+            lock=AE,
+            flags=frozenset({"using_index"}),
+            offset=offset,
+        )
+    if "CHECK" in words:
+        column = _not_null_check_column(cur.tokens)
+        return Op(
+            "add_constraint",
+            table=table,
+            name=name,
+            constraint="check",
+            not_valid=not_valid,
+            column=column,
+            lock=AE,
+            offset=offset,
+        )
+    if "FOREIGN" in words:
+        ref = _word_after(cur, "REFERENCES", qualified=True)
+        return Op(
+            "add_constraint",
+            table=table,
+            name=name,
+            constraint="foreign_key",
+            not_valid=not_valid,
+            ref_table=ref,
+            lock=SRE,
+            offset=offset,
+        )
+    for word, ctype in (("EXCLUDE", "exclude"), ("PRIMARY", "primary_key"), ("UNIQUE", "unique")):
+        if word in words:
+            return Op(
+                "add_constraint", table=table, name=name, constraint=ctype, lock=AE, offset=offset
+            )
+    return Op("alter_table_other", table=table, lock=AE, offset=offset)
+
+
+def _word_after(cur: Cursor, keyword: str, qualified: bool = False) -> str | None:
+    sub = Cursor(cur.tokens)
+    if not sub.skip_past(keyword):
+        return None
+    return sub.name() if qualified else sub.word()
+
+
+def _not_null_check_column(tokens: list[Token]) -> str | None:
+    """The column of ``CHECK (col IS NOT NULL)``, the shape the NOT NULL recipe uses."""
+    words = [t.text.upper() for t in tokens]
+    if "CHECK" not in words:
+        return None
+    i = words.index("CHECK")
+    inner = tokens[i + 1 :]
+    while inner and inner[0].text == "(" and inner[-1].text != ")":
+        inner = inner[:-1]  # trailing NOT VALID
+    while inner and inner[-1].text.upper() in ("NOT", "VALID"):
+        inner = inner[:-1]
+    while len(inner) >= 2 and inner[0].text == "(" and inner[-1].text == ")":
+        inner = inner[1:-1]
+    if [t.text.upper() for t in inner[1:]] == ["IS", "NOT", "NULL"]:
+        return Cursor(inner).word()
+    return None
+
+
+def _tree_action(node: exp.Expression, table: str, not_valid: bool, offset: int) -> list[Op]:
+    if isinstance(node, exp.ColumnDef):
+        return [_add_column(node, table, offset)]
+    if isinstance(node, exp.AlterColumn):
+        return [_alter_column(node, table, offset)]
+    if isinstance(node, exp.AddConstraint):
+        return [_add_constraint(c, table, not_valid, offset) for c in node.expressions]
+    if isinstance(node, exp.Drop):
+        kind = (node.args.get("kind") or "").upper()
+        names = [ident_name(t) for t in node.args.get("tables") or []]
+        if kind == "COLUMN":
+            return [Op("drop_column", table=table, column=n, lock=AE, offset=offset) for n in names]
+        if kind == "CONSTRAINT":
+            return [
+                Op("drop_constraint", table=table, name=n, lock=AE, offset=offset) for n in names
+            ]
+    if isinstance(node, exp.AlterSet):
+        option = node.args.get("option")
+        word = option.name.upper() if option is not None else ""
+        if word in ("LOGGED", "UNLOGGED"):
+            return [Op("rewrite_table", table=table, value=f"SET {word}", lock=AE, offset=offset)]
+        if node.args.get("tablespace") is not None:
+            return [
+                Op("rewrite_table", table=table, value="SET TABLESPACE", lock=AE, offset=offset)
+            ]
+        return [Op("alter_table_other", table=table, lock=SUE, offset=offset)]
+    return [Op("alter_table_other", table=table, lock=AE, offset=offset)]
+
+
+def _add_column(node: exp.ColumnDef, table: str, offset: int) -> Op:
+    flags: set[str] = set()
+    default = default_sql = ref_table = None
+    dtype = node.args.get("kind")
+    if isinstance(dtype, exp.DataType) and dtype.this in SERIAL_TYPES:
+        default, default_sql = "volatile", f"nextval() of {dtype.this.value.lower()}"
+        flags.add("serial")
+    for constraint in node.args.get("constraints") or []:
+        kind = constraint.args.get("kind")
+        if isinstance(kind, exp.DefaultColumnConstraint):
+            default = default_volatility(kind.this)
+            default_sql = _sql(kind.this)
+        elif isinstance(kind, exp.NotNullColumnConstraint):
+            if not kind.args.get("allow_null"):  # `NULL` parses as allow_null=True
+                flags.add("not_null")
+        elif isinstance(kind, exp.ComputedColumnConstraint):
+            flags.add("generated_stored")
+        elif isinstance(kind, exp.GeneratedAsIdentityColumnConstraint):
+            # Without STORED, `GENERATED ALWAYS AS (expr)` comes back as an identity.
+            flags.add("generated_virtual" if kind.args.get("expression") else "identity")
+        elif isinstance(kind, exp.PrimaryKeyColumnConstraint):
+            flags.add("primary_key")
+        elif isinstance(kind, exp.UniqueColumnConstraint):
+            flags.add("unique")
+        elif isinstance(kind, exp.Reference):
+            flags.add("references")
+            ref_table = table_name(kind.this)
+        elif isinstance(kind, exp.CheckColumnConstraint):
+            flags.add("check")
+    return Op(
+        "add_column",
+        table=table,
+        column=ident_name(node.this),
+        type_sql=_sql(dtype) if dtype is not None else None,
+        default=default,
+        default_sql=default_sql,
+        ref_table=ref_table,
+        flags=frozenset(flags),
+        lock=AE,
+        offset=offset,
+    )
+
+
+def _alter_column(node: exp.AlterColumn, table: str, offset: int) -> Op:
+    column = ident_name(node.this)
+    dtype = node.args.get("dtype")
+    if dtype is not None:
+        using = node.args.get("using")
+        flags = set()
+        if using:
+            flags.add("using")
+        if isinstance(dtype, exp.DataType) and dtype.this in WIDENING_TYPES:
+            flags.add("maybe_coercible")
+        return Op(
+            "alter_type",
+            table=table,
+            column=column,
+            type_sql=_sql(dtype),
+            flags=frozenset(flags),
+            lock=AE,
+            offset=offset,
+        )
+    if node.args.get("allow_null") is False:
+        return Op("set_not_null", table=table, column=column, lock=AE, offset=offset)
+    if node.args.get("allow_null") is True:
+        return Op("drop_not_null", table=table, column=column, lock=AE, offset=offset)
+    if node.args.get("default") is not None:
+        return Op(
+            "set_default",
+            table=table,
+            column=column,
+            lock=AE,
+            offset=offset,
+            default_sql=_sql(node.args["default"]),
+        )
+    if node.args.get("drop"):
+        return Op("drop_default", table=table, column=column, lock=AE, offset=offset)
+    return Op("alter_table_other", table=table, column=column, lock=AE, offset=offset)
+
+
+def _add_constraint(node: exp.Expression, table: str, not_valid: bool, offset: int) -> Op:
+    name = None
+    body = node
+    if isinstance(node, exp.Constraint):
+        name = ident_name(node.this)
+        body = node.expressions[0] if node.expressions else node
+    column = ref_table = None
+    if isinstance(body, exp.CheckColumnConstraint):
+        ctype = "check"
+        cond = body.this
+        if (
+            isinstance(cond, exp.Not)
+            and isinstance(cond.this, exp.Is)
+            and isinstance(cond.this.expression, exp.Null)
+            and isinstance(cond.this.this, exp.Column)
+        ):
+            column = ident_name(cond.this.this)
+        elif (
+            isinstance(cond, exp.Is)
+            and cond.args.get("negate")
+            and isinstance(cond.expression, exp.Null)
+            and isinstance(cond.this, exp.Column)
+        ):
+            column = ident_name(cond.this)
+    elif isinstance(body, exp.ForeignKey):
+        ctype = "foreign_key"
+        ref = body.args.get("reference")
+        ref_table = table_name(ref.this) if ref is not None else None
+    elif isinstance(body, exp.PrimaryKey | exp.PrimaryKeyColumnConstraint):
+        ctype = "primary_key"
+    elif isinstance(body, exp.UniqueColumnConstraint):
+        ctype = "unique"
+    elif isinstance(body, exp.ExcludeColumnConstraint):
+        ctype = "exclude"
+    else:
+        ctype = "other"
+    return Op(
+        "add_constraint",
+        table=table,
+        name=name,
+        constraint=ctype,
+        not_valid=not_valid,
+        column=column,
+        ref_table=ref_table,
+        lock=SRE if ctype == "foreign_key" else AE,
+        offset=offset,
+    )
+
+
+_HANDLERS = {
+    "BEGIN": _transaction_begin,
+    "START": _transaction_begin,
+    "COMMIT": _transaction_end,
+    "END": _transaction_end,
+    "ROLLBACK": _transaction_end,
+    "ABORT": _transaction_end,
+    "SET": _set,
+    "RESET": _reset,
+    "CREATE": _create,
+    "ALTER": _alter,
+    "DROP": _drop,
+    "TRUNCATE": _truncate,
+    "LOCK": _lock,
+    "VACUUM": _vacuum,
+    "CLUSTER": _cluster,
+    "REINDEX": _reindex,
+    "REFRESH": _refresh,
+    "UPDATE": _dml,
+    "DELETE": _dml,
+    "WITH": _dml,
+}
+
+# Statements that take no lock a migration linter judges (or whose bodies we never read).
+_IGNORED = frozenset(
+    {
+        "SELECT",
+        "INSERT",
+        "VALUES",
+        "TABLE",
+        "MERGE",
+        "COMMENT",
+        "GRANT",
+        "REVOKE",
+        "COPY",
+        "ANALYZE",
+        "ANALYSE",
+        "SHOW",
+        "SAVEPOINT",
+        "RELEASE",
+        "PREPARE",
+        "EXECUTE",
+        "DEALLOCATE",
+        "DO",
+        "CALL",
+        "DISCARD",
+        "LISTEN",
+        "NOTIFY",
+        "UNLISTEN",
+        "CHECKPOINT",
+        "SECURITY",
+        "IMPORT",
+        "LOAD",
+        "REASSIGN",
+        "FETCH",
+        "MOVE",
+        "CLOSE",
+        "DECLARE",
+        "EXPLAIN",
+        "(",
+    }
+)

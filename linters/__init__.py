@@ -1,0 +1,51 @@
+"""The rules: one module each, registered in this one table."""
+
+from importlib import import_module
+
+from expandcontract.lint.rule import Rule
+
+_MODULES = (
+    "parse_error",
+    "unused_suppression",
+    "empty_file",
+    "missing_lock_timeout",
+    "add_column_volatile_default",
+    "add_column_default_before_pg11",
+    "add_column_generated_stored",
+    "add_column_identity",
+    "add_column_not_null",
+    "add_column_unique",
+    "add_column_foreign_key",
+    "drop_column",
+    "rename_column",
+    "change_column_type",
+    "change_column_type_unverified",
+    "set_not_null",
+    "add_check_constraint",
+    "add_foreign_key",
+    "add_unique_constraint",
+    "add_exclusion_constraint",
+    "validate_in_same_transaction",
+    "create_index_not_concurrently",
+    "concurrently_in_transaction",
+    "drop_index_not_concurrently",
+    "reindex_not_concurrently",
+    "rename_table",
+    "drop_table",
+    "truncate_table",
+    "drop_schema",
+    "table_rewrite",
+    "vacuum_full_or_cluster",
+    "refresh_matview_not_concurrently",
+    "detach_partition_not_concurrently",
+    "attach_partition",
+    "lock_table",
+    "update_without_where",
+)
+
+RULES: tuple[Rule, ...] = tuple(
+    sorted((import_module(f"{__name__}.{m}").RULE for m in _MODULES), key=lambda r: r.code)
+)
+BY_CODE: dict[str, Rule] = {r.code: r for r in RULES}
+# a rule code or name -> its code (what configuration and suppressions accept)
+LOOKUP: dict[str, str] = {**{r.code: r.code for r in RULES}, **{r.name: r.code for r in RULES}}

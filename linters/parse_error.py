@@ -1,0 +1,35 @@
+"""
+## What it does
+Reports a statement that cannot be parsed as PostgreSQL, or a quote, dollar
+quote or comment that never closes.
+
+## Why is this bad?
+A statement the linter cannot read is a statement it cannot judge: it may take
+any lock. Most often it is a typo that PostgreSQL would reject at deploy time.
+The rest of the file is still linted; an unterminated quote stops the reading
+at its line.
+
+## Example
+```sql
+ALTR TABLE users ADD COLUMN email text;
+SELECT $$never closed;
+```
+
+## Use instead
+```sql
+ALTER TABLE users ADD COLUMN email text;
+```
+
+## With Alembic
+`op.execute()` with SQL that PostgreSQL accepts.
+"""
+
+from expandcontract.lint.rule import Rule
+
+RULE = Rule(
+    code="EC001",
+    name="parse-error",
+    severity="error",
+    summary="Statement cannot be parsed as PostgreSQL",
+    doc=__doc__,
+)

@@ -1,0 +1,51 @@
+"""
+## What it does
+Flags `UPDATE` or `DELETE` without a `WHERE` clause on an existing table.
+
+## Why is this bad?
+One statement touching every row is one long transaction that holds a row
+lock on every row it has changed until it commits: concurrent writers of
+those rows wait, the table bloats, and replicas fall behind. A key-range batch
+(`WHERE id > ... LIMIT ...`) committed on its own does not.
+
+## Example
+```sql
+UPDATE users SET email_normalized = lower(email);
+```
+
+## Use instead
+```sql
+UPDATE users SET email_normalized = lower(email)
+WHERE id IN (SELECT id FROM users WHERE id > 0 AND email_normalized IS NULL
+             ORDER BY id LIMIT 1000);
+-- repeat with the last id, each batch in its own transaction
+```
+
+## With Alembic
+`op.backfill("users", "email_normalized", "lower(email)")` (expandcontract's
+batched, resumable backfill), in the migrate phase.
+"""
+
+from expandcontract.lint.rule import Rule, Violation
+
+
+def check(op, ctx):
+    if op.has("where") or ctx.is_new(op):
+        return
+    verb = op.kind.upper()
+    yield Violation(
+        f"{verb} without WHERE changes every row of {op.table} in one transaction, locking "
+        "every row until it commits",
+    )
+
+
+RULE = Rule(
+    code="EC501",
+    name="update-without-where",
+    severity="error",
+    summary="Full-table UPDATE / DELETE in one transaction",
+    hint="Change rows in key-range batches, each committed on its own.",
+    kinds=frozenset({"update", "delete"}),
+    doc=__doc__,
+    check=check,
+)

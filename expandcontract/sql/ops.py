@@ -221,7 +221,7 @@ def default_volatility(expr: exp.Expression) -> str:
 
 
 def _sql(node: exp.Expression) -> str:
-    return node.sql(dialect="postgres")
+    return node.sql(dialect="postgres", normalize_functions="lower")
 
 
 # --- statement handlers ----------------------------------------------------------------------

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from expandcontract.linters import BY_CODE, LOOKUP, RULES
+
 from expandcontract.lint.engine import RuleSet, lint_sql
 from expandcontract.lint.finding import Finding
-from expandcontract.linters import BY_CODE, LOOKUP, RULES
 
 
 def lint(sql: str, *rules: str, **settings) -> list[Finding]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from tests.helpers import codes, lint
 
-
 # --- tables created earlier in the same file are empty ---------------------------------------
 
 
@@ -21,7 +20,9 @@ def test_new_table_match_respects_schema_and_quoting() -> None:
     sql = 'CREATE TABLE app.t (id int);\nCREATE INDEX ix ON "app"."t" (id);\nCREATE INDEX iy ON t (id);'
     findings = lint(sql, "create-index-not-concurrently")
     assert [f.line for f in findings] == [3]  # app.t is new, public t is not
-    sql = 'CREATE TABLE public.t (id int);\nCREATE INDEX ix ON T (id);\nCREATE INDEX iy ON "T" (id);'
+    sql = (
+        'CREATE TABLE public.t (id int);\nCREATE INDEX ix ON T (id);\nCREATE INDEX iy ON "T" (id);'
+    )
     assert [f.line for f in lint(sql, "create-index-not-concurrently")] == [3]
 
 
@@ -204,7 +205,11 @@ def test_missing_lock_timeout_warns_once_before_exclusive_lock() -> None:
 
 
 def test_lock_timeout_set_first_silences_it() -> None:
-    for setting in ("SET lock_timeout = '2s'", "SET lock_timeout TO 2000", "SET SESSION lock_timeout = '1s'"):
+    for setting in (
+        "SET lock_timeout = '2s'",
+        "SET lock_timeout TO 2000",
+        "SET SESSION lock_timeout = '1s'",
+    ):
         assert codes(f"{setting};\nALTER TABLE t ADD COLUMN a int;") == [], setting
 
 

@@ -498,6 +498,8 @@ def _alter_action(stmt: Statement, table: str, action: list[Token], single: bool
     acur = Cursor(action)
     offset = action[0].start
     first = acur.peek()
+    if first not in _ALTER_ACTIONS:
+        raise StatementError(f"unknown ALTER TABLE action {action[0].text!r}")
     # Read by tokens: sqlglot misparses RENAME without COLUMN and returns Commands for these.
     if first == "RENAME":
         return [_rename(acur, table, offset)]
@@ -518,8 +520,8 @@ def _alter_action(stmt: Statement, table: str, action: list[Token], single: bool
         "FORCE",
     ):
         return [_classify_action(acur, table, offset)]
-    if first == "ADD" and _adds_using_index(action):
-        return [_classify_action(acur, table, offset)]
+    if (first == "ADD" and _adds_using_index(action)) or acur.accept("SET", "ACCESS"):
+        return [_classify_action(Cursor(action), table, offset)]
     if single:
         sql, tokens = stmt.text, stmt.tokens
     else:
@@ -539,6 +541,31 @@ def _alter_action(stmt: Statement, table: str, action: list[Token], single: bool
             ops.extend(_tree_action(node, table, bool(tree.args.get("not_valid")), offset))
         return ops
     return [_classify_action(acur, table, offset)]
+
+
+_ALTER_ACTIONS = frozenset(
+    {
+        "ADD",
+        "DROP",
+        "ALTER",
+        "RENAME",
+        "VALIDATE",
+        "SET",
+        "RESET",
+        "ENABLE",
+        "DISABLE",
+        "FORCE",
+        "NO",
+        "INHERIT",
+        "CLUSTER",
+        "OWNER",
+        "REPLICA",
+        "OF",
+        "NOT",
+        "ATTACH",
+        "DETACH",
+    }
+)
 
 
 def _quote_name(name: str) -> str:
@@ -591,6 +618,8 @@ def _classify_action(cur: Cursor, table: str, offset: int) -> Op:
         return _classify_add_constraint(cur, words, table, offset)
     if first == "SET" and len(words) > 1 and words[1] in ("LOGGED", "UNLOGGED", "TABLESPACE"):
         return Op("rewrite_table", table=table, value=f"SET {words[1]}", lock=AE, offset=offset)
+    if words[:3] == ["SET", "ACCESS", "METHOD"]:
+        return Op("rewrite_table", table=table, value="SET ACCESS METHOD", lock=AE, offset=offset)
     return Op("alter_table_other", table=table, lock=AE, offset=offset)
 
 

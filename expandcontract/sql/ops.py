@@ -430,16 +430,10 @@ def _reindex(stmt: Statement, cur: Cursor) -> list[Op]:
     concurrently = cur.accept("CONCURRENTLY") or concurrently
     name = cur.name() if cur.peek() else None
     table = name if what == "table" else None
-    return [
-        Op(
-            "reindex",
-            table=table,
-            name=name,
-            concurrently=concurrently,
-            lock=SUE if concurrently else AE,
-            value=what,
-        )
-    ]
+    # REINDEX TABLE holds SHARE on the table (and ACCESS EXCLUSIVE on each index in turn);
+    # REINDEX INDEX holds ACCESS EXCLUSIVE on the index.
+    lock = SUE if concurrently else (SHARE if what == "table" else AE)
+    return [Op("reindex", table=table, name=name, concurrently=concurrently, lock=lock, value=what)]
 
 
 def _refresh(stmt: Statement, cur: Cursor) -> list[Op]:

@@ -1,0 +1,46 @@
+"""A real PostgreSQL for the tests: each test that asks gets its own fresh database."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+ADMIN_URL = os.environ.get(
+    "EXPANDCONTRACT_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def _admin() -> psycopg.Connection:
+    try:
+        return psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as err:
+        pytest.fail(
+            f"PostgreSQL is not reachable at {ADMIN_URL} ({err}). Start it with "
+            "`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start` "
+            "or set EXPANDCONTRACT_TEST_DATABASE_URL.",
+            pytrace=False,
+        )
+
+
+@pytest.fixture
+def database_url() -> Iterator[str]:
+    """A freshly created database with a unique name, dropped afterwards."""
+    name = f"ec_test_{uuid.uuid4().hex[:16]}"
+    with _admin() as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = psycopg.conninfo.make_conninfo(ADMIN_URL, dbname=name)
+    try:
+        yield url
+    finally:
+        with _admin() as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def conn(database_url: str) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        yield connection

@@ -12,12 +12,14 @@ ALTER TABLE customers RENAME TO clients;
 ```
 
 ## Use instead
-Expand / contract: create the new name as an updatable view (or the reverse),
-switch the application, and remove the old name in the contract phase.
+Expand / contract. In the expand phase, give the table its new name as a
+view over the old one; simple views are updatable, so the new application
+version reads and writes through it while the old one keeps the table:
 ```sql
-ALTER TABLE customers RENAME TO clients;
-CREATE VIEW customers AS SELECT * FROM clients;  -- same transaction: old code keeps working
+CREATE VIEW clients AS SELECT * FROM customers;
 ```
+In the contract phase, once no old version runs, swap them in one transaction
+(`DROP VIEW clients; ALTER TABLE customers RENAME TO clients;`).
 
 ## With Alembic
 `expandcontract new rename-table customers clients -m "..."` writes the phases.

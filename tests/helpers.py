@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from expandcontract.linters import BY_CODE, LOOKUP, RULES
-
 from expandcontract.lint.engine import RuleSet, lint_sql
 from expandcontract.lint.finding import Finding
+from expandcontract.linters import BY_CODE, LOOKUP, RULES
 
 
 def lint(sql: str, *rules: str, **settings) -> list[Finding]:

@@ -10,11 +10,11 @@ from importlib import import_module
 from pathlib import Path
 
 import pytest
-from expandcontract.linters import RULES
 
 from expandcontract.formats.text_format import render
 from expandcontract.lint.engine import RuleSet, lint_sql
 from expandcontract.lint.finding import Report
+from expandcontract.linters import RULES
 from expandcontract.sql.split import split
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rules"

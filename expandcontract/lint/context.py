@@ -27,6 +27,9 @@ class Context:
     not_null_checks: dict[tuple[str | None, str | None], str] = field(default_factory=dict)
     # (table, column) pairs with a valid CHECK (c IS NOT NULL)
     valid_not_null: set[tuple[str | None, str | None]] = field(default_factory=set)
+    # CHECK constraints added NOT VALID, and tables that have a validated CHECK
+    pending_checks: set[tuple[str | None, str | None]] = field(default_factory=set)
+    checked_tables: set[str | None] = field(default_factory=set)
     lock_timeout: bool = False
     lock_timeout_local: bool = False
     lock_timeout_warned: bool = False
@@ -66,13 +69,21 @@ class Context:
             key = (op.table, op.name)
             if op.not_valid:
                 self.not_valid_pending.add(key)
+            if op.constraint == "check":
+                if op.not_valid:
+                    self.pending_checks.add(key)
+                else:
+                    self.checked_tables.add(op.table)
             if op.constraint == "check" and op.column:
                 if op.not_valid:
                     self.not_null_checks[key] = op.column
                 else:
                     self.valid_not_null.add((op.table, op.column))
         elif kind == "validate_constraint":
-            column = self.not_null_checks.get((op.table, op.name))
+            key = (op.table, op.name)
+            if key in self.pending_checks:
+                self.checked_tables.add(op.table)
+            column = self.not_null_checks.get(key)
             if column:
                 self.valid_not_null.add((op.table, column))
         elif kind == "set_lock_timeout":

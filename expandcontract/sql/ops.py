@@ -605,7 +605,13 @@ def _classify_action(cur: Cursor, table: str, offset: int) -> Op:
             offset=offset,
         )
     if first == "ATTACH":
-        return Op("attach_partition", table=table, lock=SUE, offset=offset)
+        return Op(
+            "attach_partition",
+            table=table,
+            name=_word_after(cur, "PARTITION", True),
+            lock=SUE,
+            offset=offset,
+        )
     if first in ("ENABLE", "DISABLE") and "TRIGGER" in words:
         return Op("alter_table_other", table=table, lock=SRE, offset=offset)
     if first == "ADD":

@@ -49,3 +49,11 @@ def test_example_is_flagged_and_use_instead_is_not(rule) -> None:
 
 def test_codes_and_names_are_unique() -> None:
     assert len({r.code for r in RULES}) == len({r.name for r in RULES}) == len(RULES)
+
+
+def test_readme_rule_table_lists_every_rule() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    for rule in RULES:
+        assert f"| {rule.code} | `{rule.name}` | {rule.severity} |" in readme, rule.code

@@ -61,7 +61,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True)
+@click.argument("paths", nargs=-1)
 @format_option(*FORMATS)
 @pg_version_option
 @config_option
@@ -74,6 +74,11 @@ def cli() -> None:
 )
 @click.option("--stdin-filename", help="The name to report for input read from '-'.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are errors (rollout).")
+@click.option(
+    "--changed-since",
+    metavar="REF",
+    help="Lint only the files added or modified since this git ref (pull requests).",
+)
 def lint(
     paths,
     output_format,
@@ -84,10 +89,14 @@ def lint(
     assume_in_transaction,
     stdin_filename,
     exit_zero,
+    changed_since,
 ) -> None:
     """Report statements that lock, rewrite or break a busy table.
 
-    PATHS are .sql files or directories (searched recursively); '-' reads stdin.
+    PATHS are .sql files, Alembic revision files, directories (searched
+    recursively), or an alembic.ini / pyproject.toml standing for its Alembic
+    project; '-' reads SQL from stdin. With no PATHS, the Alembic project in
+    the current directory.
 
     \b
     Exit codes: 0 no error-severity finding, 1 at least one, 2 usage or input error.
@@ -95,6 +104,7 @@ def lint(
     \b
     Examples:
       expandcontract lint migrations/
+      expandcontract lint alembic.ini --changed-since origin/main
       expandcontract lint --format github --pg-version 15 db/0042_add_index.sql
       git show HEAD:m.sql | expandcontract lint - --stdin-filename m.sql
     """
@@ -116,6 +126,7 @@ def lint(
         pg_version=pg_version,
         assume_in_transaction=assume_in_transaction,
         stdin_filename=stdin_filename,
+        changed_since=changed_since,
     )
     report, problems = lint_paths(list(paths), config, options)
     output = render(output_format, report)

@@ -41,6 +41,11 @@ _MODULES = (
     "attach_partition",
     "lock_table",
     "update_without_where",
+    "revision_error",
+    "phase_expand",
+    "phase_migrate",
+    "phase_switch",
+    "phase_contract",
 )
 
 RULES: tuple[Rule, ...] = tuple(

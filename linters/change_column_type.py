@@ -44,4 +44,5 @@ RULE = Rule(
     kinds=frozenset({"alter_type"}),
     doc=__doc__,
     check=check,
+    breaking=True,
 )

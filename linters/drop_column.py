@@ -31,7 +31,7 @@ from expandcontract.lint.rule import Rule, Violation
 
 
 def check(op, ctx):
-    if ctx.is_new(op):
+    if ctx.is_new(op) or ctx.removal_expected:
         return
     yield Violation(
         f"dropping {op.table}.{op.column} breaks the application version still running "
@@ -48,4 +48,5 @@ RULE = Rule(
     kinds=frozenset({"drop_column"}),
     doc=__doc__,
     check=check,
+    breaking=True,
 )

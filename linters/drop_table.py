@@ -28,7 +28,7 @@ from expandcontract.lint.rule import Rule, Violation
 
 
 def check(op, ctx):
-    if ctx.is_new(op):
+    if ctx.is_new(op) or ctx.removal_expected:
         return
     yield Violation(
         f"dropping {op.table} breaks the application version still running and destroys its data",
@@ -44,4 +44,5 @@ RULE = Rule(
     kinds=frozenset({"drop_table"}),
     doc=__doc__,
     check=check,
+    breaking=True,
 )

@@ -44,4 +44,5 @@ RULE = Rule(
     kinds=frozenset({"rename_column"}),
     doc=__doc__,
     check=check,
+    breaking=True,
 )

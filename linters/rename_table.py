@@ -46,4 +46,5 @@ RULE = Rule(
     kinds=frozenset({"rename_table"}),
     doc=__doc__,
     check=check,
+    breaking=True,
 )

@@ -17,7 +17,8 @@ SECTIONS = [
     "## Use instead",
     "## With Alembic",
 ]
-CHECKED = [r for r in RULES if r.check is not None]
+# phase rules need a revision on a phase branch: tested in test_alembic_lint
+CHECKED = [r for r in RULES if r.check is not None and not r.code.startswith("EC6")]
 
 
 def _sql_block(doc: str, section: str) -> str | None:

@@ -33,9 +33,25 @@ class Context:
     lock_timeout: bool = False
     lock_timeout_local: bool = False
     lock_timeout_warned: bool = False
+    # Alembic revisions: the phase branch (None when unphased) and the function's direction
+    revision: bool = False
+    phase: str | None = None
+    direction: str = "up"
 
     def __post_init__(self) -> None:
         self.in_transaction = self.assume_in_transaction
+
+    @property
+    def effective_phase(self) -> str | None:
+        """The phase whose rules apply: a downgrade is judged by its mirror phase."""
+        if self.direction == "up" or self.phase is None:
+            return self.phase
+        return {"expand": "contract", "contract": "expand"}.get(self.phase, self.phase)
+
+    @property
+    def removal_expected(self) -> bool:
+        """Dropping is this unit's job: a contract, or any downgrade undoing an upgrade."""
+        return self.effective_phase == "contract" or (self.revision and self.direction == "down")
 
     def is_new(self, op: Op) -> bool:
         """True when ``op`` acts on a table (or index) created earlier in this migration."""

@@ -17,6 +17,10 @@ from expandcontract.sql.split import Script, split
 PARSE_ERROR = "EC001"
 UNUSED_SUPPRESSION = "EC002"
 EMPTY_FILE = "EC003"
+UNPHASED_HINT = (
+    " This revision is on no phase branch: split the change into expand / migrate / switch /"
+    " contract revisions (`expandcontract new ...`)."
+)
 
 
 @dataclass
@@ -153,14 +157,10 @@ def judge(script: Script, ctx: Context, collector: _Collector) -> None:
                 if rule.code not in collector.ruleset.enabled:
                     continue
                 for violation in _run(rule, op, ctx):
-                    collector.add(
-                        index,
-                        line,
-                        column,
-                        rule.code,
-                        violation.message,
-                        violation.hint or rule.hint,
-                    )
+                    hint = violation.hint or rule.hint
+                    if rule.breaking and ctx.revision and ctx.phase is None:
+                        hint += UNPHASED_HINT
+                    collector.add(index, line, column, rule.code, violation.message, hint)
             ctx.apply(op)
         ctx.end_statement()
 
@@ -193,11 +193,12 @@ def apply_suppressions(
         else:
             hit.used.add(finding.code)
     for sup in suppressions:
+        line, column = sup.position
         for word in sup.unknown:
             collector.add(
                 -1,
-                sup.line,
-                sup.column,
+                line,
+                column,
                 UNUSED_SUPPRESSION,
                 f"suppression names an unknown rule {word!r}",
                 "Use a rule code or name from `expandcontract rules`.",
@@ -208,8 +209,8 @@ def apply_suppressions(
                 scope = "this file" if sup.file_level else "the statement it is attached to"
                 collector.add(
                     -1,
-                    sup.line,
-                    sup.column,
+                    line,
+                    column,
                     UNUSED_SUPPRESSION,
                     f"suppression of {code} ({name}) matches nothing in {scope}",
                     "Remove the comment, or move it to the line above the statement.",

@@ -35,6 +35,8 @@ class Rule:
     hint: str = ""
     kinds: frozenset[str] = field(default_factory=frozenset)
     check: Check | None = None
+    # breaks the running application version: in an unphased revision, say to split it
+    breaking: bool = False
 
     def __post_init__(self) -> None:
         assert self.severity in SEVERITIES, self.severity

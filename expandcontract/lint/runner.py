@@ -6,6 +6,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from expandcontract.alembic_integration.revisions import (
+    lint_revision,
+    load_history,
+    looks_like_revision,
+)
 from expandcontract.config import Config
 from expandcontract.errors import InputError
 from expandcontract.lint.engine import RuleSet, decode_source, lint_sql, read_source
@@ -23,6 +28,7 @@ class Options:
     pg_version: int | None = None
     assume_in_transaction: bool | None = None
     stdin_filename: str | None = None
+    changed_since: str | None = None
 
 
 def build_ruleset(config: Config, options: Options) -> RuleSet:
@@ -44,26 +50,95 @@ def build_ruleset(config: Config, options: Options) -> RuleSet:
 
 
 def collect(paths: list[str], config: Config) -> list[Path | None]:
-    """Expand the PATH arguments: files as named, directories recursively; None is stdin."""
+    """Expand the PATH arguments; None is stdin.
+
+    Files are taken as named; an ``alembic.ini`` or a ``pyproject.toml`` with
+    ``[tool.alembic]`` stands for its project's versions directory; directories
+    are searched recursively for ``.sql`` files and Alembic revision files.
+    """
     files: list[Path | None] = []
     for raw in paths:
         if raw == "-":
             files.append(None)
             continue
         path = Path(raw)
+        if path.is_file() and path.name in ("alembic.ini", "pyproject.toml"):
+            path = versions_directory(path)
         if path.is_dir():
             files.extend(
                 p
-                for p in sorted(path.rglob("*.sql"))
-                if p.is_file()
+                for p in sorted(path.rglob("*"))
+                if p.suffix in (".sql", ".py")
+                and p.is_file()
                 and not _SKIP_DIRS.intersection(p.relative_to(path).parts[:-1])
                 and not config.excluded(p)
+                and (p.suffix == ".sql" or looks_like_revision(p))
             )
         elif path.is_file():
             files.append(path)
         else:
             raise InputError(f"{raw}: no such file or directory")
     return files
+
+
+def default_paths() -> list[str]:
+    """With no PATH: the Alembic project in the current directory."""
+    for name in ("alembic.ini", "pyproject.toml"):
+        candidate = Path(name)
+        if candidate.is_file() and (
+            name == "alembic.ini" or "[tool.alembic]" in candidate.read_text()
+        ):
+            return [name]
+    raise InputError(
+        "no PATH given and no alembic.ini or pyproject.toml with [tool.alembic] here; "
+        "name the .sql files, revision files or directories to lint"
+    )
+
+
+def versions_directory(config_file: Path) -> Path:
+    """The versions directory of the Alembic project configured by ``config_file``."""
+    location = None
+    if config_file.name == "alembic.ini":
+        import configparser
+
+        parser = configparser.ConfigParser()
+        try:
+            parser.read(config_file, encoding="utf-8")
+        except configparser.Error as err:
+            raise InputError(f"{config_file}: cannot read: {err}") from None
+        location = parser.get("alembic", "script_location", fallback=None)
+    else:
+        import tomllib
+
+        try:
+            data = tomllib.loads(config_file.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as err:
+            raise InputError(f"{config_file}: invalid TOML: {err}") from None
+        location = data.get("tool", {}).get("alembic", {}).get("script_location")
+    if not location:
+        raise InputError(f"{config_file}: no script_location for Alembic")
+    root = config_file.resolve().parent
+    location = location.replace("%(here)s", str(root)).replace("{here}", str(root))
+    versions = (root / location / "versions").resolve()
+    if not versions.is_dir():
+        raise InputError(f"{config_file}: versions directory {versions} not found")
+    return versions
+
+
+def changed_since(ref: str) -> set[Path]:
+    """Files added or modified since the git ref (committed, staged or not), resolved."""
+    import subprocess
+
+    def git(*args: str) -> list[str]:
+        result = subprocess.run(["git", *args], capture_output=True, text=True)
+        if result.returncode != 0:
+            raise InputError(f"--changed-since {ref}: {result.stderr.strip() or 'git failed'}")
+        return [line for line in result.stdout.splitlines() if line]
+
+    top = Path(git("rev-parse", "--show-toplevel")[0])
+    names = git("diff", "--name-only", "--diff-filter=AMR", ref)
+    names += git("ls-files", "--others", "--exclude-standard")
+    return {(top / n).resolve() for n in names}
 
 
 def display_path(path: Path) -> str:
@@ -80,8 +155,22 @@ def lint_paths(paths: list[str], config: Config, options: Options) -> tuple[Repo
     problems: list[str] = []
     statements = 0
     shown: list[str] = []
-    for file in collect(paths, config):
+    files = collect(paths or default_paths(), config)
+    if options.changed_since:
+        changed = changed_since(options.changed_since)
+        files = [f for f in files if f is None or f.resolve() in changed]
+    histories: dict[Path, dict] = {}
+    for file in files:
         name = options.stdin_filename or "-" if file is None else display_path(file)
+        if file is not None and file.suffix == ".py":
+            history = histories.get(file.parent)
+            if history is None:
+                history = histories[file.parent] = load_history(file.parent)
+            file_findings, count = lint_revision(file, name, ruleset, history)
+            findings.extend(file_findings)
+            statements += count
+            shown.append(name)
+            continue
         try:
             if file is None:
                 text = decode_source(sys.stdin.buffer.read(), name)

@@ -22,6 +22,12 @@ class Suppression:
     reason: str
     unknown: list[str] = field(default_factory=list)
     used: set[str] = field(default_factory=set)
+    # where to report it when ``line`` was moved onto the statement it covers
+    report_at: tuple[int, int] | None = None
+
+    @property
+    def position(self) -> tuple[int, int]:
+        return self.report_at or (self.line, self.column)
 
 
 def parse_pragma(text: str, line: int, column: int, known: dict[str, str]) -> Suppression | None:

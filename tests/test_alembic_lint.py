@@ -269,7 +269,7 @@ def test_changed_since_lints_only_changed_revisions(project: Project) -> None:
     git("-c", "user.email=t@t", "-c", "user.name=t", "add", ".")
     git("-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "base")
     project.revision("r2", "r1", 'op.create_index("ix2", "users", ["email"])')
-    code, findings = lint("--changed-since", "HEAD", str(project.versions))
+    _, findings = lint("--changed-since", "HEAD", str(project.versions))
     assert at(findings) == [("r2.py", line_of(project.versions / "r2.py", "ix2"), "EC301")]
     result = CliRunner().invoke(cli, ["lint", "--changed-since", "no-such-ref", "."])
     assert result.exit_code == 2 and "no-such-ref" in result.stderr

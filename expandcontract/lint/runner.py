@@ -75,7 +75,8 @@ def collect(paths: list[str], config: Config) -> list[Path | None]:
                 and (p.suffix == ".sql" or looks_like_revision(p))
             )
         elif path.is_file():
-            files.append(path)
+            if path.suffix != ".py" or looks_like_revision(path):
+                files.append(path)  # other Python files (a hook may pass them) are not ours
         else:
             raise InputError(f"{raw}: no such file or directory")
     return files

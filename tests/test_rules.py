@@ -19,11 +19,9 @@ from expandcontract.sql.split import split
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rules"
 CASES = sorted(FIXTURES.glob("*.sql"))
-ENGINE_RULES = {
-    "parse-error",
-    "unused-suppression",
-    "empty-file",
-}  # tested in test_cli / test_suppress
+# tested elsewhere: the engine's own rules in test_cli / test_suppress, the revision and
+# phase rules (EC6xx) on real Alembic projects in test_alembic_lint
+ENGINE_RULES = {"parse-error", "unused-suppression", "empty-file", "revision-error"}
 _EXPECT = re.compile(r"--\s*expect:\s*(EC\d+)")
 
 

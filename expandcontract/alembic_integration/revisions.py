@@ -26,8 +26,8 @@ from expandcontract.lint.engine import (
     EMPTY_FILE,
     PARSE_ERROR,
     UNUSED_SUPPRESSION,
+    Collector,
     RuleSet,
-    _Collector,
     apply_suppressions,
     judge,
 )
@@ -207,7 +207,7 @@ def lint_revision(
     except BaseException as err:
         if isinstance(err, KeyboardInterrupt):
             raise
-        collector = _Collector(display, ruleset)
+        collector = Collector(display, ruleset)
         collector.add(
             -1,
             _error_line(err, path),
@@ -264,7 +264,7 @@ def _lint_unit(
         text_parts.append(sql if sql.rstrip().endswith(";") else sql + ";")
         line += sql.count("\n") + 1
     script = split("\n".join(text_parts))
-    collector = _Collector(display, ruleset)
+    collector = Collector(display, ruleset)
     ctx = Context(pg_version=ruleset.pg_version, assume_in_transaction=True)
     ctx.phase, ctx.direction, ctx.revision = phase, direction, True
     judge(script, ctx, collector)

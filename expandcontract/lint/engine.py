@@ -56,7 +56,7 @@ class RuleSet:
         return self.by_kind.get(kind, []) + self.every_kind
 
 
-class _Collector:
+class Collector:
     """Findings of one unit (a file, or one function of a revision) before suppression."""
 
     def __init__(self, path: str, ruleset: RuleSet) -> None:
@@ -114,7 +114,7 @@ def decode_source(data: bytes, name: str) -> str:
 def lint_sql(text: str, path: str, ruleset: RuleSet) -> tuple[list[Finding], int]:
     """Lint one SQL script; returns its findings and how many statements it has."""
     script = split(text)
-    collector = _Collector(path, ruleset)
+    collector = Collector(path, ruleset)
     ctx = Context(
         pg_version=ruleset.pg_version, assume_in_transaction=ruleset.assume_in_transaction
     )
@@ -135,7 +135,7 @@ def _statement_lines(script: Script) -> list[tuple[int, int]]:
     return [(s.line, s.end_line) for s in script.statements]
 
 
-def judge(script: Script, ctx: Context, collector: _Collector) -> None:
+def judge(script: Script, ctx: Context, collector: Collector) -> None:
     """Judge every statement of ``script`` in order, updating ``ctx`` as it goes."""
     positions = script.lines
     for index, stmt in enumerate(script.statements):
@@ -171,7 +171,7 @@ def _run(rule: Rule, op, ctx: Context) -> Iterable[Violation]:
 
 
 def apply_suppressions(
-    collector: _Collector,
+    collector: Collector,
     suppressions: list[Suppression],
     statement_lines: list[tuple[int, int]],
 ) -> list[Finding]:

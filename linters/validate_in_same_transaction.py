@@ -26,15 +26,30 @@ ALTER TABLE orders VALIDATE CONSTRAINT orders_qty_positive;
 ```
 
 ## With Alembic
-Validate in the next revision (the switch phase), or inside
-`with op.get_context().autocommit_block():`.
+Validate in a later revision (the switch phase) run by its own `alembic
+upgrade`, or inside `with op.get_context().autocommit_block():`. Alembic runs
+all the revisions of one `alembic upgrade` in a single transaction unless
+`env.py` passes `transaction_per_migration=True`; expandcontract reads that
+setting (without running `env.py`) and flags a validation in a later revision
+that would share the adding revision's transaction.
 """
 
 from expandcontract.lint.rule import Rule, Violation
 
 
 def check(op, ctx):
-    if (op.table, op.name) not in ctx.not_valid_pending or ctx.is_new(op):
+    key = (op.table, op.name)
+    if key not in ctx.not_valid_pending or ctx.is_new(op):
+        return
+    origin = ctx.not_valid_origin.get(key)
+    if origin:
+        yield Violation(
+            f"constraint {op.name} was added NOT VALID by revision {origin}, which runs in the "
+            "same transaction as this one (env.py does not set transaction_per_migration=True): "
+            f"its lock on {op.table} is still held during the validating scan",
+            "Set transaction_per_migration=True in env.py, or validate inside "
+            "op.get_context().autocommit_block().",
+        )
         return
     yield Violation(
         f"constraint {op.name} was added NOT VALID in this same transaction: its lock on "

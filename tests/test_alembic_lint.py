@@ -273,3 +273,34 @@ def test_changed_since_lints_only_changed_revisions(project: Project) -> None:
     assert at(findings) == [("r2.py", line_of(project.versions / "r2.py", "ix2"), "EC301")]
     result = CliRunner().invoke(cli, ["lint", "--changed-since", "no-such-ref", "."])
     assert result.exit_code == 2 and "no-such-ref" in result.stderr
+
+
+def test_validate_in_a_later_revision_of_the_same_transaction(project: Project) -> None:
+    project.revision(
+        "r1",
+        "base",
+        'op.create_check_constraint("ck", "users", "id > 0", postgresql_not_valid=True)',
+    )
+    r2 = project.revision("r2", "r1", 'op.execute("ALTER TABLE users VALIDATE CONSTRAINT ck")')
+    # Alembic's default: one `alembic upgrade` runs r1 and r2 in one transaction
+    findings = lint(str(project.versions))[1]
+    assert at(findings) == [("r2.py", line_of(r2, "VALIDATE"), "EC205")]
+    assert "revision r1" in findings[0]["message"]
+    # transaction_per_migration=True in env.py (read, not run) separates them
+    env = project.root / "migrations" / "env.py"
+    env.write_text(env.read_text() + "context.configure(transaction_per_migration=True)\n")
+    assert lint(str(project.versions)) == (0, [])
+
+
+def test_autocommit_block_between_revisions_ends_the_shared_transaction(project: Project) -> None:
+    project.revision(
+        "r1",
+        "base",
+        """
+        op.create_check_constraint("ck", "users", "id > 0", postgresql_not_valid=True)
+        with op.get_context().autocommit_block():
+            op.execute("SELECT 1")
+    """,
+    )
+    project.revision("r2", "r1", 'op.execute("ALTER TABLE users VALIDATE CONSTRAINT ck")')
+    assert lint(str(project.versions)) == (0, [])

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import io
+import re
 import sys
 import tokenize
 import traceback
@@ -195,10 +196,41 @@ def _python_comments(path: Path) -> list[tuple[int, int, str]]:
     return comments
 
 
+@dataclass
+class RevisionResult:
+    findings: list[Finding]
+    statements: int
+    # constraints left NOT VALID in the transaction still open at the end of upgrade():
+    # (table, name) -> the revision that added them
+    open_not_valid: dict[tuple, str] = field(default_factory=dict)
+
+
+def shares_transaction(versions: Path) -> bool:
+    """Whether one ``alembic upgrade`` runs all its revisions in one transaction.
+
+    Alembic's default; ``transaction_per_migration=True`` in ``env.py`` turns it off.
+    ``env.py`` is read, never run.
+    """
+    env = versions.parent / "env.py"
+    try:
+        text = env.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return True
+    return re.search(r"transaction_per_migration\s*=\s*True", text) is None
+
+
 def lint_revision(
-    path: Path, display: str, ruleset: RuleSet, history: dict[str, RevisionMeta] | None = None
-) -> tuple[list[Finding], int]:
-    """Lint one revision file: ``upgrade()`` and ``downgrade()``, each as its own unit."""
+    path: Path,
+    display: str,
+    ruleset: RuleSet,
+    history: dict[str, RevisionMeta] | None = None,
+    open_not_valid: dict[tuple, str] | None = None,
+) -> RevisionResult:
+    """Lint one revision file: ``upgrade()`` and ``downgrade()``, each as its own unit.
+
+    ``open_not_valid`` carries the NOT VALID constraints its parent revision left in a
+    transaction this revision shares (see :func:`shares_transaction`).
+    """
     meta = read_meta(path)
     history = history if history is not None else load_history(path.parent)
     phase = phase_of(meta, history)
@@ -216,7 +248,7 @@ def lint_revision(
             f"revision does not import: {type(err).__name__}: {err}",
             "Fix the error; the other revisions are still linted.",
         )
-        return [f for _, f in collector.raw], 0
+        return RevisionResult([f for _, f in collector.raw], 0)
     units = [
         (render(module, "upgrade", path), "up"),
         (render(module, "downgrade", path), "down"),
@@ -231,10 +263,21 @@ def lint_revision(
         shares[owner].append(comment)
     findings: list[Finding] = []
     statements = 0
+    carried: dict[tuple, str] = {}
     for (rendered, direction), comments in zip(units, shares, strict=True):
-        unit, count = _lint_unit(rendered, display, ruleset, phase, direction, comments)
+        ctx = Context(pg_version=ruleset.pg_version, assume_in_transaction=True)
+        ctx.phase, ctx.direction, ctx.revision = phase, direction, True
+        if direction == "up" and open_not_valid:
+            ctx.not_valid_pending.update(open_not_valid)
+            ctx.not_valid_origin.update(open_not_valid)
+        unit, count = _lint_unit(rendered, display, ruleset, ctx, comments)
         findings.extend(unit)
         statements += count
+        if direction == "up" and ctx.in_transaction:
+            carried = {
+                key: ctx.not_valid_origin.get(key, meta.revision or display)
+                for key in ctx.not_valid_pending
+            }
     seen: set[tuple] = set()
     unique = []
     for finding in sorted(findings, key=Finding.sort_key):
@@ -242,15 +285,14 @@ def lint_revision(
         if key not in seen:  # one comment may go unused in both functions
             seen.add(key)
             unique.append(finding)
-    return unique, statements
+    return RevisionResult(unique, statements, carried)
 
 
 def _lint_unit(
     rendered: Rendered,
     display: str,
     ruleset: RuleSet,
-    phase: str | None,
-    direction: str,
+    ctx: Context,
     comments: list[tuple[int, int, str]],
 ) -> tuple[list[Finding], int]:
     # One synthetic script, each chunk on its own lines, mapped back to the Python source.
@@ -265,8 +307,7 @@ def _lint_unit(
         line += sql.count("\n") + 1
     script = split("\n".join(text_parts))
     collector = Collector(display, ruleset)
-    ctx = Context(pg_version=ruleset.pg_version, assume_in_transaction=True)
-    ctx.phase, ctx.direction, ctx.revision = phase, direction, True
+    direction = ctx.direction
     judge(script, ctx, collector)
     if rendered.error:
         err_line, message = rendered.error

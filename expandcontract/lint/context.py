@@ -23,6 +23,8 @@ class Context:
     in_transaction: bool = False
     # constraints added NOT VALID in the open transaction (or the current statement)
     not_valid_pending: set[tuple[str | None, str | None]] = field(default_factory=set)
+    # ... of those, the ones an earlier revision in the same transaction added: -> revision
+    not_valid_origin: dict[tuple[str | None, str | None], str] = field(default_factory=dict)
     # CHECK (c IS NOT NULL) constraints added NOT VALID, by (table, name) -> column
     not_null_checks: dict[tuple[str | None, str | None], str] = field(default_factory=dict)
     # (table, column) pairs with a valid CHECK (c IS NOT NULL)
@@ -70,6 +72,7 @@ class Context:
         elif kind in ("commit", "rollback"):
             self.in_transaction = False
             self.not_valid_pending.clear()
+            self.not_valid_origin.clear()
             if self.lock_timeout_local:
                 self._set_lock_timeout(False, local=False)
         elif kind == "create_table":

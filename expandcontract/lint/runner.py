@@ -10,6 +10,8 @@ from expandcontract.alembic_integration.revisions import (
     lint_revision,
     load_history,
     looks_like_revision,
+    read_meta,
+    shares_transaction,
 )
 from expandcontract.config import Config
 from expandcontract.errors import InputError
@@ -161,15 +163,20 @@ def lint_paths(paths: list[str], config: Config, options: Options) -> tuple[Repo
         changed = changed_since(options.changed_since)
         files = [f for f in files if f is None or f.resolve() in changed]
     histories: dict[Path, dict] = {}
-    for file in files:
+    open_not_valid: dict[str, dict] = {}  # revision -> NOT VALID constraints left open
+    for file in _parents_first(files, histories):
         name = options.stdin_filename or "-" if file is None else display_path(file)
         if file is not None and file.suffix == ".py":
-            history = histories.get(file.parent)
-            if history is None:
-                history = histories[file.parent] = load_history(file.parent)
-            file_findings, count = lint_revision(file, name, ruleset, history)
-            findings.extend(file_findings)
-            statements += count
+            history = histories[file.parent]
+            meta = read_meta(file)
+            inherited = None
+            if len(meta.down_revisions) == 1 and shares_transaction(file.parent):
+                inherited = open_not_valid.get(meta.down_revisions[0])
+            result = lint_revision(file, name, ruleset, history, inherited)
+            if meta.revision:
+                open_not_valid[meta.revision] = result.open_not_valid
+            findings.extend(result.findings)
+            statements += result.statements
             shown.append(name)
             continue
         try:
@@ -184,4 +191,24 @@ def lint_paths(paths: list[str], config: Config, options: Options) -> tuple[Repo
         file_findings, count = lint_sql(text, name, ruleset)
         findings.extend(file_findings)
         statements += count
-    return Report(findings=findings, files=len(shown), statements=statements, paths=shown), problems
+    findings.sort(key=Finding.sort_key)
+    report = Report(findings=findings, files=len(shown), statements=statements, paths=sorted(shown))
+    return report, problems
+
+
+def _parents_first(files: list[Path | None], histories: dict[Path, dict]) -> list[Path | None]:
+    """Revision files ordered so that a revision comes after its parents; others as given."""
+    depth: dict[Path, int] = {}
+    for file in files:
+        if file is None or file.suffix != ".py":
+            continue
+        history = histories.get(file.parent)
+        if history is None:
+            history = histories[file.parent] = load_history(file.parent)
+        meta, steps, seen = read_meta(file), 0, set()
+        while meta and len(meta.down_revisions) == 1 and meta.down_revisions[0] not in seen:
+            seen.add(meta.down_revisions[0])
+            meta = history.get(meta.down_revisions[0])
+            steps += 1
+        depth[file] = steps
+    return sorted(files, key=lambda f: (f is not None and f.suffix == ".py", depth.get(f, 0)))

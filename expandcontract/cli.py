@@ -189,3 +189,186 @@ def explain(rule) -> None:
 
 def main() -> None:
     cli(prog_name="expandcontract")
+
+
+# --- phases: new / upgrade / downgrade / status ------------------------------------------------
+
+
+def alembic_config_option(func):
+    return click.option(
+        "-c",
+        "--config-file",
+        "alembic_ini",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default="alembic.ini",
+        show_default=True,
+        help="The Alembic project's configuration.",
+    )(func)
+
+
+def database_url_option(func):
+    return click.option(
+        "--database-url",
+        metavar="URL",
+        help="Overrides sqlalchemy.url of the Alembic configuration.",
+    )(func)
+
+
+def _versions(alembic_ini: Path) -> Path:
+    from expandcontract.lint.runner import versions_directory
+
+    if not alembic_ini.is_file():
+        raise InputError(f"{alembic_ini}: no such Alembic configuration (use -c)")
+    return versions_directory(alembic_ini)
+
+
+@cli.group()
+def new() -> None:
+    """Write the phase revisions of one schema change into an Alembic project.
+
+    Each kind writes up to four revisions, one on each phase branch (expand,
+    migrate, switch, contract), creating the branches on first use.
+
+    \b
+    Example:
+      expandcontract new rename-column users name full_name -m "rename name"
+    """
+
+
+def _kind_command(name: str, module) -> click.Command:
+    def callback(message, alembic_ini, **arguments):
+        from expandcontract.alembic_integration.writer import write_change
+
+        versions = _versions(alembic_ini)
+        for path in write_change(versions, name, message, module.phases(**arguments)):
+            click.echo(path)
+
+    params = [
+        *module.PARAMS,
+        click.Option(["-m", "--message"], required=True, help="What the change is for."),
+    ]
+    command = click.Command(
+        name, params=params, callback=callback, help=module.__doc__, short_help=module.HELP
+    )
+    return alembic_config_option(command)
+
+
+def _register_kinds() -> None:
+    from expandcontract.kinds import kinds
+
+    for name, module in kinds().items():
+        new.add_command(_kind_command(name, module))
+
+
+_register_kinds()
+
+
+def _runner(alembic_ini: Path, database_url: str | None):
+    from expandcontract.alembic_integration.runner import PhaseRunner
+    from expandcontract.config import load_config
+
+    return PhaseRunner(alembic_ini, database_url, load_config(start=alembic_ini.resolve().parent))
+
+
+def _run_phase(action, phase: str) -> list[str]:
+    import logging
+
+    from expandcontract.alembic_integration.backfill import BackfillError
+    from expandcontract.alembic_integration.execution import LockTimeoutError
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("expandcontract: %(message)s"))
+    for name in ("expandcontract", "alembic.runtime.migration"):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.INFO)
+        if not logger.handlers:
+            logger.addHandler(handler)
+    logging.getLogger("alembic.runtime.migration").addFilter(
+        lambda record: record.getMessage().startswith("Running ")
+    )
+    try:
+        return action(phase)
+    except KeyboardInterrupt:
+        click.echo(
+            "Interrupted: committed batches are kept; run the same command to resume.", err=True
+        )
+        raise SystemExit(130) from None
+    except (LockTimeoutError, BackfillError) as err:
+        click.echo(f"Error: {err}", err=True)
+        raise SystemExit(1) from None
+    except InputError:
+        raise
+    except Exception as err:  # a revision failed: name it, keep the traceback out
+        orig = getattr(err, "orig", None) or err
+        click.echo(f"Error: {phase} failed: {type(orig).__name__}: {orig}".strip(), err=True)
+        raise SystemExit(1) from None
+
+
+PHASE_CHOICE = click.Choice(["expand", "migrate", "switch", "contract"])
+
+
+@cli.command()
+@click.argument("phase", type=PHASE_CHOICE)
+@alembic_config_option
+@database_url_option
+def upgrade(phase, alembic_ini, database_url) -> None:
+    """Apply every pending revision of PHASE, lock-safely.
+
+    Refuses when an earlier phase still has pending revisions. Each revision
+    runs in its own transaction under lock_timeout; a statement that times
+    out waiting for its lock is retried with backoff.
+
+    \b
+    Example:
+      expandcontract upgrade expand && expandcontract upgrade migrate
+    """
+    runner = _runner(alembic_ini, database_url)
+    done = _run_phase(runner.upgrade, phase)
+    click.echo(f"{phase}: applied {', '.join(done)}" if done else f"{phase}: nothing pending")
+
+
+@cli.command()
+@click.argument("phase", type=PHASE_CHOICE)
+@alembic_config_option
+@database_url_option
+def downgrade(phase, alembic_ini, database_url) -> None:
+    """Undo the newest applied revision of PHASE.
+
+    Refuses while a later phase of the same change is still applied.
+
+    \b
+    Example:
+      expandcontract downgrade switch
+    """
+    runner = _runner(alembic_ini, database_url)
+    done = _run_phase(runner.downgrade, phase)
+    click.echo(f"{phase}: undid {', '.join(done)}" if done else f"{phase}: nothing applied")
+
+
+@cli.command()
+@alembic_config_option
+@database_url_option
+@format_option("text", "json")
+def status(alembic_ini, database_url, output_format) -> None:
+    """Show, per phase, the applied and pending revisions.
+
+    \b
+    Exit codes: 0 nothing pending, 3 some phase has pending revisions, 2 usage error.
+
+    \b
+    Example:
+      expandcontract status || echo "a phase is pending"
+    """
+    import json
+
+    statuses = _runner(alembic_ini, database_url).status()
+    if output_format == "json":
+        click.echo(json.dumps([s.__dict__ for s in statuses], indent=2))
+    else:
+        for s in statuses:
+            state = (
+                f"{len(s.pending)} pending ({', '.join(s.pending)})" if s.pending else "up to date"
+            )
+            click.echo(f"{s.phase:<9} {len(s.applied)} applied, {state}")
+    if any(s.pending for s in statuses):
+        raise SystemExit(3)

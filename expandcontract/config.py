@@ -19,6 +19,10 @@ KEYS: dict[str, tuple[type, str]] = {
     "severity": (dict, "rule code or name -> 'error' or 'warning'"),
     "exclude": (list, "glob patterns of files not to lint, relative to pyproject.toml"),
     "assume_in_transaction": (bool, "SQL files run inside one transaction (default false)"),
+    "lock_timeout": (str, "lock_timeout for every DDL statement the runner issues (default '2s')"),
+    "lock_retries": (int, "attempts of a statement that hits lock_timeout (default 5)"),
+    "backfill_batch_size": (int, "rows per backfill batch (default 1000)"),
+    "backfill_pause": (float, "seconds to sleep between backfill batches (default 0)"),
 }
 
 
@@ -30,6 +34,10 @@ class Config:
     severity: dict[str, str] = field(default_factory=dict)
     exclude: list[str] = field(default_factory=list)
     assume_in_transaction: bool = False
+    lock_timeout: str = "2s"
+    lock_retries: int = 5
+    backfill_batch_size: int = 1000
+    backfill_pause: float = 0.0
     path: Path | None = None
 
     @property
@@ -74,6 +82,8 @@ def parse_section(section: dict, path: Path) -> Config:
             known = ", ".join(sorted(KEYS))
             raise InputError(f"{where}: unknown key {key!r} in [tool.expandcontract] ({known})")
         expected, _ = KEYS[key]
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise InputError(f"{where}: {key} must be a {expected.__name__}, not {value!r}")
         if key in ("select", "ignore"):

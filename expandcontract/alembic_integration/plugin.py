@@ -20,6 +20,8 @@ HOOK = "expandcontract"
 def setup(plugin) -> None:
     from alembic.script import write_hooks
 
+    import expandcontract.alembic_integration.operations  # noqa: F401  (registers op.*)
+
     write_hooks.register(HOOK)(lint_new_revision)
 
 

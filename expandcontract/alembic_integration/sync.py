@@ -1,0 +1,84 @@
+"""Two-way sync between an old and a new column while both application versions run.
+
+A BEFORE INSERT OR UPDATE row trigger keeps the two columns equal:
+
+- INSERT: the old application version never names the new column, so a NULL
+  new column means "computed from old"; a non-NULL one came from the new
+  version, and the old column is computed from it (over any default).
+- UPDATE: whichever column the statement changed wins and the other is
+  recomputed. A write of the new column that already equals what the old one
+  converts to (the backfill) leaves the old column alone, so a conversion is
+  never applied back and forth.
+
+The trigger only assigns to ``NEW``: it issues no statement, so it cannot
+recurse, and concurrent writers are serialized by the row lock as usual.
+Conversions are SQL naming the source column; sqlglot rewrites each reference
+to ``NEW.<column>``.
+"""
+
+from __future__ import annotations
+
+import sqlglot
+from sqlglot import exp
+
+from expandcontract.alembic_integration.operations import object_name, quote
+
+
+def _on_new_row(expression: str | None, column: str) -> str:
+    """``payload::jsonb`` with column ``payload`` -> ``CAST(NEW.payload AS JSONB)``."""
+    if not expression:
+        return f"NEW.{quote(column)}"
+    tree = sqlglot.parse_one(expression, read="postgres")
+
+    def rewrite(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Column) and not node.table and node.name == column:
+            return exp.column(node.this.copy(), table="NEW")
+        return node
+
+    return tree.transform(rewrite).sql(dialect="postgres")
+
+
+def names(table: str, old: str, new: str) -> tuple[str, str]:
+    base = object_name(table, old, new, prefix="ec_sync")
+    return base, base
+
+
+def sync_trigger_sql(
+    table: str, old: str, new: str, forward: str | None = None, backward: str | None = None
+) -> list[str]:
+    function, trigger = names(table, old, new)
+    qo, qn = quote(old), quote(new)
+    to_new = _on_new_row(forward, old)
+    to_old = _on_new_row(backward, new)
+    body = f"""
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        IF NEW.{qn} IS NULL THEN
+            NEW.{qn} := {to_new};
+        ELSE
+            NEW.{qo} := {to_old};
+        END IF;
+    ELSIF NEW.{qo} IS DISTINCT FROM OLD.{qo} AND NEW.{qn} IS NOT DISTINCT FROM OLD.{qn} THEN
+        NEW.{qn} := {to_new};
+    ELSIF NEW.{qn} IS DISTINCT FROM OLD.{qn} AND NEW.{qo} IS NOT DISTINCT FROM OLD.{qo}
+          AND NEW.{qn} IS DISTINCT FROM {to_new} THEN
+        NEW.{qo} := {to_old};
+    END IF;
+    RETURN NEW;
+END
+"""
+    return [
+        f"CREATE OR REPLACE FUNCTION {quote(function)}() RETURNS trigger LANGUAGE plpgsql "
+        f"AS $ec${body}$ec$",
+        f"DROP TRIGGER IF EXISTS {quote(trigger)} ON {quote(table)}",
+        f"CREATE TRIGGER {quote(trigger)} BEFORE INSERT OR UPDATE ON {quote(table)} "
+        f"FOR EACH ROW EXECUTE FUNCTION {quote(function)}()",
+    ]
+
+
+def drop_sync_trigger_sql(table: str, old: str, new: str) -> list[str]:
+    function, trigger = names(table, old, new)
+    return [
+        f"DROP TRIGGER IF EXISTS {quote(trigger)} ON {quote(table)}",
+        f"DROP FUNCTION IF EXISTS {quote(function)}()",
+    ]

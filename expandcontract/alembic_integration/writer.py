@@ -1,0 +1,86 @@
+"""Write the phase revisions of one change into an Alembic project."""
+
+from __future__ import annotations
+
+import datetime
+import re
+import uuid
+from importlib.resources import files
+from pathlib import Path
+from string import Template
+
+from expandcontract.alembic_integration.revisions import PHASES, load_history, phase_of
+from expandcontract.errors import InputError
+
+
+def _slug(message: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", message.lower()).strip("_")[:40] or "change"
+
+
+def heads(versions: Path) -> tuple[dict[str, str], list[str]]:
+    """The head of each phase branch, and the heads of the unphased trunk."""
+    history = load_history(versions)
+    parents = {p for meta in history.values() for p in meta.down_revisions}
+    phase_heads: dict[str, str] = {}
+    trunk: list[str] = []
+    for rev, meta in history.items():
+        if rev in parents:
+            continue
+        phase = phase_of(meta, history)
+        if phase is None:
+            trunk.append(rev)
+        elif phase in phase_heads:
+            raise InputError(f"the {phase} branch has several heads; merge them first")
+        else:
+            phase_heads[phase] = rev
+    return phase_heads, trunk
+
+
+def write_change(versions: Path, kind: str, message: str, phases: dict) -> list[Path]:
+    """Write one revision per phase of the change; returns the files written."""
+    phase_heads, trunk = heads(versions)
+    missing = [p for p in PHASES if p not in phase_heads]
+    if missing and len(trunk) > 1:
+        raise InputError(
+            f"the project has several heads ({', '.join(sorted(trunk))}); merge them "
+            "(alembic merge heads) before the phase branches start from it"
+        )
+    template = Template(
+        files("expandcontract.templates")
+        .joinpath("phase_revision.py.tmpl")
+        .read_text(encoding="utf-8")
+    )
+    written: list[Path] = []
+    previous: str | None = None
+    created = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S")
+    for phase in PHASES:
+        if phase not in phases:
+            continue
+        revision = uuid.uuid4().hex[:12]
+        head = phase_heads.get(phase)
+        down = head if head else (trunk[0] if trunk else None)
+        body = phases[phase]
+        text = template.substitute(
+            message=message,
+            phase=phase,
+            kind=kind,
+            revision=revision,
+            down_revision=down,
+            depends_on=previous,
+            created=created,
+            revision_literal=repr(revision),
+            down_revision_literal=repr(down),
+            branch_labels=repr((phase,)) if head is None else "None",
+            depends_on_literal=repr(previous),
+            upgrade=_indent(body.upgrade),
+            downgrade=_indent(body.downgrade),
+        )
+        path = versions / f"{revision}_{phase}_{_slug(message)}.py"
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+        previous = revision
+    return written
+
+
+def _indent(lines: list[str]) -> str:
+    return "\n".join("    " + line for line in lines) if lines else "    pass"

@@ -1,0 +1,51 @@
+"""add-column TABLE COLUMN TYPE [--not-null] [--default SQL] [--backfill SQL]
+
+expand: the column, nullable, and its default for new rows; migrate: existing
+rows filled in batches (from --backfill, else the default); switch: NOT NULL by
+the lock-safe recipe. No contract: nothing becomes obsolete.
+"""
+
+import click
+
+from expandcontract.errors import InputError
+from expandcontract.kinds import LOCK_TIMEOUT, Phase, r
+
+NAME = "add-column"
+HELP = "Add a column; NOT NULL and a computed fill without locking the table."
+PARAMS = [
+    click.Argument(["table"]),
+    click.Argument(["column"]),
+    click.Argument(["type_"], metavar="TYPE"),
+    click.Option(["--not-null"], is_flag=True, help="Make it NOT NULL in the switch phase."),
+    click.Option(["--default"], metavar="SQL", help="Default for new rows (and the fill)."),
+    click.Option(["--backfill"], metavar="SQL", help="Expression filling existing rows."),
+]
+
+
+def phases(table, column, type_, not_null=False, default=None, backfill=None):
+    fill = backfill or default
+    if not_null and fill is None:
+        raise InputError(
+            "add-column --not-null needs --default or --backfill to fill existing rows"
+        )
+    add = f"ALTER TABLE {table} ADD COLUMN {column} {type_}"
+    expand = Phase(
+        [LOCK_TIMEOUT, f"op.execute({r(add)})"],
+        [LOCK_TIMEOUT, f"op.drop_column({r(table)}, {r(column)})"],
+    )
+    if default is not None:
+        expand.upgrade.append(
+            f"op.execute({r(f'ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT {default}')})"
+        )
+    result = {"expand": expand}
+    if fill is not None:
+        result["migrate"] = Phase(
+            [f"op.backfill({r(table)}, {r(column)}, {r(fill)}, where={r(f'{column} IS NULL')})"],
+            [f"op.forget_backfill({r(table)}, {r(column)})"],
+        )
+    if not_null:
+        result["switch"] = Phase(
+            [LOCK_TIMEOUT, f"op.set_not_null({r(table)}, {r(column)})"],
+            [LOCK_TIMEOUT, f"op.drop_not_null({r(table)}, {r(column)})"],
+        )
+    return result

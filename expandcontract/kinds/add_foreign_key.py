@@ -1,0 +1,37 @@
+"""add-foreign-key TABLE COLUMN REFTABLE[.REFCOLUMN]
+
+expand: the foreign key NOT VALID (enforced for new writes at once, no scan);
+switch: VALIDATE CONSTRAINT in its own transaction (reads and writes go on).
+"""
+
+import click
+
+from expandcontract.kinds import LOCK_TIMEOUT, Phase, r
+
+NAME = "add-foreign-key"
+HELP = "Add a foreign key without blocking writes to either table."
+PARAMS = [
+    click.Argument(["table"]),
+    click.Argument(["column"]),
+    click.Argument(["reference"], metavar="REFTABLE[.REFCOLUMN]"),
+]
+
+
+def phases(table, column, reference):
+    ref_table, _, ref_column = reference.partition(".")
+    name = f"{table}_{column}_fkey"
+    t, n = r(table), r(name)
+    return {
+        "expand": Phase(
+            [
+                LOCK_TIMEOUT,
+                f"op.add_foreign_key_not_valid({n}, {t}, [{r(column)}], {r(ref_table)}, "
+                f"[{r(ref_column or 'id')}])",
+            ],
+            [LOCK_TIMEOUT, f"op.drop_constraint({n}, {t})"],
+        ),
+        "switch": Phase(
+            [f"op.validate_constraint({t}, {n})"],
+            ["pass  # a validated constraint stays valid; the expand downgrade drops it"],
+        ),
+    }

@@ -1,0 +1,63 @@
+"""change-type TABLE COLUMN NEWTYPE [--using SQL] [--reverse SQL] [--new-name NAME]
+
+expand: NAME (default COLUMN_new) of the new type, kept equal to COLUMN by a
+two-way sync trigger converting with --using (old to new) and --reverse (new to
+old); migrate: existing rows converted in batches; switch: NAME becomes NOT NULL
+if COLUMN is; contract: COLUMN's default moves over, the trigger and COLUMN go.
+The new application version reads and writes NAME (rename it back to COLUMN
+later with rename-column, if wanted).
+"""
+
+import click
+
+from expandcontract.kinds import LOCK_TIMEOUT, Phase, r
+
+NAME = "change-type"
+HELP = "Change a column's type with no table rewrite: a synced new column."
+PARAMS = [
+    click.Argument(["table"]),
+    click.Argument(["column"]),
+    click.Argument(["new_type"], metavar="NEWTYPE"),
+    click.Option(["--using"], metavar="SQL", help="Old to new, naming COLUMN (default: a cast)."),
+    click.Option(["--reverse"], metavar="SQL", help="New to old, naming the new column."),
+    click.Option(["--new-name"], metavar="NAME", help="The new column's name (COLUMN_new)."),
+]
+
+
+def phases(table, column, new_type, using=None, reverse=None, new_name=None):
+    new = new_name or f"{column}_new"
+    using = using or f"{column}::{new_type}"
+    t, c, n = r(table), r(column), r(new)
+    sync = f"op.create_sync_trigger({t}, {c}, {n}, forward={r(using)}, backward={r(reverse) if reverse else 'None'})"
+    return {
+        "expand": Phase(
+            [LOCK_TIMEOUT, f"op.copy_column({t}, {c}, {n}, type_={r(new_type)})", sync],
+            [LOCK_TIMEOUT, f"op.drop_sync_trigger({t}, {c}, {n})", f"op.drop_column({t}, {n})"],
+        ),
+        "migrate": Phase(
+            [f"op.backfill({t}, {n}, {r(using)})"],
+            [f"op.forget_backfill({t}, {n})"],
+        ),
+        "switch": Phase(
+            [LOCK_TIMEOUT, f"op.copy_not_null({t}, {c}, {n})"],
+            [LOCK_TIMEOUT, f"op.drop_not_null({t}, {n})"],
+        ),
+        "contract": Phase(
+            [
+                LOCK_TIMEOUT,
+                f"op.drop_sync_trigger({t}, {c}, {n})",
+                f"op.drop_column_recorded({t}, {c})",
+            ],
+            [
+                LOCK_TIMEOUT,
+                f"op.restore_column({t}, {c})",
+                sync,
+                f"op.forget_backfill({t}, {c})",
+                f"op.backfill({t}, {c}, {r(reverse)})"
+                if reverse
+                else f"op.backfill({t}, {c}, cast_from={n})",
+                f"op.forget_backfill({t}, {c})",
+                f"op.copy_not_null({t}, {n}, {c})",
+            ],
+        ),
+    }

@@ -1,0 +1,56 @@
+"""rename-column TABLE OLD NEW
+
+expand: NEW, of OLD's type, kept equal to OLD by a two-way sync trigger;
+migrate: existing rows copied in batches; switch: NEW becomes NOT NULL if OLD
+is (the new version reads and writes NEW, the old one OLD); contract: OLD's
+default moves to NEW, the trigger and OLD go. Undoing the contract brings OLD
+back, refilled from NEW, with the trigger, its NOT NULL and its default.
+"""
+
+import click
+
+from expandcontract.kinds import LOCK_TIMEOUT, Phase, r
+
+NAME = "rename-column"
+HELP = "Rename a column while the old and the new application version both run."
+PARAMS = [click.Argument(["table"]), click.Argument(["old"]), click.Argument(["new"])]
+
+
+def phases(table, old, new):
+    t, o, n = r(table), r(old), r(new)
+    return {
+        "expand": Phase(
+            [
+                LOCK_TIMEOUT,
+                f"op.copy_column({t}, {o}, {n})",
+                f"op.create_sync_trigger({t}, {o}, {n})",
+            ],
+            [LOCK_TIMEOUT, f"op.drop_sync_trigger({t}, {o}, {n})", f"op.drop_column({t}, {n})"],
+        ),
+        "migrate": Phase(
+            [f"op.backfill({t}, {n}, {r(old)})"],
+            [f"op.forget_backfill({t}, {n})"],
+        ),
+        "switch": Phase(
+            [LOCK_TIMEOUT, f"op.copy_not_null({t}, {o}, {n})"],
+            [LOCK_TIMEOUT, f"op.drop_not_null({t}, {n})"],
+        ),
+        "contract": Phase(
+            [
+                LOCK_TIMEOUT,
+                f"op.move_default({t}, {o}, {n})",
+                f"op.drop_sync_trigger({t}, {o}, {n})",
+                f"op.drop_column({t}, {o})",
+            ],
+            [
+                LOCK_TIMEOUT,
+                f"op.copy_column({t}, {n}, {o})",
+                f"op.create_sync_trigger({t}, {o}, {n})",
+                f"op.forget_backfill({t}, {o})",
+                f"op.backfill({t}, {o}, {r(new)})",
+                f"op.forget_backfill({t}, {o})",
+                f"op.copy_not_null({t}, {n}, {o})",
+                f"op.move_default({t}, {n}, {o})",
+            ],
+        ),
+    }

@@ -1,8 +1,9 @@
 """
 ## What it does
-In a revision on the `expand` branch (and in the `downgrade()` of a
-`contract` revision, its mirror), flags what expand may not do: drop, rename,
-change a type, set NOT NULL, validate, truncate, or change data.
+In a revision on the `expand` branch, flags what expand may not do: drop,
+rename, change a type, set NOT NULL, validate, truncate, or change data. In
+the `downgrade()` of a `contract` revision, its mirror, only drops are out of
+place: undoing a contract re-creates, refills and re-validates what it removed.
 
 ## Why is this bad?
 Expand runs before the new application version is deployed, while only the
@@ -42,6 +43,7 @@ OUT_OF_PLACE = {
     "update": "changes data",
     "delete": "deletes data",
 }
+DESTRUCTIVE = {"drop_column", "drop_table", "drop_schema", "truncate"}
 
 
 def check(op, ctx):
@@ -51,8 +53,8 @@ def check(op, ctx):
     contract_down = ctx.direction == "down" and ctx.phase == "contract"
     if not (up or contract_down):
         return
-    if contract_down and op.kind in ("update", "delete"):
-        return  # undoing a contract refills what it dropped
+    if contract_down and op.kind not in DESTRUCTIVE:
+        return  # undoing a contract re-creates, refills and re-validates what it dropped
     where = "an expand revision" if up else "the downgrade of a contract revision"
     yield Violation(
         f"{where} {OUT_OF_PLACE[op.kind]} ({op.table or op.name}): expand may only add",

@@ -94,11 +94,8 @@ def batch_sql(
 ) -> str:
     cols = ", ".join(quote(k) for k, _ in keys)
     tuple_cols = f"({cols})"
-    after = (
-        f"WHERE {tuple_cols} > ({', '.join(f'CAST(:k{i} AS {t})' for i, (_, t) in enumerate(keys))})"
-        if resume
-        else ""
-    )
+    last = ", ".join(f"CAST(:k{i} AS {t})" for i, (_, t) in enumerate(keys))
+    after = f"WHERE {tuple_cols} > ({last})" if resume else ""
     extra = f" AND ({where})" if where else ""
     last_key = ", ".join(f"{quote(k)}::text" for k, _ in keys)
     return f"""

@@ -464,10 +464,12 @@ def _drop_column_recorded(operations, op: DropColumnRecordedOp) -> None:
         )
         bind.execute(
             text(
-                f"INSERT INTO {DROPPED_COLUMNS} SELECT :t, :c, format_type(a.atttypid, a.atttypmod), "
-                "a.attnotnull, pg_get_expr(d.adbin, d.adrelid) FROM pg_attribute a "
+                f"INSERT INTO {DROPPED_COLUMNS} SELECT CAST(:t AS text), CAST(:c AS text), "
+                "format_type(a.atttypid, a.atttypmod), a.attnotnull, "
+                "pg_get_expr(d.adbin, d.adrelid) FROM pg_attribute a "
                 "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
-                "WHERE a.attrelid = to_regclass(:t) AND a.attname = :c AND NOT a.attisdropped "
+                "WHERE a.attrelid = to_regclass(:t) AND a.attname = CAST(:c AS name) "
+                "AND NOT a.attisdropped "
                 "ON CONFLICT (table_name, column_name) DO UPDATE SET type = EXCLUDED.type, "
                 "not_null = EXCLUDED.not_null, default_sql = EXCLUDED.default_sql"
             ),

@@ -28,7 +28,8 @@ def phases(table, column, new_type, using=None, reverse=None, new_name=None):
     new = new_name or f"{column}_new"
     using = using or f"{column}::{new_type}"
     t, c, n = r(table), r(column), r(new)
-    sync = f"op.create_sync_trigger({t}, {c}, {n}, forward={r(using)}, backward={r(reverse) if reverse else 'None'})"
+    backward = r(reverse) if reverse else "None"
+    sync = f"op.create_sync_trigger({t}, {c}, {n}, forward={r(using)}, backward={backward})"
     return {
         "expand": Phase(
             [LOCK_TIMEOUT, f"op.copy_column({t}, {c}, {n}, type_={r(new_type)})", sync],

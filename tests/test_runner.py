@@ -1,0 +1,297 @@
+"""The phase runner on real PostgreSQL: backfill crash and resume, keys, lock timeouts,
+concurrent two-way sync, ordering, status codes."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import create_engine
+
+from expandcontract.alembic_integration import backfill
+from tests.phase_project import PhaseProject
+
+EVENTS = """
+CREATE TABLE events (id bigint PRIMARY KEY, a integer NOT NULL);
+INSERT INTO events SELECT g, g FROM generate_series(1, {rows}) g
+"""
+
+
+def run_cli(project: PhaseProject, *args: str, **kw) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "expandcontract", *args, "-c", str(project.root / "alembic.ini")],
+        cwd=project.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kw,
+    )
+
+
+def progress_rows(conn: psycopg.Connection) -> int:
+    if conn.execute("SELECT to_regclass('expandcontract_backfill')").fetchone()[0] is None:
+        return 0
+    row = conn.execute("SELECT rows FROM expandcontract_backfill").fetchone()
+    return row[0] if row else 0
+
+
+def audited(conn: psycopg.Connection) -> None:
+    conn.execute("""
+        CREATE TABLE audit (id bigint NOT NULL);
+        CREATE FUNCTION audit_b() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN INSERT INTO audit VALUES (NEW.id); RETURN NEW; END $$;
+        CREATE TRIGGER audit_b AFTER UPDATE OF b ON events FOR EACH ROW EXECUTE FUNCTION audit_b();
+    """)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
+def test_backfill_killed_midway_resumes_exactly_once(
+    tmp_path: Path, database_url: str, sig
+) -> None:
+    rows = 20_000
+    project = PhaseProject(
+        tmp_path,
+        database_url,
+        EVENTS.format(rows=rows),
+        "[tool.expandcontract]\nbackfill_batch_size = 200\nbackfill_pause = 0.01\n",
+    )
+    project.new("add-column", "events", "b", "integer", "--backfill", "a * 2")
+    assert project.phase("upgrade", "expand").exit_code == 0
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        audited(conn)
+        proc = run_cli(project, "upgrade", "migrate")
+        deadline = time.monotonic() + 60
+        while progress_rows(conn) < 2_000 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=30)
+        if sig == signal.SIGINT:
+            assert proc.returncode == 130 and "Interrupted" in err and "Traceback" not in err
+        done_before = progress_rows(conn)
+        assert 0 < done_before < rows, "the kill must land mid-way"
+        assert (
+            conn.execute("SELECT count(*) FROM events WHERE b IS NOT NULL").fetchone()[0]
+            == done_before
+        )
+
+        result = project.phase("upgrade", "migrate")
+        assert result.exit_code == 0, result.output
+        assert (
+            conn.execute("SELECT count(*) FROM events WHERE b IS DISTINCT FROM a * 2").fetchone()[0]
+            == 0
+        )
+        total, distinct = conn.execute("SELECT count(*), count(DISTINCT id) FROM audit").fetchone()
+        assert total == distinct == rows  # every row converted, none twice
+
+
+def test_backfill_composite_and_non_integer_keys(
+    conn: psycopg.Connection, database_url: str
+) -> None:
+    conn.execute("""
+        CREATE TABLE pairs (tenant text, key uuid, v integer, w integer, PRIMARY KEY (tenant, key));
+        INSERT INTO pairs SELECT 't' || (g % 7), gen_random_uuid(), g, NULL FROM generate_series(1, 1000) g;
+    """)
+    engine = create_engine("postgresql+psycopg://", creator=lambda: psycopg.connect(database_url))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as sa_conn:
+        updated = backfill.run(sa_conn, "pairs", "w", "v + 1", batch_size=37)
+    assert updated == 1000
+    assert (
+        conn.execute("SELECT count(*) FROM pairs WHERE w IS DISTINCT FROM v + 1").fetchone()[0] == 0
+    )
+
+
+def test_backfill_without_a_key_is_a_clear_error(tmp_path: Path, database_url: str) -> None:
+    project = PhaseProject(
+        tmp_path,
+        database_url,
+        "CREATE TABLE heap (v integer); INSERT INTO heap SELECT generate_series(1, 10)",
+    )
+    project.new("add-column", "heap", "w", "integer", "--backfill", "v")
+    assert project.phase("upgrade", "expand").exit_code == 0
+    result = project.phase("upgrade", "migrate")
+    assert result.exit_code == 1
+    assert "neither a primary key nor a unique NOT NULL key" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def _hold_lock(database_url: str, release: threading.Event) -> None:
+    with psycopg.connect(database_url) as holder:
+        holder.execute("SELECT * FROM users LIMIT 1")  # ACCESS SHARE until commit
+        release.wait(30)
+        holder.rollback()
+
+
+def _reader(database_url: str, stop: threading.Event, latencies: list[float]) -> None:
+    with psycopg.connect(database_url, autocommit=True) as reader:
+        while not stop.is_set():
+            started = time.monotonic()
+            reader.execute("SELECT count(*) FROM users").fetchone()
+            latencies.append(time.monotonic() - started)
+            time.sleep(0.01)
+
+
+USERS = "CREATE TABLE users (id bigint PRIMARY KEY, name text); INSERT INTO users VALUES (1, 'a')"
+
+
+def test_lock_timeout_retries_then_succeeds_without_blocking_readers(
+    tmp_path: Path, database_url: str
+) -> None:
+    project = PhaseProject(
+        tmp_path,
+        database_url,
+        USERS,
+        "[tool.expandcontract]\nlock_timeout = '200ms'\nlock_retries = 12\n",
+    )
+    project.new("add-column", "users", "nickname", "text")
+    release, stop, latencies = threading.Event(), threading.Event(), []
+    holder = threading.Thread(target=_hold_lock, args=(database_url, release))
+    holder.start()
+    time.sleep(0.3)
+    reader = threading.Thread(target=_reader, args=(database_url, stop, latencies))
+    reader.start()
+    proc = run_cli(project, "upgrade", "expand")
+    time.sleep(1.5)
+    release.set()
+    _, err = proc.communicate(timeout=60)
+    stop.set()
+    holder.join()
+    reader.join()
+    assert proc.returncode == 0, err
+    assert "lock timeout (200ms)" in err and "retrying in" in err
+    assert max(latencies) < 0.6, f"a reader waited {max(latencies):.3f}s behind the DDL"
+    with psycopg.connect(database_url) as conn:
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM information_schema.columns "
+                "WHERE table_name = 'users' AND column_name = 'nickname'"
+            ).fetchone()[0]
+            == 1
+        )
+
+
+def test_lock_timeout_fails_cleanly_after_the_last_attempt(
+    tmp_path: Path, database_url: str
+) -> None:
+    project = PhaseProject(
+        tmp_path,
+        database_url,
+        USERS,
+        "[tool.expandcontract]\nlock_timeout = '100ms'\nlock_retries = 3\n",
+    )
+    project.new("add-column", "users", "nickname", "text")
+    release = threading.Event()
+    holder = threading.Thread(target=_hold_lock, args=(database_url, release))
+    holder.start()
+    time.sleep(0.3)
+    try:
+        proc = run_cli(project, "upgrade", "expand")
+        _, err = proc.communicate(timeout=60)
+    finally:
+        release.set()
+        holder.join()
+    assert proc.returncode == 1
+    assert "could not get the lock" in err and "after 3 attempts" in err
+    assert "Traceback" not in err
+    with psycopg.connect(database_url) as conn:
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM information_schema.columns "
+                "WHERE table_name = 'users' AND column_name = 'nickname'"
+            ).fetchone()[0]
+            == 0
+        )
+        assert conn.execute("SELECT count(*) FROM alembic_version").fetchone()[0] == 1  # base only
+
+
+def test_two_way_sync_under_concurrent_writers(tmp_path: Path, database_url: str) -> None:
+    project = PhaseProject(
+        tmp_path,
+        database_url,
+        "CREATE TABLE users (id bigint PRIMARY KEY, name text);"
+        "INSERT INTO users SELECT g, 'n' || g FROM generate_series(1, 50) g",
+    )
+    project.new("rename-column", "users", "name", "full_name")
+    for phase in ("expand", "migrate"):
+        assert project.phase("upgrade", phase).exit_code == 0
+
+    errors: list[BaseException] = []
+
+    def writer(column: str, seed: int) -> None:
+        try:
+            with psycopg.connect(database_url, autocommit=True) as c:
+                for i in range(300):
+                    row = (i * 7 + seed) % 50 + 1
+                    c.execute(
+                        f"UPDATE users SET {column} = %s WHERE id = %s",
+                        (f"{column}-{seed}-{i}", row),
+                    )
+                    if i % 25 == 0:
+                        c.execute(
+                            f"INSERT INTO users (id, {column}) VALUES (%s, %s)",
+                            (100_000 * seed + i, f"ins-{column}-{i}"),
+                        )
+                    if i % 40 == 0:
+                        c.execute(f"UPDATE users SET {column} = NULL WHERE id = %s", (row,))
+        except BaseException as err:
+            errors.append(err)
+
+    threads = [
+        threading.Thread(target=writer, args=(col, seed))
+        for seed, col in enumerate(["name", "full_name", "name", "full_name"], 1)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    with psycopg.connect(database_url) as conn:
+        diverged = conn.execute(
+            "SELECT count(*) FROM users WHERE name IS DISTINCT FROM full_name"
+        ).fetchone()[0]
+        total = conn.execute("SELECT count(*) FROM users").fetchone()[0]
+    assert diverged == 0 and total > 50
+
+
+def test_ordering_status_and_usage_errors(tmp_path: Path, database_url: str) -> None:
+    project = PhaseProject(tmp_path, database_url, USERS)
+    project.new("rename-column", "users", "name", "full_name")
+    status = project.cli("status", "-c", str(project.root / "alembic.ini"))
+    assert status.exit_code == 3 and "expand    0 applied, 1 pending" in status.stdout
+
+    refused = project.phase("upgrade", "switch")
+    assert refused.exit_code == 2
+    assert "expand has pending revisions" in refused.stderr
+
+    for phase in ("expand", "migrate"):
+        assert project.phase("upgrade", phase).exit_code == 0
+    refused = project.phase("downgrade", "expand")
+    assert (
+        refused.exit_code == 2 and "run `expandcontract downgrade migrate` first" in refused.stderr
+    )
+
+    for phase in ("switch", "contract"):
+        assert project.phase("upgrade", phase).exit_code == 0
+    assert project.cli("status", "-c", str(project.root / "alembic.ini")).exit_code == 0
+    nothing = project.phase("upgrade", "contract")
+    assert nothing.exit_code == 0 and "nothing pending" in nothing.stdout
+
+    missing = project.cli("status", "-c", str(tmp_path / "nope.ini"))
+    assert missing.exit_code == 2 and "no such Alembic configuration" in missing.stderr
+
+
+def test_database_url_overrides_the_config(tmp_path: Path, database_url: str) -> None:
+    project = PhaseProject(tmp_path, database_url, USERS)
+    ini = project.root / "alembic.ini"
+    real = project.url
+    ini.write_text(ini.read_text().replace(real, "postgresql://nobody@127.0.0.1:1/none"))
+    project.new("add-index", "users", "name")
+    bad = project.cli("status", "-c", str(ini))
+    assert bad.exit_code == 2 and "cannot connect" in bad.stderr
+    good = project.cli("upgrade", "expand", "-c", str(ini), "--database-url", real)
+    assert good.exit_code == 0, good.output

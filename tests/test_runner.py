@@ -295,3 +295,49 @@ def test_database_url_overrides_the_config(tmp_path: Path, database_url: str) ->
     assert bad.exit_code == 2 and "cannot connect" in bad.stderr
     good = project.cli("upgrade", "expand", "-c", str(ini), "--database-url", real)
     assert good.exit_code == 0, good.output
+
+
+def test_invalid_index_left_by_a_failed_build_is_rebuilt(tmp_path: Path, database_url: str) -> None:
+    project = PhaseProject(
+        tmp_path,
+        database_url,
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text);"
+        "INSERT INTO users VALUES (1, 'a'), (2, 'a'), (3, 'b')",
+    )
+    project.new("add-unique", "users", "email")
+    failed = project.phase("upgrade", "expand")
+    assert failed.exit_code == 1 and "users_email_key" in failed.stderr
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        valid = conn.execute(
+            "SELECT indisvalid FROM pg_index WHERE indexrelid = 'users_email_key'::regclass"
+        ).fetchone()[0]
+        assert valid is False  # CONCURRENTLY leaves an INVALID index behind
+        conn.execute("UPDATE users SET email = 'c' WHERE id = 2")
+        assert project.phase("upgrade", "expand").exit_code == 0
+        assert project.phase("upgrade", "switch").exit_code == 0
+        valid = conn.execute(
+            "SELECT indisvalid FROM pg_index WHERE indexrelid = 'users_email_key'::regclass"
+        ).fetchone()[0]
+        assert valid is True
+        kind = conn.execute(
+            "SELECT contype FROM pg_constraint WHERE conname = 'users_email_key'"
+        ).fetchone()[0]
+        assert kind == "u"
+
+
+def test_generated_phases_run_under_plain_alembic(tmp_path: Path, database_url: str) -> None:
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    project = PhaseProject(tmp_path, database_url, USERS)
+    project.new("rename-column", "users", "name", "full_name")
+    config = AlembicConfig(str(project.root / "alembic.ini"))
+    command.upgrade(config, "contract@head")  # depends_on pulls in expand, migrate, switch
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute("SELECT full_name FROM users WHERE id = 1").fetchone()[0] == "a"
+    command.downgrade(config, "contract@-1")
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute("SELECT name, full_name FROM users WHERE id = 1").fetchone() == (
+            "a",
+            "a",
+        )

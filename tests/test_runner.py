@@ -72,7 +72,7 @@ def test_backfill_killed_midway_resumes_exactly_once(
         proc.send_signal(sig)
         _, err = proc.communicate(timeout=30)
         if sig == signal.SIGINT:
-            assert proc.returncode == 130 and "Interrupted" in err and "Traceback" not in err
+            assert proc.returncode == 130 and "Interrupted" in err and "Traceback" not in err, err
         done_before = progress_rows(conn)
         assert 0 < done_before < rows, "the kill must land mid-way"
         assert (

@@ -155,16 +155,8 @@ class PhaseRunner:
                     f"cannot downgrade {phase}: {later} revision(s) {', '.join(blocking)} "
                     f"depend on {target}; run `expandcontract downgrade {later}` first"
                 )
-        parent = self.history[target].down_revisions
-        destination = parent[0] if parent and self._on_branch(parent[0], phase) else None
-        self._run(
-            f"{phase}@{destination}" if destination else f"{target}@-1", "down", target=target
-        )
+        self._run(f"{target}@-1", "down", target=target)
         return [target]
-
-    def _on_branch(self, rev: str, phase: str) -> bool:
-        meta = self.history.get(rev)
-        return meta is not None and phase_of(meta, self.history) == phase
 
     def _ancestors(self, rev: str) -> set[str]:
         seen: set[str] = set()
@@ -179,39 +171,28 @@ class PhaseRunner:
         return seen
 
     def _run(self, destination: str, direction: str, target: str | None = None) -> None:
-        from alembic.runtime.environment import EnvironmentContext
         from sqlalchemy import text
 
         from expandcontract.alembic_integration.backfill import BatchSettings
+        from expandcontract.alembic_integration.environment import downgrade_one, run_steps
 
         script = self.script
         settings = execution.Settings(
             lock_timeout=self.settings.lock_timeout, retries=self.settings.lock_retries
         )
 
-        def steps(rev, context):
+        def steps(heads):
             if direction == "up":
-                return script._upgrade_revs(destination, rev)
-            if target is not None:  # exactly one revision: the newest of the phase
-                return [
-                    s
-                    for s in script._downgrade_revs(destination, rev)
-                    if s.revision.revision == target
-                ] or script._downgrade_revs(destination, rev)
-            return script._downgrade_revs(destination, rev)
+                return script._upgrade_revs(destination, heads)
+            return downgrade_one(script, target)  # exactly the newest revision of the phase
+
+        def prepare(context):
+            execution.install(context, settings, set_timeout=False)
+            context._expandcontract_backfill = BatchSettings(
+                self.settings.backfill_batch_size, self.settings.backfill_pause
+            )
 
         with self._connect() as connection:
             connection.execute(text(f"SET lock_timeout = '{settings.lock_timeout}'"))
             connection.commit()
-            with EnvironmentContext(
-                self.alembic, script, fn=steps, destination_rev=destination
-            ) as env:
-                env.configure(connection=connection, transaction_per_migration=True)
-                context = env.get_context()
-                execution.install(context, settings, set_timeout=False)
-                context._expandcontract_backfill = BatchSettings(
-                    self.settings.backfill_batch_size, self.settings.backfill_pause
-                )
-                with env.begin_transaction():
-                    env.run_migrations()
-            connection.commit()
+            run_steps(self.alembic, script, connection, steps, prepare, destination)

@@ -1,0 +1,171 @@
+"""Seed every table with a few rows made from its column types, before each upgrade.
+
+Values respect NOT NULL, defaults and identity (left to the database), unique
+keys (every value is new), foreign keys (a row of the referenced table, seeded
+first) and, where they can, CHECK constraints (a rejected row is retried with
+its nullable columns left NULL). A table that cannot be filled is reported,
+never skipped in silence.
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+import json
+from dataclasses import dataclass
+
+_COUNTER = itertools.count(1)
+
+COLUMNS = """
+SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+       a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '' AS filled_by_db,
+       a.attgenerated <> '' AS generated,
+       t.typtype = 'e' AS is_enum,
+       (SELECT e.enumlabel FROM pg_enum e WHERE e.enumtypid = a.atttypid
+        ORDER BY e.enumsortorder LIMIT 1) AS first_label,
+       a.atttypmod, t.typcategory
+FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+WHERE a.attrelid = %(table)s::regclass AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attnum
+"""
+
+FOREIGN_KEYS = """
+SELECT a.attname, con.confrelid::regclass::text, fa.attname
+FROM pg_constraint con
+JOIN LATERAL unnest(con.conkey, con.confkey) AS k(col, fcol) ON true
+JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.col
+JOIN pg_attribute fa ON fa.attrelid = con.confrelid AND fa.attnum = k.fcol
+WHERE con.contype = 'f' AND con.conrelid = %(table)s::regclass
+"""
+
+
+@dataclass
+class Column:
+    name: str
+    type: str
+    not_null: bool
+    filled_by_db: bool
+    generated: bool
+    is_enum: bool
+    first_label: str | None
+    typmod: int
+    category: str
+
+
+def value_for(column: Column, n: int):
+    """A value of the column's type, distinct for every ``n``; None when unknown."""
+    t = column.type
+    if column.is_enum:
+        return column.first_label
+    if t.endswith("[]"):
+        return "{}"
+    if t in ("smallint",):
+        return n % 30000
+    if t in ("integer", "bigint", "oid") or t.startswith(("numeric", "real", "double")):
+        return n
+    if t.startswith(("character varying", "character", "text", "citext", "name")):
+        limit = column.typmod - 4 if column.typmod > 4 else None
+        text = f"s{n}"
+        return text[-limit:] if limit else text
+    if t == "boolean":
+        return n % 2 == 0
+    if t == "uuid":
+        return f"00000000-0000-4000-8000-{n:012d}"
+    if t in ("json", "jsonb"):
+        return json.dumps({"n": n})
+    if t == "date":
+        return datetime.date(2020, 1, 1) + datetime.timedelta(days=n % 3000)
+    if t.startswith("timestamp"):
+        return datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC) + datetime.timedelta(minutes=n)
+    if t.startswith("time"):
+        return datetime.time(n % 24, n % 60)
+    if t == "interval":
+        return f"{n} seconds"
+    if t == "bytea":
+        return n.to_bytes(8, "big")
+    if t in ("inet", "cidr"):
+        return f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}"
+    return None
+
+
+def _order(cursor, tables: list[str]) -> list[str]:
+    """Referenced tables first (a cycle keeps its given order)."""
+    deps: dict[str, set[str]] = {}
+    for table in tables:
+        cursor.execute(FOREIGN_KEYS, {"table": table})
+        deps[table] = {row[1].removeprefix("public.") for row in cursor.fetchall()} & set(tables)
+        deps[table].discard(table)
+    ordered: list[str] = []
+    while deps:
+        ready = [t for t, d in deps.items() if not d - set(ordered)] or [next(iter(deps))]
+        for table in ready:
+            ordered.append(table)
+            deps.pop(table)
+    return ordered
+
+
+def seed(connection, tables: list[str], rows: int = 2) -> list[str]:
+    """Insert ``rows`` rows into each table; returns notes on tables it could not fill."""
+    notes: list[str] = []
+    with connection.cursor() as cursor:
+        for table in _order(cursor, tables):
+            qualified = table
+            cursor.execute(COLUMNS, {"table": qualified})
+            columns = [Column(*row) for row in cursor.fetchall()]
+            cursor.execute(FOREIGN_KEYS, {"table": qualified})
+            references = {row[0]: (row[1], row[2]) for row in cursor.fetchall()}
+            failure = None
+            for _ in range(rows):
+                failure = _insert(connection, cursor, qualified, columns, references)
+                if failure:
+                    break
+            if failure:
+                notes.append(f"could not seed {table}: {failure}")
+    return notes
+
+
+def _insert(connection, cursor, table: str, columns: list[Column], references) -> str | None:
+    from psycopg import sql
+
+    for leave_nullable_null in (False, True):
+        names, values = [], []
+        unknown = None
+        for column in columns:
+            if column.generated or (column.filled_by_db and column.name not in references):
+                continue
+            if column.name in references:
+                ref_table, ref_column = references[column.name]
+                cursor.execute(
+                    sql.SQL("SELECT {} FROM {} ORDER BY random() LIMIT 1").format(
+                        sql.Identifier(ref_column), sql.SQL(ref_table)
+                    )
+                )
+                row = cursor.fetchone()
+                value = row[0] if row else None
+            elif leave_nullable_null and not column.not_null:
+                continue
+            else:
+                value = value_for(column, next(_COUNTER))
+            if value is None and column.not_null:
+                unknown = f"no value for NOT NULL column {column.name} ({column.type})"
+                break
+            names.append(column.name)
+            values.append(value)
+        if unknown:
+            return unknown
+        statement = (
+            sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+                sql.SQL(table),
+                sql.SQL(", ").join(map(sql.Identifier, names)),
+                sql.SQL(", ").join(sql.Placeholder() * len(values)),
+            )
+            if names
+            else sql.SQL("INSERT INTO {} DEFAULT VALUES").format(sql.SQL(table))
+        )
+        try:
+            with connection.transaction():
+                cursor.execute(statement, values)
+            return None
+        except Exception as err:  # a CHECK or another constraint refused it
+            error = str(err).splitlines()[0]
+    return error

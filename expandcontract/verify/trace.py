@@ -1,0 +1,215 @@
+"""What each statement really did: locks on pre-existing tables, rewrites, scans, time.
+
+Installed on Alembic's executor for one revision. Inside a transaction the
+statement's locks are read from ``pg_locks`` right after it, on the same
+connection (locks are held until commit); its full-table scans from
+``pg_stat_xact_user_tables``. A statement that runs outside a transaction
+(``CONCURRENTLY``, in ``autocommit_block()``) keeps no lock afterwards, so a
+second connection watches ``pg_locks`` while it runs. A rewrite is a changed
+``relfilenode``. No savepoints are involved, so nothing is deadlocked.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+BLOCKING = ("ACCESS EXCLUSIVE", "SHARE ROW EXCLUSIVE", "SHARE", "EXCLUSIVE")
+LOCK_ORDER = (
+    "ACCESS SHARE",
+    "ROW SHARE",
+    "ROW EXCLUSIVE",
+    "SHARE UPDATE EXCLUSIVE",
+    "SHARE",
+    "SHARE ROW EXCLUSIVE",
+    "EXCLUSIVE",
+    "ACCESS EXCLUSIVE",
+)
+
+
+def lock_name(mode: str) -> str:
+    """'ShareRowExclusiveLock' -> 'SHARE ROW EXCLUSIVE'."""
+    words, word = [], ""
+    for ch in mode.removesuffix("Lock"):
+        if ch.isupper() and word:
+            words.append(word)
+            word = ""
+        word += ch
+    return " ".join([*words, word]).upper()
+
+
+@dataclass
+class StatementTrace:
+    direction: str
+    sql: str
+    ms: float
+    locks: list[dict[str, str]] = field(default_factory=list)
+    rewrites: list[str] = field(default_factory=list)
+    scans: list[str] = field(default_factory=list)
+    outside_transaction: bool = False
+
+    @property
+    def flags(self) -> list[str]:
+        flags = [
+            f"{lock['mode']} on {lock['table']}" for lock in self.locks if lock["mode"] in BLOCKING
+        ]
+        flags += [f"rewrite of {name}" for name in self.rewrites]
+        return flags
+
+    def as_dict(self) -> dict:
+        return {
+            "direction": self.direction,
+            "sql": self.sql,
+            "locks": self.locks,
+            "rewrites": self.rewrites,
+            "scans": self.scans,
+            "ms": round(self.ms, 2),
+            "outside_transaction": self.outside_transaction,
+            "flags": self.flags,
+        }
+
+
+RELATIONS = """
+SELECT c.oid, c.relname, c.relkind, c.relfilenode FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p', 'm', 'i') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+  AND n.nspname NOT LIKE 'pg_toast%%' AND c.relname <> %(version_table)s
+  AND c.relname NOT LIKE 'expandcontract\\_%%'
+"""
+
+
+class Tracer:
+    """Collects :class:`StatementTrace` for one revision's upgrade or downgrade."""
+
+    def __init__(self, observer, version_table: str = "alembic_version") -> None:
+        self.observer = observer  # a second psycopg connection, autocommit
+        self.version_table = version_table
+        self.statements: list[StatementTrace] = []
+        self.tables: dict[int, str] = {}
+        self.relations: dict[int, str] = {}
+
+    def snapshot_relations(self) -> None:
+        """Remember which tables and indexes exist before the revision runs."""
+        with self.observer.cursor() as cursor:
+            cursor.execute(RELATIONS, {"version_table": self.version_table})
+            rows = cursor.fetchall()
+        self.relations = {oid: name for oid, name, _, _ in rows}
+        self.tables = {oid: name for oid, name, kind, _ in rows if kind in ("r", "p", "m")}
+
+    def install(self, context, direction: str) -> None:
+        impl = context.impl
+        original = impl._exec
+        tracer = self
+
+        def traced(construct, *args, **kwargs):
+            connection = impl.connection
+            autocommit = connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+            sql = str(construct).strip()
+            if not tracer.relations:
+                return original(construct, *args, **kwargs)
+            oids = list(tracer.relations)
+            nodes_before = tracer._relfilenodes(connection, oids)
+            if autocommit:
+                watcher = _Watcher(tracer.observer, tracer._pid(connection), list(tracer.tables))
+                watcher.start()
+            else:
+                held_before = tracer._locks(connection)
+                scans_before = tracer._scans(connection)
+            started = time.perf_counter()
+            try:
+                result = original(construct, *args, **kwargs)
+            finally:
+                elapsed = (time.perf_counter() - started) * 1000
+                if autocommit:
+                    seen = watcher.stop()
+                    new_locks = seen
+                    scans: list[str] = []
+            if not autocommit:
+                new_locks = tracer._locks(connection) - held_before
+                scans_after = tracer._scans(connection)
+                scans = sorted(
+                    tracer.tables[oid]
+                    for oid, n in scans_after.items()
+                    if n > scans_before.get(oid, 0) and oid in tracer.tables
+                )
+            nodes_after = tracer._relfilenodes(connection, oids)
+            strongest: dict[str, str] = {}
+            for oid, mode in new_locks:
+                if oid in tracer.tables:
+                    name = tracer.tables[oid]
+                    if name not in strongest or LOCK_ORDER.index(mode) > LOCK_ORDER.index(
+                        strongest[name]
+                    ):
+                        strongest[name] = mode
+            tracer.statements.append(
+                StatementTrace(
+                    direction=direction,
+                    sql=sql if len(sql) <= 2000 else sql[:2000] + " ...",
+                    ms=elapsed,
+                    locks=[{"table": t, "mode": m} for t, m in sorted(strongest.items())],
+                    rewrites=sorted(
+                        tracer.relations[oid]
+                        for oid, node in nodes_after.items()
+                        if node != nodes_before.get(oid)
+                    ),
+                    scans=scans,
+                    outside_transaction=autocommit,
+                )
+            )
+            return result
+
+        impl._exec = traced
+
+    def _pid(self, connection) -> int:
+        return connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+
+    def _relfilenodes(self, connection, oids: list[int]) -> dict[int, int]:
+        rows = connection.exec_driver_sql(
+            "SELECT oid::int, relfilenode::int FROM pg_class WHERE oid = ANY(%(oids)s)",
+            {"oids": oids},
+        ).fetchall()
+        return dict(rows)
+
+    def _locks(self, connection) -> set[tuple[int, str]]:
+        rows = connection.exec_driver_sql(
+            "SELECT relation::int, mode FROM pg_locks WHERE pid = pg_backend_pid() "
+            "AND locktype = 'relation' AND granted"
+        ).fetchall()
+        return {(oid, lock_name(mode)) for oid, mode in rows}
+
+    def _scans(self, connection) -> dict[int, int]:
+        rows = connection.exec_driver_sql(
+            "SELECT relid::int, seq_scan FROM pg_stat_xact_user_tables WHERE relid = ANY(%(oids)s)",
+            {"oids": list(self.tables)},
+        ).fetchall()
+        return dict(rows)
+
+
+class _Watcher:
+    """Polls pg_locks for another backend while its statement runs outside a transaction."""
+
+    def __init__(self, observer, pid: int, oids: list[int]) -> None:
+        self.observer, self.pid, self.oids = observer, pid, oids
+        self.seen: set[tuple[int, str]] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        with self.observer.cursor() as cursor:
+            while not self._stop.is_set():
+                cursor.execute(
+                    "SELECT relation::int, mode FROM pg_locks WHERE pid = %s "
+                    "AND locktype = 'relation' AND granted AND relation = ANY(%s)",
+                    (self.pid, self.oids),
+                )
+                self.seen.update((oid, lock_name(mode)) for oid, mode in cursor.fetchall())
+                self._stop.wait(0.002)
+
+    def stop(self) -> set[tuple[int, str]]:
+        self._stop.set()
+        self._thread.join()
+        return self.seen

@@ -53,7 +53,7 @@ def install(context, settings: Settings, set_timeout: bool = True) -> None:
         _set_lock_timeout(impl.connection, settings)
 
     def exec_with_retry(construct, *args, **kwargs):
-        what = str(construct).strip().splitlines()[0][:120] if construct is not None else ""
+        what = describe(construct, impl.dialect).splitlines()[0][:120]
 
         def attempt():
             # autocommit_block() swaps in an AUTOCOMMIT connection: no savepoints there
@@ -67,6 +67,19 @@ def install(context, settings: Settings, set_timeout: bool = True) -> None:
         return retry(attempt, settings, what)
 
     impl._exec = exec_with_retry
+
+
+def describe(construct, dialect) -> str:
+    """The SQL of what Alembic executes, compiled for the connection's dialect
+    (``str()`` would use SQLAlchemy's default dialect, which cannot render PostgreSQL DDL)."""
+    if construct is None:
+        return ""
+    if isinstance(construct, str):
+        return construct.strip()
+    try:
+        return str(construct.compile(dialect=dialect)).strip()
+    except Exception:  # a construct that does not compile on its own: name it
+        return type(construct).__name__
 
 
 def retry(attempt, settings: Settings, what: str):

@@ -12,6 +12,13 @@ from string import Template
 from expandcontract.alembic_integration.revisions import PHASES, load_history, phase_of
 from expandcontract.errors import InputError
 
+# read by `expandcontract verify`: a backfill's downgrade keeps the values it wrote (clearing
+# them would run through the sync trigger); the expand downgrade removes the column anyway
+DECLARATIONS = {
+    "migrate": "expandcontract_irreversible = (\n"
+    '    "the backfilled values stay after the downgrade; undoing expand removes them"\n)\n',
+}
+
 
 def _slug(message: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", message.lower()).strip("_")[:40] or "change"
@@ -72,6 +79,7 @@ def write_change(versions: Path, kind: str, message: str, phases: dict) -> list[
             down_revision_literal=repr(down),
             branch_labels=repr((phase,)) if head is None else "None",
             depends_on_literal=repr(previous),
+            declarations=DECLARATIONS.get(phase, ""),
             upgrade=_indent(body.upgrade),
             downgrade=_indent(body.downgrade),
         )

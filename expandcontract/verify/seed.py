@@ -14,7 +14,8 @@ import itertools
 import json
 from dataclasses import dataclass
 
-_COUNTER = itertools.count(1)
+# far above the keys a table usually holds, so seeded keys do not collide with them
+_COUNTER = itertools.count(1_000_000_001)
 
 COLUMNS = """
 SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
@@ -23,7 +24,10 @@ SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
        t.typtype = 'e' AS is_enum,
        (SELECT e.enumlabel FROM pg_enum e WHERE e.enumtypid = a.atttypid
         ORDER BY e.enumsortorder LIMIT 1) AS first_label,
-       a.atttypmod, t.typcategory
+       a.atttypmod, t.typcategory,
+       EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisunique
+               AND a.attnum = ANY (i.indkey)) AS is_unique,
+       a.attidentity = 'a' AS identity_always
 FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
 WHERE a.attrelid = %(table)s::regclass AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attnum
@@ -50,6 +54,8 @@ class Column:
     first_label: str | None
     typmod: int
     category: str
+    is_unique: bool
+    identity_always: bool
 
 
 def value_for(column: Column, n: int):
@@ -59,9 +65,11 @@ def value_for(column: Column, n: int):
         return column.first_label
     if t.endswith("[]"):
         return "{}"
-    if t in ("smallint",):
-        return n % 30000
-    if t in ("integer", "bigint", "oid") or t.startswith(("numeric", "real", "double")):
+    if t == "smallint":
+        return n % 32000
+    if t == "integer":
+        return n % 2_000_000_000
+    if t in ("bigint", "oid") or t.startswith(("numeric", "real", "double")):
         return n
     if t.startswith(("character varying", "character", "text", "citext", "name")):
         limit = column.typmod - 4 if column.typmod > 4 else None
@@ -130,9 +138,15 @@ def _insert(connection, cursor, table: str, columns: list[Column], references) -
     for leave_nullable_null in (False, True):
         names, values = [], []
         unknown = None
+        overriding = False
         for column in columns:
-            if column.generated or (column.filled_by_db and column.name not in references):
+            # defaults fill the rest; a unique key (a serial id) gets a fresh value of ours, as
+            # its sequence may lag behind rows inserted with explicit keys
+            if column.generated or (
+                column.filled_by_db and not column.is_unique and column.name not in references
+            ):
                 continue
+            overriding = overriding or column.identity_always
             if column.name in references:
                 ref_table, ref_column = references[column.name]
                 cursor.execute(
@@ -154,9 +168,10 @@ def _insert(connection, cursor, table: str, columns: list[Column], references) -
         if unknown:
             return unknown
         statement = (
-            sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+            sql.SQL("INSERT INTO {} ({}) {} VALUES ({})").format(
                 sql.SQL(table),
                 sql.SQL(", ").join(map(sql.Identifier, names)),
+                sql.SQL("OVERRIDING SYSTEM VALUE" if overriding else ""),
                 sql.SQL(", ").join(sql.Placeholder() * len(values)),
             )
             if names

@@ -210,7 +210,8 @@ def compare(before: Snapshot, after: Snapshot, revision: str) -> list[Problem]:
                     Problem(
                         "schema",
                         "error",
-                        f"{category} {key} is not restored by the downgrade of {revision}: {detail}",
+                        f"{category} {key} is not restored by the downgrade of {revision}: "
+                        f"{detail}",
                     )
                 )
     return problems

@@ -11,9 +11,12 @@ second connection watches ``pg_locks`` while it runs. A rewrite is a changed
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from dataclasses import dataclass, field
+
+from expandcontract.alembic_integration.execution import describe
 
 BLOCKING = ("ACCESS EXCLUSIVE", "SHARE ROW EXCLUSIVE", "SHARE", "EXCLUSIVE")
 LOCK_ORDER = (
@@ -105,8 +108,8 @@ class Tracer:
         def traced(construct, *args, **kwargs):
             connection = impl.connection
             autocommit = connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
-            sql = str(construct).strip()
-            if not tracer.relations:
+            sql = describe(construct, impl.dialect)
+            if not tracer.relations or tracer._bookkeeping(sql):
                 return original(construct, *args, **kwargs)
             oids = list(tracer.relations)
             nodes_before = tracer._relfilenodes(connection, oids)
@@ -160,6 +163,18 @@ class Tracer:
             return result
 
         impl._exec = traced
+
+    def _bookkeeping(self, sql: str) -> bool:
+        """Alembic's own writes to its version table are not the migration's."""
+        return (
+            re.match(
+                rf"(UPDATE|INSERT INTO|DELETE FROM|CREATE TABLE)\s+"
+                rf"{re.escape(self.version_table)}\b",
+                sql,
+                re.IGNORECASE,
+            )
+            is not None
+        )
 
     def _pid(self, connection) -> int:
         return connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()

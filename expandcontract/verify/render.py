@@ -1,0 +1,87 @@
+"""The verify report as text, JSON (the stable contract) or JUnit XML."""
+
+from __future__ import annotations
+
+import json
+from xml.etree import ElementTree as ET
+
+from expandcontract.verify.verifier import VerifyReport
+
+
+def render(report: VerifyReport, output_format: str) -> str:
+    if output_format == "json":
+        return json.dumps(report.as_dict(), indent=2)
+    if output_format == "junit":
+        return _junit(report)
+    return _text(report)
+
+
+def _text(report: VerifyReport) -> str:
+    lines = [f"database: {report.database}"]
+    for rev in report.revisions:
+        phase = f" [{rev.phase}]" if rev.phase else ""
+        lines.append(f"{rev.status.upper():<12} {rev.revision}{phase} {rev.doc}".rstrip())
+        if rev.reason:
+            lines.append(f"    irreversible by declaration: {rev.reason}")
+        for problem in rev.problems:
+            lines.append(f"    {problem.severity}: {problem.message}")
+        for statement in rev.statements:
+            if statement.flags:
+                sql = " ".join(statement.sql.split())[:90]
+                lines.append(f"    {statement.direction:>4} {statement.ms:8.1f} ms  {sql}")
+                lines.append(f"                       ! {', '.join(statement.flags)}")
+    if report.unverified:
+        lines.append(
+            f"stopped: {len(report.unverified)} revision(s) not verified "
+            f"({', '.join(report.unverified)})"
+        )
+    failed = sum(1 for r in report.revisions if r.status == "failed")
+    if report.ok:
+        lines.append(f"All {len(report.revisions)} revision(s) verified.")
+    else:
+        lines.append(
+            f"{len(report.revisions)} revision(s) checked, {failed} failed"
+            + (f", {len(report.unverified)} not reached" if report.unverified else "")
+            + "."
+        )
+    return "\n".join(lines)
+
+
+def _junit(report: VerifyReport) -> str:
+    suites = ET.Element("testsuites", name="expandcontract verify")
+    failures = sum(1 for r in report.revisions if r.status == "failed")
+    suite = ET.SubElement(
+        suites,
+        "testsuite",
+        name="expandcontract verify",
+        tests=str(len(report.revisions) + len(report.unverified)),
+        failures=str(failures),
+        errors="0",
+        skipped=str(len(report.unverified)),
+    )
+    for rev in report.revisions:
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=rev.phase or "revisions",
+            name=f"{rev.revision} {rev.doc}".strip(),
+        )
+        if rev.status == "failed":
+            failure = ET.SubElement(
+                case,
+                "failure",
+                message=rev.problems[0].message if rev.problems else "failed",
+                type="verify",
+            )
+            failure.text = "\n".join(p.message for p in rev.problems)
+        elif rev.problems or rev.reason:
+            out = ET.SubElement(case, "system-out")
+            out.text = "\n".join(
+                ([f"irreversible: {rev.reason}"] if rev.reason else [])
+                + [p.message for p in rev.problems]
+            )
+    for revision in report.unverified:
+        case = ET.SubElement(suite, "testcase", classname="revisions", name=revision)
+        ET.SubElement(case, "skipped", message="not reached: an earlier revision failed")
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode")

@@ -1,0 +1,268 @@
+"""The stairway: every revision up, down, compared, and up again, on a real PostgreSQL.
+
+For each revision in dependency order (branches, merge points, several heads
+and ``depends_on`` included), with everything before it applied:
+
+1. snapshot the schema from the catalog; seed every table; record its rows;
+2. upgrade the revision, tracing every statement;
+3. downgrade it, tracing every statement;
+4. compare the schema with the snapshot, exactly, and every row of every table
+   and column that existed before;
+5. upgrade it again.
+
+A revision may declare itself knowingly irreversible for data, with a reason::
+
+    expandcontract_irreversible = "the old free-text addresses cannot be rebuilt"
+
+and may give its own seed data as SQL, or a function of a psycopg connection::
+
+    expandcontract_seed = "INSERT INTO users (email) VALUES ('a@example.com')"
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from expandcontract.errors import InputError
+from expandcontract.verify.snapshot import Problem, Snapshot, compare, take
+from expandcontract.verify.trace import StatementTrace, Tracer
+
+
+@dataclass
+class RevisionReport:
+    revision: str
+    phase: str | None
+    doc: str
+    status: str = "ok"  # ok | failed | irreversible
+    problems: list[Problem] = field(default_factory=list)
+    statements: list[StatementTrace] = field(default_factory=list)
+    reason: str | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "revision": self.revision,
+            "phase": self.phase,
+            "status": self.status,
+            "problems": [p.as_dict() for p in self.problems],
+            "statements": [s.as_dict() for s in self.statements],
+            **({"irreversible": self.reason} if self.reason else {}),
+        }
+
+
+@dataclass
+class VerifyReport:
+    database: str
+    revisions: list[RevisionReport] = field(default_factory=list)
+    unverified: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.unverified and all(r.status != "failed" for r in self.revisions)
+
+    def as_dict(self) -> dict:
+        return {
+            "revisions": [r.as_dict() for r in self.revisions],
+            "database": self.database,
+            "unverified": self.unverified,
+            "ok": self.ok,
+        }
+
+
+def _dump(cursor, snapshot: Snapshot) -> dict[str, dict[str, list]]:
+    """Every value of every column of every table, sorted per column."""
+    from psycopg import sql
+
+    data: dict[str, dict[str, list]] = {}
+    for table in snapshot.tables():
+        columns = snapshot.columns_of(table)
+        if not columns:
+            continue
+        schema, _, name = table.partition(".")
+        cursor.execute(
+            sql.SQL("SELECT {} FROM {}").format(
+                sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c)) for c in columns),
+                sql.Identifier(schema, name),
+            )
+        )
+        rows = cursor.fetchall()
+        data[table] = {
+            column: sorted((row[i] for row in rows), key=lambda v: (v is None, v or ""))
+            for i, column in enumerate(columns)
+        }
+    return data
+
+
+def _compare_data(before: dict, after: dict, revision: str) -> list[Problem]:
+    problems = []
+    for table, columns in before.items():
+        now = after.get(table)
+        if now is None:
+            continue  # the missing table is a schema problem already
+        for column, values in columns.items():
+            if column not in now:
+                continue
+            if len(values) != len(now[column]):
+                problems.append(
+                    Problem(
+                        "data",
+                        "error",
+                        f"{table} has {len(now[column])} rows after the round trip of {revision}, "
+                        f"{len(values)} before",
+                    )
+                )
+                break
+            differing = sum(1 for a, b in zip(values, now[column], strict=True) if a != b)
+            if differing:
+                problems.append(
+                    Problem(
+                        "data",
+                        "error",
+                        f"data of {table}.{column} is not restored by the downgrade of {revision}: "
+                        f"{differing} of {len(values)} values differ",
+                    )
+                )
+    return problems
+
+
+class Verifier:
+    def __init__(
+        self, alembic_ini: Path, seed_rows: int = 2, progress: Callable[[str], None] | None = None
+    ) -> None:
+        from alembic.config import Config as AlembicConfig
+        from alembic.script import ScriptDirectory
+
+        import expandcontract.alembic_integration.operations  # noqa: F401  (op.* ops)
+        from expandcontract.alembic_integration.revisions import load_history
+
+        if not alembic_ini.is_file():
+            raise InputError(f"{alembic_ini}: no such Alembic configuration (use -c)")
+        self.alembic = AlembicConfig(str(alembic_ini))
+        try:
+            self.script = ScriptDirectory.from_config(self.alembic)
+            self.script.revision_map.get_revisions("heads")
+        except Exception as err:
+            raise InputError(f"{alembic_ini}: cannot load the Alembic project: {err}") from None
+        self.history = load_history(Path(self.script.versions))
+        self.version_table = self.alembic.get_main_option("version_table") or "alembic_version"
+        self.seed_rows = seed_rows
+        self.progress = progress or (lambda message: None)
+
+    def phase(self, revision: str) -> str | None:
+        from expandcontract.alembic_integration.revisions import phase_of
+
+        meta = self.history.get(revision)
+        return phase_of(meta, self.history) if meta else None
+
+    def run(self, database) -> VerifyReport:
+        import psycopg
+        from sqlalchemy import create_engine
+        from sqlalchemy.pool import NullPool
+
+        from expandcontract.alembic_integration.environment import topological
+        from expandcontract.verify.seed import seed
+
+        report = VerifyReport(database=database.description)
+        order = topological(self.script)
+        engine = create_engine(database.sqlalchemy_url, poolclass=NullPool)
+        with (
+            psycopg.connect(database.conninfo, autocommit=True) as observer,
+            engine.connect() as connection,
+        ):
+            for index, revision in enumerate(order):
+                script = self.script.get_revision(revision)
+                result = RevisionReport(revision, self.phase(revision), script.doc or "")
+                report.revisions.append(result)
+                self.progress(f"{revision} ({index + 1}/{len(order)}) {script.doc or ''}".strip())
+                with observer.cursor() as cursor:
+                    before = take(cursor, self.version_table)
+                    notes = seed(observer, before.tables(), self.seed_rows)
+                    self._user_seed(observer, script.module, result)
+                    data_before = _dump(cursor, before)
+                result.problems += [Problem("seed", "warning", note) for note in notes]
+                stopped = self._step(connection, observer, revision, "up", result) or self._step(
+                    connection, observer, revision, "down", result
+                )
+                if not stopped:
+                    with observer.cursor() as cursor:
+                        after = take(cursor, self.version_table)
+                        data_after = _dump(cursor, after)
+                    result.problems += compare(before, after, revision)
+                    result.problems += _compare_data(data_before, data_after, revision)
+                    if self._step(connection, observer, revision, "up", result, again=True):
+                        stopped = True
+                self._judge(result, script.module)
+                if stopped:
+                    report.unverified = order[index + 1 :]
+                    break
+        return report
+
+    def _step(
+        self,
+        connection,
+        observer,
+        revision: str,
+        direction: str,
+        result: RevisionReport,
+        again: bool = False,
+    ) -> bool:
+        """Run one revision up or down; True when it failed and the stairway must stop."""
+        from expandcontract.alembic_integration.environment import (
+            downgrade_one,
+            run_steps,
+            upgrade_one,
+        )
+
+        tracer = Tracer(observer, self.version_table)
+        tracer.snapshot_relations()
+        steps = upgrade_one if direction == "up" else downgrade_one
+        try:
+            run_steps(
+                self.alembic,
+                self.script,
+                connection,
+                lambda heads: steps(self.script, revision),
+                prepare=None if again else (lambda context: tracer.install(context, direction)),
+            )
+        except Exception as err:
+            connection.rollback()
+            orig = getattr(err, "orig", None) or err
+            what = "re-upgrade" if again else f"{direction}grade"
+            message = (
+                str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+            )
+            result.problems.append(
+                Problem(
+                    "error",
+                    "error",
+                    f"the {what} of {revision} fails: {type(orig).__name__}: {message}",
+                )
+            )
+            result.statements += tracer.statements
+            return True
+        result.statements += tracer.statements
+        return False
+
+    @staticmethod
+    def _user_seed(observer, module, result: RevisionReport) -> None:
+        seed = getattr(module, "expandcontract_seed", None)
+        if seed is None:
+            return
+        try:
+            with observer.transaction():
+                if callable(seed):
+                    seed(observer)
+                else:
+                    observer.execute(seed)
+        except Exception as err:
+            result.problems.append(Problem("seed", "error", f"expandcontract_seed fails: {err}"))
+
+    @staticmethod
+    def _judge(result: RevisionReport, module) -> None:
+        errors = [p for p in result.problems if p.severity == "error"]
+        reason = getattr(module, "expandcontract_irreversible", None)
+        if reason and errors and all(p.kind == "data" for p in errors):
+            result.status, result.reason = "irreversible", str(reason)
+        elif errors:
+            result.status = "failed"

@@ -1,0 +1,477 @@
+"""`expandcontract verify` on generated Alembic projects and a real PostgreSQL."""
+
+from __future__ import annotations
+
+import glob
+import json
+import textwrap
+from pathlib import Path
+
+import psycopg
+import pytest
+from click.testing import CliRunner
+
+from expandcontract.cli import cli
+from expandcontract.verify.databases import docker_available
+from tests.conftest import ADMIN_URL
+
+ENV_PY = "raise RuntimeError('verify never runs env.py')\n"
+
+
+class Chain:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.versions = root / "migrations" / "versions"
+        self.versions.mkdir(parents=True)
+        (root / "migrations" / "env.py").write_text(ENV_PY)
+        (root / "alembic.ini").write_text(f"[alembic]\nscript_location = {root / 'migrations'}\n")
+
+    def rev(
+        self,
+        rev: str,
+        down,
+        upgrade: str,
+        downgrade: str = "pass",
+        extra: str = "",
+        depends_on=None,
+        labels=None,
+    ) -> None:
+        body = (
+            "from alembic import op\nimport sqlalchemy as sa\n\n"
+            f"revision = {rev!r}\ndown_revision = {down!r}\nbranch_labels = {labels!r}\n"
+            f"depends_on = {depends_on!r}\n{extra}\n\n"
+            "def upgrade():\n"
+            + textwrap.indent(textwrap.dedent(upgrade).strip(), "    ")
+            + "\n\n\ndef downgrade():\n"
+            + textwrap.indent(textwrap.dedent(downgrade).strip(), "    ")
+            + "\n"
+        )
+        (self.versions / f"{rev}.py").write_text(body)
+
+    def verify(self, *args: str):
+        result = CliRunner().invoke(
+            cli,
+            ["verify", "-c", str(self.root / "alembic.ini"), "--format", "json", *args],
+            catch_exceptions=False,
+        )
+        data = json.loads(result.stdout) if result.stdout.strip().startswith("{") else None
+        return result, data
+
+
+def by_rev(data: dict) -> dict[str, dict]:
+    return {r["revision"]: r for r in data["revisions"]}
+
+
+USERS = """
+op.create_table("users", sa.Column("id", sa.BigInteger, primary_key=True),
+                sa.Column("email", sa.Text), sa.Column("age", sa.Integer))
+op.execute("INSERT INTO users (id, email, age) SELECT g, 'u' || g, g FROM generate_series(1, 20) g")
+"""
+
+
+@pytest.fixture
+def chain(tmp_path: Path) -> Chain:
+    c = Chain(tmp_path)
+    c.rev("r01", None, USERS, 'op.drop_table("users")')
+    return c
+
+
+def _no_leftover_databases() -> None:
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        left = conn.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'ec_verify_%'"
+        ).fetchall()
+    assert left == []
+
+
+def test_correct_chain_with_common_ops_passes(chain: Chain) -> None:
+    chain.rev(
+        "r02",
+        "r01",
+        """
+        op.create_table("orders", sa.Column("id", sa.BigInteger, primary_key=True),
+                        sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id")),
+                        sa.Column("total", sa.Numeric(10, 2), nullable=False, server_default="0"))
+    """,
+        'op.drop_table("orders")',
+    )
+    chain.rev(
+        "r03",
+        "r02",
+        'op.add_column("users", sa.Column("nickname", sa.Text))',
+        'op.drop_column("users", "nickname")',
+    )
+    chain.rev(
+        "r04",
+        "r03",
+        'op.create_index("ix_users_email", "users", ["email"])',
+        'op.drop_index("ix_users_email", table_name="users")',
+    )
+    chain.rev(
+        "r05",
+        "r04",
+        'op.create_check_constraint("ck_age", "users", "age >= 0")',
+        'op.drop_constraint("ck_age", "users")',
+    )
+    chain.rev(
+        "r06",
+        "r05",
+        'op.alter_column("users", "nickname", server_default="x")',
+        'op.alter_column("users", "nickname", server_default=None)',
+    )
+    chain.rev(
+        "r07",
+        "r06",
+        """
+        op.execute("CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$")
+        op.execute("CREATE TRIGGER users_touch BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION touch()")
+    """,
+        """
+        op.execute("DROP TRIGGER users_touch ON users")
+        op.execute("DROP FUNCTION touch()")
+    """,
+    )
+    chain.rev(
+        "r08",
+        "r07",
+        'op.execute("CREATE VIEW adults AS SELECT id, email FROM users WHERE age >= 18")',
+        'op.execute("DROP VIEW adults")',
+    )
+    chain.rev(
+        "r09",
+        "r08",
+        """
+        op.execute("CREATE TYPE mood AS ENUM ('ok', 'happy')")
+        op.add_column("users", sa.Column("mood", sa.Enum("ok", "happy", name="mood", create_type=False)))
+    """,
+        """
+        op.drop_column("users", "mood")
+        op.execute("DROP TYPE mood")
+    """,
+    )
+    chain.rev(
+        "r10",
+        "r09",
+        'op.alter_column("users", "age", new_column_name="years")',
+        'op.alter_column("users", "years", new_column_name="age")',
+    )
+    chain.rev(
+        "r11",
+        "r10",
+        'op.create_unique_constraint("uq_users_email", "users", ["email"])',
+        'op.drop_constraint("uq_users_email", "users")',
+    )
+    chain.rev(
+        "r12",
+        "r11",
+        """
+        with op.get_context().autocommit_block():
+            op.create_index("ix_users_nick", "users", ["nickname"], postgresql_concurrently=True)
+    """,
+        """
+        with op.get_context().autocommit_block():
+            op.drop_index("ix_users_nick", table_name="users", postgresql_concurrently=True)
+    """,
+    )
+    chain.rev(
+        "r13",
+        "r12",
+        'op.alter_column("orders", "total", type_=sa.Numeric(12, 2))',
+        'op.alter_column("orders", "total", type_=sa.Numeric(10, 2))',
+    )
+    chain.rev(
+        "r14", "r13", 'op.create_table_comment("users", "people")', 'op.drop_table_comment("users")'
+    )
+    chain.rev(
+        "r15",
+        "r14",
+        'op.execute("CREATE SEQUENCE invoice_no")',
+        'op.execute("DROP SEQUENCE invoice_no")',
+    )
+    result, data = chain.verify("--database-url", ADMIN_URL)
+    assert result.exit_code == 0, result.output
+    assert [r["revision"] for r in data["revisions"]] == [f"r{i:02d}" for i in range(1, 16)]
+    errors = [
+        (r["revision"], p)
+        for r in data["revisions"]
+        for p in r["problems"]
+        if p["severity"] == "error"
+    ]
+    assert errors == []
+    assert all(r["status"] == "ok" for r in data["revisions"])
+    _no_leftover_databases()
+
+
+DEFECTS = {
+    "index": (
+        'op.create_index("ix_age", "users", ["age"])',
+        "pass",
+        "index ix_age on public.users is left behind by the downgrade of r02",
+    ),
+    "check constraint": (
+        'op.create_check_constraint("ck_age", "users", "age >= 0")',
+        "pass",
+        "constraint ck_age on public.users is left behind by the downgrade of r02",
+    ),
+    "default": (
+        'op.alter_column("users", "age", server_default="7")',
+        "pass",
+        "column public.users.age is not restored by the downgrade of r02",
+    ),
+    "not null": (
+        'op.alter_column("users", "email", nullable=False)',
+        "pass",
+        "column public.users.email is not restored by the downgrade of r02",
+    ),
+    "trigger": (
+        """
+        op.execute("CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$")
+        op.execute("CREATE TRIGGER t BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION f()")
+    """,
+        'op.execute("SELECT 1")',
+        "trigger t on public.users is left behind by the downgrade of r02",
+    ),
+    "function": (
+        'op.execute("CREATE FUNCTION answer() RETURNS int LANGUAGE sql AS $$ SELECT 42 $$")',
+        "pass",
+        "function public.answer() is left behind by the downgrade of r02",
+    ),
+    "column data": (
+        'op.drop_column("users", "email")',
+        'op.add_column("users", sa.Column("email", sa.Text))',
+        "data of public.users.email is not restored by the downgrade of r02",
+    ),
+    "re-upgrade": (
+        'op.execute("CREATE TABLE expandcontract_marker (id int)")',
+        "pass",
+        "the re-upgrade of r02 fails",
+    ),
+}
+
+
+@pytest.mark.parametrize("defect", list(DEFECTS))
+def test_planted_defect_fails_and_names_its_revision(chain: Chain, defect: str) -> None:
+    upgrade, downgrade, message = DEFECTS[defect]
+    chain.rev("r02", "r01", upgrade, downgrade)
+    chain.rev(
+        "r03",
+        "r02",
+        'op.add_column("users", sa.Column("z", sa.Text))',
+        'op.drop_column("users", "z")',
+    )
+    result, data = chain.verify("--database-url", ADMIN_URL)
+    assert result.exit_code == 1, result.output
+    r02 = by_rev(data)["r02"]
+    assert r02["status"] == "failed"
+    assert any(message in p["message"] for p in r02["problems"]), r02["problems"]
+    assert by_rev(data)["r01"]["status"] == "ok"
+    _no_leftover_databases()
+
+
+def test_lock_and_rewrite_trace(tmp_path: Path) -> None:
+    chain = Chain(tmp_path)
+    chain.rev(
+        "r01",
+        None,
+        """
+        op.execute("CREATE TABLE t (id integer PRIMARY KEY, a integer, email text)")
+        op.execute("INSERT INTO t SELECT g, g, 'e' || g FROM generate_series(1, 100) g")
+    """,
+        'op.execute("DROP TABLE t")',
+    )
+    steps = {
+        "r02": (
+            'op.execute("ALTER TABLE t ALTER COLUMN id TYPE bigint")',
+            'op.execute("ALTER TABLE t ALTER COLUMN id TYPE integer")',
+        ),
+        "r03": (
+            'op.execute("ALTER TABLE t ADD COLUMN r float8 DEFAULT random()")',
+            'op.execute("ALTER TABLE t DROP COLUMN r")',
+        ),
+        "r04": (
+            'op.execute("ALTER TABLE t ADD COLUMN created timestamptz DEFAULT now()")',
+            'op.execute("ALTER TABLE t DROP COLUMN created")',
+        ),
+        "r05": (
+            'op.execute("ALTER TABLE t ALTER COLUMN email SET NOT NULL")',
+            'op.execute("ALTER TABLE t ALTER COLUMN email DROP NOT NULL")',
+        ),
+        "r06": ('op.execute("CREATE INDEX ix_t_a ON t (a)")', 'op.execute("DROP INDEX ix_t_a")'),
+        "r07": (
+            """
+            with op.get_context().autocommit_block():
+                op.execute("CREATE INDEX CONCURRENTLY ix_t_email ON t (email)")
+        """,
+            """
+            with op.get_context().autocommit_block():
+                op.execute("DROP INDEX CONCURRENTLY ix_t_email")
+        """,
+        ),
+    }
+    previous = "r01"
+    for rev, (up, down) in steps.items():
+        chain.rev(rev, previous, up, down)
+        previous = rev
+    result, data = chain.verify("--database-url", ADMIN_URL)
+    assert result.exit_code == 0, result.output
+    revs = by_rev(data)
+
+    def up(rev: str) -> dict:
+        (statement,) = [s for s in revs[rev]["statements"] if s["direction"] == "up"]
+        assert set(statement) >= {"sql", "locks", "rewrites", "ms"}
+        return statement
+
+    assert "t" in up("r02")["rewrites"]
+    assert "t" in up("r03")["rewrites"]
+    assert up("r04")["rewrites"] == []
+    assert {"table": "t", "mode": "ACCESS EXCLUSIVE"} in up("r05")["locks"]
+    assert "t" in up("r05")["scans"]  # the NOT NULL check scanned the table
+    assert up("r06")["locks"] == [{"table": "t", "mode": "SHARE"}]
+    assert "SHARE on t" in up("r06")["flags"]
+    cic = up("r07")
+    assert cic["outside_transaction"] and cic["flags"] == []
+    assert all(
+        lock["mode"] not in ("SHARE", "ACCESS EXCLUSIVE", "SHARE ROW EXCLUSIVE")
+        for lock in cic["locks"]
+    )
+
+
+def test_branches_merges_and_depends_on_are_ordered(tmp_path: Path) -> None:
+    chain = Chain(tmp_path)
+    chain.rev("r01", None, USERS, 'op.drop_table("users")')
+    chain.rev(
+        "a1",
+        "r01",
+        'op.add_column("users", sa.Column("a", sa.Text))',
+        'op.drop_column("users", "a")',
+        labels=("left",),
+    )
+    chain.rev(
+        "b1",
+        "r01",
+        'op.add_column("users", sa.Column("b", sa.Text))',
+        'op.drop_column("users", "b")',
+        labels=("right",),
+    )
+    chain.rev(
+        "b2", "b1", 'op.execute("UPDATE users SET b = a WHERE id < 5")', "pass", depends_on="a1"
+    )
+    chain.rev("m1", ("a1", "b2"), "pass", "pass")
+    chain.rev(
+        "c1",
+        "r01",
+        'op.create_index("ix_age", "users", ["age"])',
+        'op.drop_index("ix_age", table_name="users")',
+    )  # a second head
+    result, data = chain.verify("--database-url", ADMIN_URL)
+    assert result.exit_code == 0, result.output
+    order = [r["revision"] for r in data["revisions"]]
+    assert sorted(order) == sorted(["r01", "a1", "b1", "b2", "m1", "c1"])
+    assert order[0] == "r01"
+    assert order.index("a1") < order.index("b2") < order.index("m1")
+    assert order.index("b1") < order.index("b2")
+
+
+def test_irreversible_declaration_is_reported_not_failed(chain: Chain) -> None:
+    chain.rev(
+        "r02",
+        "r01",
+        'op.drop_column("users", "email")',
+        'op.add_column("users", sa.Column("email", sa.Text))',
+        extra='expandcontract_irreversible = "emails are purged for GDPR"',
+    )
+    result, data = chain.verify("--database-url", ADMIN_URL)
+    assert result.exit_code == 0, result.output
+    r02 = by_rev(data)["r02"]
+    assert r02["status"] == "irreversible" and r02["irreversible"] == "emails are purged for GDPR"
+
+
+def test_unseedable_table_is_reported_and_user_seed_is_used(chain: Chain) -> None:
+    chain.rev(
+        "r02",
+        "r01",
+        'op.execute("CREATE TABLE shapes (id int PRIMARY KEY, p point NOT NULL)")',
+        'op.execute("DROP TABLE shapes")',
+    )
+    chain.rev(
+        "r03",
+        "r02",
+        'op.add_column("shapes", sa.Column("n", sa.Text))',
+        'op.drop_column("shapes", "n")',
+        extra='expandcontract_seed = "INSERT INTO shapes VALUES (7, point(1, 2))"',
+    )
+    result, data = chain.verify("--database-url", ADMIN_URL)
+    assert result.exit_code == 0, result.output
+    notes = [p["message"] for p in by_rev(data)["r03"]["problems"]]
+    assert any(
+        "could not seed public.shapes" in n and "no value for NOT NULL column p" in n for n in notes
+    )
+
+
+def test_text_and_junit_output(chain: Chain) -> None:
+    result = CliRunner().invoke(
+        cli, ["verify", "-c", str(chain.root / "alembic.ini"), "--database-url", ADMIN_URL]
+    )
+    assert result.exit_code == 0
+    assert "OK           r01" in result.stdout and "All 1 revision(s) verified." in result.stdout
+    assert "using the server given by --database-url" in result.stderr
+    import xml.etree.ElementTree as ET
+
+    result = CliRunner().invoke(
+        cli,
+        [
+            "verify",
+            "-c",
+            str(chain.root / "alembic.ini"),
+            "--database-url",
+            ADMIN_URL,
+            "--format",
+            "junit",
+        ],
+    )
+    suite = ET.fromstring(result.stdout).find("testsuite")
+    assert suite is not None and suite.get("tests") == "1" and suite.get("failures") == "0"
+
+
+def test_usage_and_connection_errors_exit_2(chain: Chain, tmp_path: Path) -> None:
+    bad = CliRunner().invoke(
+        cli, ["verify", "-c", str(tmp_path / "missing.ini"), "--database-url", ADMIN_URL]
+    )
+    assert bad.exit_code == 2 and "no such Alembic configuration" in bad.stderr
+    down = CliRunner().invoke(
+        cli,
+        [
+            "verify",
+            "-c",
+            str(chain.root / "alembic.ini"),
+            "--database-url",
+            "postgresql://nobody@127.0.0.1:1/x",
+        ],
+    )
+    assert down.exit_code == 2 and "cannot connect" in down.stderr
+    both = CliRunner().invoke(
+        cli,
+        ["verify", "-c", str(chain.root / "alembic.ini"), "--database-url", ADMIN_URL, "--local"],
+    )
+    assert both.exit_code == 2 and "choose one" in both.stderr
+
+
+def test_local_throwaway_cluster(chain: Chain) -> None:
+    from expandcontract.verify.databases import local_binaries
+
+    if local_binaries() is None:
+        pytest.skip("no PostgreSQL server binaries (initdb) on this machine")
+    before = set(glob.glob("/tmp/expandcontract-verify-*"))
+    result, data = chain.verify("--local")
+    assert result.exit_code == 0, result.output
+    assert "local cluster" in data["database"]
+    assert set(glob.glob("/tmp/expandcontract-verify-*")) == before  # stopped and deleted
+
+
+def test_docker_backend(chain: Chain) -> None:
+    reason = docker_available()
+    if reason:
+        pytest.skip(f"--docker needs a Docker engine: {reason}")
+    result, data = chain.verify("--docker", "postgres:16-alpine")
+    assert result.exit_code == 0, result.output
+    assert "Docker postgres:16-alpine" in data["database"]

@@ -475,3 +475,33 @@ def test_docker_backend(chain: Chain) -> None:
     result, data = chain.verify("--docker", "postgres:16-alpine")
     assert result.exit_code == 0, result.output
     assert "Docker postgres:16-alpine" in data["database"]
+
+
+def test_pytest_plugin_runs_verify_in_a_projects_suite(chain: Chain) -> None:
+    import subprocess
+    import sys
+
+    (chain.root / "pyproject.toml").write_text(
+        f'[tool.pytest.ini_options]\nexpandcontract_database_url = "{ADMIN_URL}"\n'
+    )
+    (chain.root / "test_migrations.py").write_text(
+        "def test_migrations(expandcontract_verify):\n"
+        "    report = expandcontract_verify()\n"
+        "    assert report.ok, report.text()\n"
+    )
+
+    def pytest_run() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+            cwd=chain.root,
+            capture_output=True,
+            text=True,
+        )
+
+    passed = pytest_run()
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    chain.rev("r02", "r01", 'op.create_index("ix_age", "users", ["age"])', "pass")
+    failed = pytest_run()
+    assert failed.returncode == 1
+    assert "index ix_age on public.users is left behind by the downgrade of r02" in failed.stdout
+    _no_leftover_databases()

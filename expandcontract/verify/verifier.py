@@ -61,6 +61,11 @@ class VerifyReport:
     def ok(self) -> bool:
         return not self.unverified and all(r.status != "failed" for r in self.revisions)
 
+    def text(self) -> str:
+        from expandcontract.verify.render import render
+
+        return render(self, "text")
+
     def as_dict(self) -> dict:
         return {
             "revisions": [r.as_dict() for r in self.revisions],

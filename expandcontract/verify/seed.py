@@ -18,7 +18,7 @@ from dataclasses import dataclass
 _COUNTER = itertools.count(1_000_000_001)
 
 COLUMNS = """
-SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+SELECT a.attrelid::regclass::text, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
        a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '' AS filled_by_db,
        a.attgenerated <> '' AS generated,
        t.typtype = 'e' AS is_enum,
@@ -29,17 +29,17 @@ SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
                AND a.attnum = ANY (i.indkey)) AS is_unique,
        a.attidentity = 'a' AS identity_always
 FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
-WHERE a.attrelid = %(table)s::regclass AND a.attnum > 0 AND NOT a.attisdropped
-ORDER BY a.attnum
+WHERE a.attrelid = ANY (%(tables)s::regclass[]) AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attrelid, a.attnum
 """
 
 FOREIGN_KEYS = """
-SELECT a.attname, con.confrelid::regclass::text, fa.attname
+SELECT con.conrelid::regclass::text, a.attname, con.confrelid::regclass::text, fa.attname
 FROM pg_constraint con
 JOIN LATERAL unnest(con.conkey, con.confkey) AS k(col, fcol) ON true
 JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.col
 JOIN pg_attribute fa ON fa.attrelid = con.confrelid AND fa.attnum = k.fcol
-WHERE con.contype = 'f' AND con.conrelid = %(table)s::regclass
+WHERE con.contype = 'f' AND con.conrelid = ANY (%(tables)s::regclass[])
 """
 
 
@@ -96,13 +96,10 @@ def value_for(column: Column, n: int):
     return None
 
 
-def _order(cursor, tables: list[str]) -> list[str]:
+def _order(tables: list[str], references: dict[str, dict]) -> list[str]:
     """Referenced tables first (a cycle keeps its given order)."""
-    deps: dict[str, set[str]] = {}
-    for table in tables:
-        cursor.execute(FOREIGN_KEYS, {"table": table})
-        deps[table] = {row[1].removeprefix("public.") for row in cursor.fetchall()} & set(tables)
-        deps[table].discard(table)
+    names = set(tables)
+    deps = {t: {ref for ref, _ in references.get(t, {}).values()} & names - {t} for t in tables}
     ordered: list[str] = []
     while deps:
         ready = [t for t, d in deps.items() if not d - set(ordered)] or [next(iter(deps))]
@@ -115,72 +112,107 @@ def _order(cursor, tables: list[str]) -> list[str]:
 def seed(connection, tables: list[str], rows: int = 2) -> list[str]:
     """Insert ``rows`` rows into each table; returns notes on tables it could not fill."""
     notes: list[str] = []
+    if not tables or rows <= 0:
+        return notes
     with connection.cursor() as cursor:
-        for table in _order(cursor, tables):
-            qualified = table
-            cursor.execute(COLUMNS, {"table": qualified})
-            columns = [Column(*row) for row in cursor.fetchall()]
-            cursor.execute(FOREIGN_KEYS, {"table": qualified})
-            references = {row[0]: (row[1], row[2]) for row in cursor.fetchall()}
-            failure = None
-            for _ in range(rows):
-                failure = _insert(connection, cursor, qualified, columns, references)
-                if failure:
-                    break
+        cursor.execute(COLUMNS, {"tables": tables}, prepare=True)
+        columns: dict[str, list[Column]] = {}
+        for row in cursor.fetchall():
+            columns.setdefault(_qualified(row[0]), []).append(Column(*row[1:]))
+        cursor.execute(FOREIGN_KEYS, {"tables": tables}, prepare=True)
+        references: dict[str, dict] = {}
+        for table, column, ref_table, ref_column in cursor.fetchall():
+            references.setdefault(_qualified(table), {})[column] = (
+                _qualified(ref_table),
+                ref_column,
+            )
+        for table in _order(tables, references):
+            failure = _insert(
+                connection, cursor, table, columns.get(table, []), references.get(table, {}), rows
+            )
             if failure:
                 notes.append(f"could not seed {table}: {failure}")
     return notes
 
 
-def _insert(connection, cursor, table: str, columns: list[Column], references) -> str | None:
+def _qualified(name: str) -> str:
+    return name if "." in name else f"public.{name}"
+
+
+def _insert(
+    connection, cursor, table: str, columns: list[Column], references, rows: int
+) -> str | None:
+    """All rows in one statement; when refused, row by row with nullable columns left NULL."""
+    statement, values, failure = _statement(cursor, table, columns, references, rows, False)
+    if failure:
+        return failure
+    try:
+        cursor.execute(statement, values)
+        return None
+    except Exception as err:  # a CHECK or another constraint refused it: try the slow way
+        error = str(err).splitlines()[0]
+    for _ in range(rows):
+        for leave_nullable_null in (False, True):
+            statement, values, failure = _statement(
+                cursor, table, columns, references, 1, leave_nullable_null
+            )
+            if failure:
+                return failure
+            try:
+                cursor.execute(statement, values)
+                break
+            except Exception as err:
+                error = str(err).splitlines()[0]
+        else:
+            return error
+    return None
+
+
+def _statement(cursor, table, columns, references, rows: int, leave_nullable_null: bool):
     from psycopg import sql
 
-    for leave_nullable_null in (False, True):
-        names, values = [], []
-        unknown = None
-        overriding = False
-        for column in columns:
-            # defaults fill the rest; a unique key (a serial id) gets a fresh value of ours, as
-            # its sequence may lag behind rows inserted with explicit keys
-            if column.generated or (
-                column.filled_by_db and not column.is_unique and column.name not in references
-            ):
-                continue
-            overriding = overriding or column.identity_always
+    names: list[str] = []
+    overriding = False
+    chosen = []
+    for column in columns:
+        # defaults fill the rest; a unique key (a serial id) gets a fresh value of ours, as
+        # its sequence may lag behind rows inserted with explicit keys
+        if column.generated or (
+            column.filled_by_db and not column.is_unique and column.name not in references
+        ):
+            continue
+        if leave_nullable_null and not column.not_null and column.name not in references:
+            continue
+        overriding = overriding or column.identity_always
+        names.append(column.name)
+        chosen.append(column)
+    values: list = []
+    for _ in range(rows):
+        for column in chosen:
             if column.name in references:
                 ref_table, ref_column = references[column.name]
+                schema, _, name = ref_table.partition(".")
                 cursor.execute(
                     sql.SQL("SELECT {} FROM {} ORDER BY random() LIMIT 1").format(
-                        sql.Identifier(ref_column), sql.SQL(ref_table)
+                        sql.Identifier(ref_column), sql.Identifier(schema, name)
                     )
                 )
                 row = cursor.fetchone()
                 value = row[0] if row else None
-            elif leave_nullable_null and not column.not_null:
-                continue
             else:
                 value = value_for(column, next(_COUNTER))
             if value is None and column.not_null:
-                unknown = f"no value for NOT NULL column {column.name} ({column.type})"
-                break
-            names.append(column.name)
+                return None, None, f"no value for NOT NULL column {column.name} ({column.type})"
             values.append(value)
-        if unknown:
-            return unknown
-        statement = (
-            sql.SQL("INSERT INTO {} ({}) {} VALUES ({})").format(
-                sql.SQL(table),
-                sql.SQL(", ").join(map(sql.Identifier, names)),
-                sql.SQL("OVERRIDING SYSTEM VALUE" if overriding else ""),
-                sql.SQL(", ").join(sql.Placeholder() * len(values)),
-            )
-            if names
-            else sql.SQL("INSERT INTO {} DEFAULT VALUES").format(sql.SQL(table))
-        )
-        try:
-            with connection.transaction():
-                cursor.execute(statement, values)
-            return None
-        except Exception as err:  # a CHECK or another constraint refused it
-            error = str(err).splitlines()[0]
-    return error
+    schema, _, name = table.partition(".")
+    target = sql.Identifier(schema, name)
+    if not names:
+        return sql.SQL("INSERT INTO {} DEFAULT VALUES").format(target), [], None
+    row_sql = sql.SQL("({})").format(sql.SQL(", ").join(sql.Placeholder() * len(names)))
+    statement = sql.SQL("INSERT INTO {} ({}) {} VALUES {}").format(
+        target,
+        sql.SQL(", ").join(map(sql.Identifier, names)),
+        sql.SQL("OVERRIDING SYSTEM VALUE" if overriding else ""),
+        sql.SQL(", ").join([row_sql] * rows),
+    )
+    return statement, values, None

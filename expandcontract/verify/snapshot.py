@@ -5,6 +5,8 @@ nullability, default, identity, generated, collation; order apart), constraints
 (definition and validity), indexes (definition and validity), triggers,
 functions, views, sequences and their ownership, enum labels and comments.
 Alembic's version table and expandcontract's own bookkeeping tables are left out.
+User objects have OIDs from FirstNormalObjectId (16384) on; filtering on that range
+lets the catalog indexes skip the system catalogs.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ USER_SCHEMAS = (
 # not part of the application's schema: Alembic's and our bookkeeping
 IGNORED = "AND c.relname <> %(version_table)s AND c.relname NOT LIKE 'expandcontract\\_%%'"
 NOT_EXTENSION = (
-    "NOT EXISTS (SELECT 1 FROM pg_depend dep WHERE dep.objid = {oid} AND dep.deptype = 'e')"
+    "NOT EXISTS (SELECT 1 FROM pg_depend dep WHERE dep.classid = '{catalog}'::regclass "
+    "AND dep.objid = {oid} AND dep.deptype = 'e')"
 )
 
 QUERIES: dict[str, str] = {
@@ -29,8 +32,8 @@ QUERIES: dict[str, str] = {
                     WHEN 'f' THEN 'foreign table' ELSE c.relkind::text END
                || CASE c.relpersistence WHEN 'u' THEN ' (unlogged)' ELSE '' END
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND {USER_SCHEMAS} {IGNORED}
-          AND {NOT_EXTENSION.format(oid="c.oid")}""",
+        WHERE c.oid >= 16384 AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND {USER_SCHEMAS}
+          {IGNORED} AND {NOT_EXTENSION.format(oid="c.oid", catalog="pg_class")}""",
     "column": f"""
         SELECT n.nspname || '.' || c.relname || '.' || a.attname,
                format_type(a.atttypid, a.atttypmod)
@@ -46,15 +49,15 @@ QUERIES: dict[str, str] = {
         JOIN pg_type t ON t.oid = a.atttypid
         LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
         LEFT JOIN pg_collation co ON co.oid = a.attcollation
-        WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND a.attnum > 0 AND NOT a.attisdropped
-          AND {USER_SCHEMAS} {IGNORED}""",
+        WHERE a.attrelid >= 16384 AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND a.attnum > 0
+          AND NOT a.attisdropped AND {USER_SCHEMAS} {IGNORED}""",
     "column order": f"""
         SELECT n.nspname || '.' || c.relname,
                string_agg(a.attname, ', ' ORDER BY a.attnum)
         FROM pg_attribute a
         JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
-          AND {USER_SCHEMAS} {IGNORED}
+        WHERE a.attrelid >= 16384 AND c.relkind IN ('r', 'p') AND a.attnum > 0
+          AND NOT a.attisdropped AND {USER_SCHEMAS} {IGNORED}
         GROUP BY 1""",
     "constraint": f"""
         SELECT con.conname || ' on ' || n.nspname || '.' || c.relname,
@@ -83,8 +86,8 @@ QUERIES: dict[str, str] = {
                || ')',
                md5(pg_get_functiondef(p.oid))
         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-        WHERE p.prokind IN ('f', 'p', 'w') AND {USER_SCHEMAS}
-          AND {NOT_EXTENSION.format(oid="p.oid")}""",
+        WHERE p.oid >= 16384 AND p.prokind IN ('f', 'p', 'w') AND {USER_SCHEMAS}
+          AND {NOT_EXTENSION.format(oid="p.oid", catalog="pg_proc")}""",
     "view": f"""
         SELECT n.nspname || '.' || c.relname, pg_get_viewdef(c.oid)
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -139,12 +142,20 @@ class Snapshot:
         return [c for c in order.split(", ") if c]
 
 
+# all categories in one round trip
+SNAPSHOT = "\nUNION ALL\n".join(
+    f"SELECT '{category}', * FROM ({sql}) AS q{i}"
+    for i, (category, sql) in enumerate(QUERIES.items())
+)
+
+
 def take(cursor, version_table: str = "alembic_version") -> Snapshot:
     """Read the snapshot with a psycopg cursor."""
-    snapshot = Snapshot()
-    for category, sql in QUERIES.items():
-        cursor.execute(sql, {"version_table": version_table})
-        snapshot.objects[category] = {row[0]: row[1] for row in cursor.fetchall()}
+    snapshot = Snapshot({category: {} for category in QUERIES})
+    # prepared: planning these catalog joins costs more than running them
+    cursor.execute(SNAPSHOT, {"version_table": version_table}, prepare=True)
+    for category, key, value in cursor.fetchall():
+        snapshot.objects[category][key] = value
     return snapshot
 
 

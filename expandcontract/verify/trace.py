@@ -89,18 +89,20 @@ class Tracer:
         self.observer = observer  # a second psycopg connection, autocommit
         self.version_table = version_table
         self.statements: list[StatementTrace] = []
+        self.direction = "up"
         self.tables: dict[int, str] = {}
         self.relations: dict[int, str] = {}
 
     def snapshot_relations(self) -> None:
         """Remember which tables and indexes exist before the revision runs."""
         with self.observer.cursor() as cursor:
-            cursor.execute(RELATIONS, {"version_table": self.version_table})
+            cursor.execute(RELATIONS, {"version_table": self.version_table}, prepare=True)
             rows = cursor.fetchall()
         self.relations = {oid: name for oid, name, _, _ in rows}
         self.tables = {oid: name for oid, name, kind, _ in rows if kind in ("r", "p", "m")}
 
-    def install(self, context, direction: str) -> None:
+    def install(self, context) -> None:
+        """Trace every statement on ``context``; ``self.direction`` says which way it runs."""
         impl = context.impl
         original = impl._exec
         tracer = self
@@ -111,32 +113,27 @@ class Tracer:
             sql = describe(construct, impl.dialect)
             if not tracer.relations or tracer._bookkeeping(sql):
                 return original(construct, *args, **kwargs)
-            oids = list(tracer.relations)
-            nodes_before = tracer._relfilenodes(connection, oids)
+            before = tracer._state(connection)
             if autocommit:
-                watcher = _Watcher(tracer.observer, tracer._pid(connection), list(tracer.tables))
+                watcher = _Watcher(tracer.observer, before.pid, list(tracer.tables))
                 watcher.start()
-            else:
-                held_before = tracer._locks(connection)
-                scans_before = tracer._scans(connection)
             started = time.perf_counter()
             try:
                 result = original(construct, *args, **kwargs)
             finally:
                 elapsed = (time.perf_counter() - started) * 1000
-                if autocommit:
-                    seen = watcher.stop()
-                    new_locks = seen
-                    scans: list[str] = []
-            if not autocommit:
-                new_locks = tracer._locks(connection) - held_before
-                scans_after = tracer._scans(connection)
-                scans = sorted(
+                seen = watcher.stop() if autocommit else set()
+            after = tracer._state(connection)
+            new_locks = seen if autocommit else after.locks - before.locks
+            scans = (
+                []
+                if autocommit
+                else sorted(
                     tracer.tables[oid]
-                    for oid, n in scans_after.items()
-                    if n > scans_before.get(oid, 0) and oid in tracer.tables
+                    for oid, n in after.scans.items()
+                    if n > before.scans.get(oid, 0) and oid in tracer.tables
                 )
-            nodes_after = tracer._relfilenodes(connection, oids)
+            )
             strongest: dict[str, str] = {}
             for oid, mode in new_locks:
                 if oid in tracer.tables:
@@ -147,14 +144,14 @@ class Tracer:
                         strongest[name] = mode
             tracer.statements.append(
                 StatementTrace(
-                    direction=direction,
+                    direction=tracer.direction,
                     sql=sql if len(sql) <= 2000 else sql[:2000] + " ...",
                     ms=elapsed,
                     locks=[{"table": t, "mode": m} for t, m in sorted(strongest.items())],
                     rewrites=sorted(
                         tracer.relations[oid]
-                        for oid, node in nodes_after.items()
-                        if node != nodes_before.get(oid)
+                        for oid, node in after.nodes.items()
+                        if node != before.nodes.get(oid)
                     ),
                     scans=scans,
                     outside_transaction=autocommit,
@@ -176,29 +173,35 @@ class Tracer:
             is not None
         )
 
-    def _pid(self, connection) -> int:
-        return connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    def _state(self, connection) -> _State:
+        """relfilenodes, this backend's relation locks and its scans: one round trip."""
+        row = connection.exec_driver_sql(
+            """
+            SELECT pg_backend_pid(),
+                   (SELECT coalesce(json_object_agg(oid::int, relfilenode::int), '{}')
+                    FROM pg_class WHERE oid = ANY(%(oids)s)),
+                   (SELECT coalesce(json_agg(json_build_array(relation::int, mode)), '[]')
+                    FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'relation'
+                      AND granted),
+                   (SELECT coalesce(json_object_agg(t, pg_stat_get_xact_numscans(t)), '{}')
+                    FROM unnest(%(tables)s::oid[]) AS t)
+            """,
+            {"oids": list(self.relations), "tables": list(self.tables)},
+        ).one()
+        return _State(
+            pid=row[0],
+            nodes={int(k): v for k, v in row[1].items()},
+            locks={(oid, lock_name(mode)) for oid, mode in row[2]},
+            scans={int(k): v for k, v in row[3].items()},
+        )
 
-    def _relfilenodes(self, connection, oids: list[int]) -> dict[int, int]:
-        rows = connection.exec_driver_sql(
-            "SELECT oid::int, relfilenode::int FROM pg_class WHERE oid = ANY(%(oids)s)",
-            {"oids": oids},
-        ).fetchall()
-        return dict(rows)
 
-    def _locks(self, connection) -> set[tuple[int, str]]:
-        rows = connection.exec_driver_sql(
-            "SELECT relation::int, mode FROM pg_locks WHERE pid = pg_backend_pid() "
-            "AND locktype = 'relation' AND granted"
-        ).fetchall()
-        return {(oid, lock_name(mode)) for oid, mode in rows}
-
-    def _scans(self, connection) -> dict[int, int]:
-        rows = connection.exec_driver_sql(
-            "SELECT relid::int, seq_scan FROM pg_stat_xact_user_tables WHERE relid = ANY(%(oids)s)",
-            {"oids": list(self.tables)},
-        ).fetchall()
-        return dict(rows)
+@dataclass
+class _State:
+    pid: int
+    nodes: dict[int, int]
+    locks: set[tuple[int, str]]
+    scans: dict[int, int]
 
 
 class _Watcher:

@@ -75,60 +75,70 @@ class VerifyReport:
         }
 
 
-def _dump(cursor, snapshot: Snapshot) -> dict[str, dict[str, list]]:
-    """Every value of every column of every table, sorted per column."""
+def _dump(cursor, snapshot: Snapshot) -> dict[str, tuple[int, dict[str, str]]]:
+    """Each table's row count and, per column, a fingerprint of its sorted values, computed
+    by the server in one round trip."""
     from psycopg import sql
 
-    data: dict[str, dict[str, list]] = {}
-    for table in snapshot.tables():
-        columns = snapshot.columns_of(table)
-        if not columns:
-            continue
-        schema, _, name = table.partition(".")
-        cursor.execute(
-            sql.SQL("SELECT {} FROM {}").format(
-                sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c)) for c in columns),
-                sql.Identifier(schema, name),
+    tables = [t for t in snapshot.tables() if snapshot.columns_of(t)]
+    if not tables:
+        return {}
+    parts = []
+    for table in tables:
+        prints = sql.SQL(", ").join(
+            sql.SQL(
+                "{}, md5(string_agg(coalesce({}::text, '<NULL>'), ',' ORDER BY {}::text))"
+            ).format(sql.Literal(c), sql.Identifier(c), sql.Identifier(c))
+            for c in snapshot.columns_of(table)
+        )
+        parts.append(
+            sql.SQL("SELECT {}, count(*), json_build_object({}) FROM {}").format(
+                sql.Literal(table), prints, sql.Identifier(*table.split(".", 1))
             )
         )
-        rows = cursor.fetchall()
-        data[table] = {
-            column: sorted((row[i] for row in rows), key=lambda v: (v is None, v or ""))
-            for i, column in enumerate(columns)
-        }
-    return data
+    cursor.execute(sql.SQL(" UNION ALL ").join(parts))
+    return {table: (count, prints) for table, count, prints in cursor.fetchall()}
 
 
 def _compare_data(before: dict, after: dict, revision: str) -> list[Problem]:
     problems = []
-    for table, columns in before.items():
-        now = after.get(table)
-        if now is None:
+    for table, (count, prints) in before.items():
+        if table not in after:
             continue  # the missing table is a schema problem already
-        for column, values in columns.items():
-            if column not in now:
-                continue
-            if len(values) != len(now[column]):
-                problems.append(
-                    Problem(
-                        "data",
-                        "error",
-                        f"{table} has {len(now[column])} rows after the round trip of {revision}, "
-                        f"{len(values)} before",
-                    )
+        now_count, now_prints = after[table]
+        if now_count != count:
+            problems.append(
+                Problem(
+                    "data",
+                    "error",
+                    f"{table} has {now_count} rows after the round trip of {revision}, "
+                    f"{count} before",
                 )
-                break
-            differing = sum(1 for a, b in zip(values, now[column], strict=True) if a != b)
-            if differing:
+            )
+            continue
+        for column, fingerprint in prints.items():
+            if column in now_prints and now_prints[column] != fingerprint:
                 problems.append(
                     Problem(
                         "data",
                         "error",
                         f"data of {table}.{column} is not restored by the downgrade of {revision}: "
-                        f"{differing} of {len(values)} values differ",
+                        f"its values differ ({count} rows)",
                     )
                 )
     return problems
+
+
+def _traced_step(step, tracer: Tracer, direction: str):
+    """Tell the tracer which way the step runs, as it starts."""
+    original = step.migration_fn
+
+    def migration_fn(*args, **kwargs):
+        tracer.direction = direction
+        return original(*args, **kwargs)
+
+    step.migration_fn = migration_fn
+    return step
 
 
 class Verifier:
@@ -161,12 +171,14 @@ class Verifier:
         return phase_of(meta, self.history) if meta else None
 
     def run(self, database) -> VerifyReport:
+        """The whole stairway in one Alembic run: its steps come from a generator, which
+        Alembic consumes one step at a time, each committed before the next is asked for;
+        snapshots, seeding and comparisons happen between steps."""
         import psycopg
         from sqlalchemy import create_engine
         from sqlalchemy.pool import NullPool
 
-        from expandcontract.alembic_integration.environment import topological
-        from expandcontract.verify.seed import seed
+        from expandcontract.alembic_integration.environment import run_steps, topological
 
         report = VerifyReport(database=database.description)
         order = topological(self.script)
@@ -175,79 +187,70 @@ class Verifier:
             psycopg.connect(database.conninfo, autocommit=True) as observer,
             engine.connect() as connection,
         ):
-            for index, revision in enumerate(order):
-                script = self.script.get_revision(revision)
-                result = RevisionReport(revision, self.phase(revision), script.doc or "")
-                report.revisions.append(result)
-                self.progress(f"{revision} ({index + 1}/{len(order)}) {script.doc or ''}".strip())
-                with observer.cursor() as cursor:
-                    before = take(cursor, self.version_table)
-                    notes = seed(observer, before.tables(), self.seed_rows)
-                    self._user_seed(observer, script.module, result)
-                    data_before = _dump(cursor, before)
-                result.problems += [Problem("seed", "warning", note) for note in notes]
-                stopped = self._step(connection, observer, revision, "up", result) or self._step(
-                    connection, observer, revision, "down", result
+            tracer = Tracer(observer, self.version_table)
+            where = {"revision": None, "what": None}
+            try:
+                run_steps(
+                    self.alembic,
+                    self.script,
+                    connection,
+                    lambda heads: self._stairway(order, observer, tracer, report, where),
+                    prepare=tracer.install,
                 )
-                if not stopped:
-                    with observer.cursor() as cursor:
-                        after = take(cursor, self.version_table)
-                        data_after = _dump(cursor, after)
-                    result.problems += compare(before, after, revision)
-                    result.problems += _compare_data(data_before, data_after, revision)
-                    if self._step(connection, observer, revision, "up", result, again=True):
-                        stopped = True
-                self._judge(result, script.module)
-                if stopped:
-                    report.unverified = order[index + 1 :]
-                    break
+            except Exception as err:
+                connection.rollback()
+                result = report.revisions[-1]
+                orig = getattr(err, "orig", None) or err
+                text = str(orig).strip()
+                message = text.splitlines()[0] if text else type(orig).__name__
+                result.problems.append(
+                    Problem(
+                        "error",
+                        "error",
+                        f"the {where['what']} of {where['revision']} fails: "
+                        f"{type(orig).__name__}: {message}",
+                    )
+                )
+                result.statements += tracer.statements
+                self._judge(result, self.script.get_revision(where["revision"]).module)
+                report.unverified = order[order.index(where["revision"]) + 1 :]
         return report
 
-    def _step(
-        self,
-        connection,
-        observer,
-        revision: str,
-        direction: str,
-        result: RevisionReport,
-        again: bool = False,
-    ) -> bool:
-        """Run one revision up or down; True when it failed and the stairway must stop."""
-        from expandcontract.alembic_integration.environment import (
-            downgrade_one,
-            run_steps,
-            upgrade_one,
-        )
+    def _stairway(self, order, observer, tracer: Tracer, report: VerifyReport, where: dict):
+        from expandcontract.alembic_integration.environment import downgrade_one, upgrade_one
+        from expandcontract.verify.seed import seed
 
-        tracer = Tracer(observer, self.version_table)
-        tracer.snapshot_relations()
-        steps = upgrade_one if direction == "up" else downgrade_one
-        try:
-            run_steps(
-                self.alembic,
-                self.script,
-                connection,
-                lambda heads: steps(self.script, revision),
-                prepare=None if again else (lambda context: tracer.install(context, direction)),
-            )
-        except Exception as err:
-            connection.rollback()
-            orig = getattr(err, "orig", None) or err
-            what = "re-upgrade" if again else f"{direction}grade"
-            message = (
-                str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
-            )
-            result.problems.append(
-                Problem(
-                    "error",
-                    "error",
-                    f"the {what} of {revision} fails: {type(orig).__name__}: {message}",
-                )
-            )
+        for index, revision in enumerate(order):
+            script = self.script.get_revision(revision)
+            result = RevisionReport(revision, self.phase(revision), script.doc or "")
+            report.revisions.append(result)
+            self.progress(f"{revision} ({index + 1}/{len(order)}) {script.doc or ''}".strip())
+            with observer.cursor() as cursor:
+                before = take(cursor, self.version_table)
+                notes = seed(observer, before.tables(), self.seed_rows)
+                self._user_seed(observer, script.module, result)
+                data_before = _dump(cursor, before)
+            result.problems += [Problem("seed", "warning", note) for note in notes]
+            tracer.statements = []
+            tracer.snapshot_relations()
+            where.update(revision=revision, what="upgrade")
+            (step,) = upgrade_one(self.script, revision)
+            yield _traced_step(step, tracer, "up")
+            where.update(what="downgrade")
+            (step,) = downgrade_one(self.script, revision)
+            yield _traced_step(step, tracer, "down")
             result.statements += tracer.statements
-            return True
-        result.statements += tracer.statements
-        return False
+            tracer.statements = []
+            with observer.cursor() as cursor:
+                after = take(cursor, self.version_table)
+                data_after = _dump(cursor, after)
+            result.problems += compare(before, after, revision)
+            result.problems += _compare_data(data_before, data_after, revision)
+            where.update(what="re-upgrade")
+            tracer.relations = {}  # the re-upgrade is not traced
+            (step,) = upgrade_one(self.script, revision)
+            yield step
+            self._judge(result, script.module)
 
     @staticmethod
     def _user_seed(observer, module, result: RevisionReport) -> None:

@@ -24,13 +24,15 @@ PARAMS = [
 ]
 
 
-def phases(table, column, new_type, using=None, reverse=None, new_name=None):
+def phases(table, column, new_type, using=None, reverse=None, new_name=None, swap=False):
+    """``swap``: the contract gives the new column the old one's name (autogenerate, where
+    the model keeps the name); the new version then reads COLUMN from the contract on."""
     new = new_name or f"{column}_new"
     using = using or f"{column}::{new_type}"
     t, c, n = r(table), r(column), r(new)
     backward = r(reverse) if reverse else "None"
     sync = f"op.create_sync_trigger({t}, {c}, {n}, forward={r(using)}, backward={backward})"
-    return {
+    result = {
         "expand": Phase(
             [LOCK_TIMEOUT, f"op.copy_column({t}, {c}, {n}, type_={r(new_type)})", sync],
             [LOCK_TIMEOUT, f"op.drop_sync_trigger({t}, {c}, {n})", f"op.drop_column({t}, {n})"],
@@ -62,3 +64,8 @@ def phases(table, column, new_type, using=None, reverse=None, new_name=None):
             ],
         ),
     }
+    if swap:
+        contract = result["contract"]
+        contract.upgrade.append(f"op.alter_column({t}, {n}, new_column_name={c})")
+        contract.downgrade.insert(1, f"op.alter_column({t}, {c}, new_column_name={n})")
+    return result

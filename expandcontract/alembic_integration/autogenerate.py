@@ -62,6 +62,10 @@ class Plan:
     def add(self, kind_phases: dict[str, Phase]) -> None:
         for name, phase in kind_phases.items():
             target = self.phases.setdefault(name, Phase())
+            if phase.irreversible:
+                target.irreversible = "; ".join(
+                    filter(None, [target.irreversible, phase.irreversible])
+                )
             target.upgrade += [
                 line
                 for line in phase.upgrade
@@ -101,13 +105,15 @@ def rewrite(context, revision, directives) -> None:
 
     from expandcontract.alembic_integration.writer import write_change
 
-    autogen = AutogenContext(
+    autogen = AutogenContext(  # for rendering only: nothing is compared here
         context,
+        metadata=context.opts.get("target_metadata"),
         opts={
             "sqlalchemy_module_prefix": "sa.",
             "alembic_module_prefix": "op.",
             "user_module_prefix": None,
         },
+        autogenerate=False,
     )
     plan = Plan()
     for op in script.upgrade_ops.ops:
@@ -345,7 +351,14 @@ def _foreign_key(op, plan: Plan) -> None:
                 ],
                 [f"op.drop_constraint({n}, {t}, type_='foreignkey')"],
             ),
-            "switch": Phase([f"op.validate_constraint({t}, {n})"], []),
+            "switch": Phase(
+                [f"op.validate_constraint({t}, {n})"],
+                [
+                    f"op.drop_constraint({n}, {t}, type_='foreignkey')",
+                    f"op.add_foreign_key_not_valid({n}, {t}, {local}, {r(op.referent_table)}, "
+                    f"{remote})",
+                ],
+            ),
         }
     )
 

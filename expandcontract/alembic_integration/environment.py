@@ -59,3 +59,24 @@ def topological(script) -> list[str]:
             for deps in remaining.values():
                 deps.discard(rev)
     return ordered
+
+
+def load_config(config_file):
+    """The Alembic configuration, with a relative ``script_location`` resolved against the
+    configuration file's directory when it does not resolve from the current one (so
+    ``-c path/to/alembic.ini`` works from anywhere)."""
+    from pathlib import Path
+
+    from alembic.config import Config
+
+    from expandcontract.errors import InputError
+
+    path = Path(config_file)
+    if not path.is_file():
+        raise InputError(f"{path}: no such Alembic configuration (use -c)")
+    config = Config(str(path))
+    location = config.get_main_option("script_location")
+    relative = location and ":" not in location and not Path(location).is_absolute()
+    if relative and not Path(location).exists() and (path.resolve().parent / location).exists():
+        config.set_main_option("script_location", str(path.resolve().parent / location))
+    return config

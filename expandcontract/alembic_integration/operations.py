@@ -560,6 +560,47 @@ def _drop_sync_trigger(operations, op: DropSyncTriggerOp) -> None:
         operations.execute(statement)
 
 
+@Operations.register_operation("create_fill_trigger")
+class CreateFillTriggerOp(MigrateOperation):
+    def __init__(self, table_name, column, expression):
+        self.table_name, self.column, self.expression = table_name, column, expression
+
+    @classmethod
+    def create_fill_trigger(cls, operations, table_name, column, expression):
+        """Compute ``column`` from ``expression`` (SQL over the row's columns) on every
+        INSERT or UPDATE that leaves it NULL, so the old version's writes fill it too."""
+        return operations.invoke(cls(table_name, column, expression))
+
+
+@Operations.register_operation("drop_fill_trigger")
+class DropFillTriggerOp(MigrateOperation):
+    def __init__(self, table_name, column):
+        self.table_name, self.column = table_name, column
+
+    @classmethod
+    def drop_fill_trigger(cls, operations, table_name, column):
+        """Drop the trigger and function ``create_fill_trigger`` made."""
+        return operations.invoke(cls(table_name, column))
+
+
+@Operations.implementation_for(CreateFillTriggerOp)
+def _create_fill_trigger(operations, op: CreateFillTriggerOp) -> None:
+    from expandcontract.alembic_integration.sync import fill_trigger_sql
+
+    _online(operations)
+    for statement in fill_trigger_sql(op.table_name, op.column, op.expression):
+        operations.execute(statement)
+
+
+@Operations.implementation_for(DropFillTriggerOp)
+def _drop_fill_trigger(operations, op: DropFillTriggerOp) -> None:
+    from expandcontract.alembic_integration.sync import drop_fill_trigger_sql
+
+    _online(operations)
+    for statement in drop_fill_trigger_sql(op.table_name, op.column):
+        operations.execute(statement)
+
+
 # --- backfill ----------------------------------------------------------------------------------
 
 

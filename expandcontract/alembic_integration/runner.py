@@ -37,14 +37,12 @@ class PhaseStatus:
 
 class PhaseRunner:
     def __init__(self, config_file: Path, database_url: str | None = None, settings=None):
-        from alembic.config import Config as AlembicConfig
         from alembic.script import ScriptDirectory
 
         import expandcontract.alembic_integration.operations  # noqa: F401  (op.* ops)
+        from expandcontract.alembic_integration.environment import load_config
 
-        if not config_file.is_file():
-            raise InputError(f"{config_file}: no such Alembic configuration (use -c)")
-        self.alembic = AlembicConfig(str(config_file))
+        self.alembic = load_config(config_file)
         try:
             self.script = ScriptDirectory.from_config(self.alembic)
         except Exception as err:

@@ -82,3 +82,45 @@ def drop_sync_trigger_sql(table: str, old: str, new: str) -> list[str]:
         f"DROP TRIGGER IF EXISTS {quote(trigger)} ON {quote(table)}",
         f"DROP FUNCTION IF EXISTS {quote(function)}()",
     ]
+
+
+def _on_row(expression: str) -> str:
+    """Every unqualified column reference of ``expression`` read from ``NEW``."""
+    tree = sqlglot.parse_one(expression, read="postgres")
+
+    def rewrite(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Column) and not node.table:
+            return exp.column(node.this.copy(), table="NEW")
+        return node
+
+    return tree.transform(rewrite).sql(dialect="postgres")
+
+
+def fill_trigger_sql(table: str, column: str, expression: str) -> list[str]:
+    """A BEFORE INSERT OR UPDATE trigger computing ``column`` from ``expression`` whenever a
+    write leaves it NULL: rows the old application version writes get it too."""
+    function = trigger = object_name(table, column, prefix="ec_fill")
+    qc = quote(column)
+    body = f"""
+BEGIN
+    IF NEW.{qc} IS NULL THEN
+        NEW.{qc} := {_on_row(expression)};
+    END IF;
+    RETURN NEW;
+END
+"""
+    return [
+        f"CREATE OR REPLACE FUNCTION {quote(function)}() RETURNS trigger LANGUAGE plpgsql "
+        f"AS $ec${body}$ec$",
+        f"DROP TRIGGER IF EXISTS {quote(trigger)} ON {quote(table)}",
+        f"CREATE TRIGGER {quote(trigger)} BEFORE INSERT OR UPDATE ON {quote(table)} "
+        f"FOR EACH ROW EXECUTE FUNCTION {quote(function)}()",
+    ]
+
+
+def drop_fill_trigger_sql(table: str, column: str) -> list[str]:
+    name = object_name(table, column, prefix="ec_fill")
+    return [
+        f"DROP TRIGGER IF EXISTS {quote(name)} ON {quote(table)}",
+        f"DROP FUNCTION IF EXISTS {quote(name)}()",
+    ]

@@ -14,10 +14,16 @@ from expandcontract.errors import InputError
 
 # read by `expandcontract verify`: a backfill's downgrade keeps the values it wrote (clearing
 # them would run through the sync trigger); the expand downgrade removes the column anyway
-DECLARATIONS = {
-    "migrate": "expandcontract_irreversible = (\n"
-    '    "the backfilled values stay after the downgrade; undoing expand removes them"\n)\n',
-}
+MIGRATE_REASON = "the backfilled values stay after the downgrade; undoing expand removes them"
+
+
+def _declarations(phase: str, body) -> str:
+    reasons = [body.irreversible] if body.irreversible else []
+    if phase == "migrate":
+        reasons.append(MIGRATE_REASON)
+    if not reasons:
+        return ""
+    return f"expandcontract_irreversible = (\n    {'; '.join(reasons)!r}\n)\n"
 
 
 def _slug(message: str) -> str:
@@ -58,14 +64,20 @@ def write_change(versions: Path, kind: str, message: str, phases: dict) -> list[
         .read_text(encoding="utf-8")
     )
     written: list[Path] = []
-    previous: str | None = None
+    # a change that starts at a later phase depends on all the earlier phases' work
+    first = next(p for p in PHASES if p in phases)
+    earlier = tuple(phase_heads[p] for p in PHASES[: PHASES.index(first)] if p in phase_heads)
+    previous: str | tuple[str, ...] | None = earlier[0] if len(earlier) == 1 else earlier or None
     created = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S")
     for phase in PHASES:
         if phase not in phases:
             continue
         revision = uuid.uuid4().hex[:12]
         head = phase_heads.get(phase)
-        down = head if head else (trunk[0] if trunk else None)
+        # a new branch starts from the unphased trunk's head, or as a base of its own when
+        # the whole history is phased (a branch label is inherited by descendants, so it
+        # must not start from another phase's revision); depends_on keeps the order
+        down = head or (trunk[0] if trunk else None)
         body = phases[phase]
         text = template.substitute(
             message=message,
@@ -79,7 +91,7 @@ def write_change(versions: Path, kind: str, message: str, phases: dict) -> list[
             down_revision_literal=repr(down),
             branch_labels=repr((phase,)) if head is None else "None",
             depends_on_literal=repr(previous),
-            declarations=DECLARATIONS.get(phase, ""),
+            declarations=_declarations(phase, body),
             upgrade=_indent(body.upgrade),
             downgrade=_indent(body.downgrade),
         )

@@ -19,6 +19,8 @@ LOCK_TIMEOUT = "op.set_lock_timeout()"
 class Phase:
     upgrade: list[str] = field(default_factory=list)
     downgrade: list[str] = field(default_factory=list)
+    # why the downgrade cannot restore the data exactly (read by `expandcontract verify`)
+    irreversible: str | None = None
 
 
 _MODULES = (

@@ -1,8 +1,10 @@
 """add-column TABLE COLUMN TYPE [--not-null] [--default SQL] [--backfill SQL]
 
-expand: the column, nullable, and its default for new rows; migrate: existing
-rows filled in batches (from --backfill, else the default); switch: NOT NULL by
-the lock-safe recipe. No contract: nothing becomes obsolete.
+expand: the column, nullable, and its default for new rows (or, with only
+--backfill, a trigger computing it for rows the old version writes); migrate:
+existing rows filled in batches (from --backfill, else the default); switch:
+NOT NULL by the lock-safe recipe; contract (with only --backfill): the trigger
+goes, as no old version writes any more.
 """
 
 import click
@@ -38,6 +40,15 @@ def phases(table, column, type_, not_null=False, default=None, backfill=None):
             f"op.execute({r(f'ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT {default}')})"
         )
     result = {"expand": expand}
+    if backfill is not None and default is None:
+        # rows the old version writes until contract get the value computed too
+        fill_trigger = f"op.create_fill_trigger({r(table)}, {r(column)}, {r(backfill)})"
+        expand.upgrade.append(fill_trigger)
+        expand.downgrade.insert(1, f"op.drop_fill_trigger({r(table)}, {r(column)})")
+        result["contract"] = Phase(
+            [LOCK_TIMEOUT, f"op.drop_fill_trigger({r(table)}, {r(column)})"],
+            [LOCK_TIMEOUT, fill_trigger],
+        )
     if fill is not None:
         result["migrate"] = Phase(
             [f"op.backfill({r(table)}, {r(column)}, {r(fill)}, where={r(f'{column} IS NULL')})"],

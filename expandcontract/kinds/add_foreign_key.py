@@ -32,6 +32,11 @@ def phases(table, column, reference):
         ),
         "switch": Phase(
             [f"op.validate_constraint({t}, {n})"],
-            ["pass  # a validated constraint stays valid; the expand downgrade drops it"],
+            [
+                LOCK_TIMEOUT,
+                f"op.drop_constraint({n}, {t})  # back to NOT VALID, as expand left it",
+                f"op.add_foreign_key_not_valid({n}, {t}, [{r(column)}], {r(ref_table)}, "
+                f"[{r(ref_column or 'id')}])",
+            ],
         ),
     }

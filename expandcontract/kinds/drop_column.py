@@ -20,5 +20,7 @@ def phases(table, column):
         "contract": Phase(
             [LOCK_TIMEOUT, f"op.drop_column_recorded({t}, {c})"],
             [LOCK_TIMEOUT, f"op.restore_column({t}, {c})"],
+            irreversible=f"the data of {table}.{column} is dropped; the downgrade restores "
+            "the column empty",
         )
     }

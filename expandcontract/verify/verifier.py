@@ -145,15 +145,13 @@ class Verifier:
     def __init__(
         self, alembic_ini: Path, seed_rows: int = 2, progress: Callable[[str], None] | None = None
     ) -> None:
-        from alembic.config import Config as AlembicConfig
         from alembic.script import ScriptDirectory
 
         import expandcontract.alembic_integration.operations  # noqa: F401  (op.* ops)
+        from expandcontract.alembic_integration.environment import load_config
         from expandcontract.alembic_integration.revisions import load_history
 
-        if not alembic_ini.is_file():
-            raise InputError(f"{alembic_ini}: no such Alembic configuration (use -c)")
-        self.alembic = AlembicConfig(str(alembic_ini))
+        self.alembic = load_config(alembic_ini)
         try:
             self.script = ScriptDirectory.from_config(self.alembic)
             self.script.revision_map.get_revisions("heads")

@@ -1,0 +1,271 @@
+"""`alembic revision --autogenerate` with `**phased()` in env.py, on real PostgreSQL.
+
+For each model change: the phases written, that they lint clean, apply phase by phase
+with the old and the new model both reading and writing where phases.md says they
+must, verify clean, and leave `alembic check` with nothing to report.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from expandcontract.cli import cli
+from expandcontract.config import Config
+from expandcontract.lint.runner import Options, lint_paths
+from tests.conftest import ADMIN_URL
+
+ENV_PY = """
+import importlib.util
+from pathlib import Path
+
+from alembic import context
+from sqlalchemy import create_engine
+
+from expandcontract.alembic_integration.autogenerate import phased
+
+spec = importlib.util.spec_from_file_location("models", Path(__file__).parents[1] / "models.py")
+models = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(models)
+
+with create_engine(context.config.get_main_option("sqlalchemy.url")).connect() as connection:
+    context.configure(connection=connection, target_metadata=models.metadata, **phased())
+    with context.begin_transaction():
+        context.run_migrations()
+"""
+
+V1 = """
+users = sa.Table("users", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("email", sa.Text),
+    sa.Column("score", sa.Integer),
+)
+teams = sa.Table("teams", metadata, sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False))
+legacy = sa.Table("legacy", metadata, sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+                  sa.Column("note", sa.Text))
+"""
+
+# scenario -> (model source after the change, the phases expected)
+SCENARIOS = {
+    "not null column with a server default": (
+        V1.replace(
+            'sa.Column("score", sa.Integer),',
+            'sa.Column("score", sa.Integer),\n    sa.Column("tier", sa.Text, nullable=False, server_default="free"),',
+        ),
+        ["expand", "migrate", "switch"],
+    ),
+    "not null column with a backfill expression": (
+        V1.replace(
+            'sa.Column("score", sa.Integer),',
+            'sa.Column("score", sa.Integer),\n    sa.Column("handle", sa.Text, nullable=False,'
+            ' info={"expandcontract": {"backfill": "lower(name)"}}),',
+        ),
+        ["expand", "migrate", "switch", "contract"],
+    ),
+    "dropped column": (V1.replace('    sa.Column("score", sa.Integer),\n', ""), ["contract"]),
+    "dropped table": (V1[: V1.index("legacy = ")], ["contract"]),
+    "type change": (
+        V1.replace('sa.Column("score", sa.Integer)', 'sa.Column("score", sa.BigInteger)'),
+        ["expand", "migrate", "switch", "contract"],
+    ),
+    "nullable to not null": (
+        V1.replace('sa.Column("email", sa.Text)', 'sa.Column("email", sa.Text, nullable=False)'),
+        ["switch"],
+    ),
+    "new index": (V1 + 'sa.Index("ix_users_score", users.c.score)\n', ["expand"]),
+    "new unique constraint": (
+        V1.replace(
+            'sa.Column("score", sa.Integer),',
+            'sa.Column("score", sa.Integer),\n    sa.UniqueConstraint("email", name="uq_users_email"),',
+        ),
+        ["expand", "switch"],
+    ),
+    "new foreign key": (
+        V1.replace(
+            'sa.Column("score", sa.Integer),',
+            'sa.Column("score", sa.Integer),\n    sa.Column("team_id", sa.BigInteger, sa.ForeignKey("teams.id")),',
+        ),
+        ["expand", "switch"],
+    ),
+    "rename by renamed_from": (
+        V1.replace(
+            'sa.Column("name", sa.Text, nullable=False)',
+            'sa.Column("full_name", sa.Text, nullable=False,'
+            ' info={"expandcontract": {"renamed_from": "name"}})',
+        ),
+        ["expand", "migrate", "switch", "contract"],
+    ),
+    "safe changes only": (
+        V1.replace(
+            'sa.Column("score", sa.Integer),',
+            'sa.Column("score", sa.Integer),\n    sa.Column("bio", sa.Text),',
+        )
+        + 'extra = sa.Table("extra", metadata, sa.Column("id", sa.BigInteger, primary_key=True))\n',
+        ["expand"],
+    ),
+}
+
+
+class Project:
+    def __init__(self, root: Path, url: str) -> None:
+        self.root = root
+        (root / "migrations" / "versions").mkdir(parents=True)
+        (root / "migrations" / "env.py").write_text(ENV_PY)
+        (root / "migrations" / "script.py.mako").write_text(
+            (
+                Path(sa.__file__).parents[1]
+                / "alembic"
+                / "templates"
+                / "generic"
+                / "script.py.mako"
+            ).read_text()
+        )
+        (root / "alembic.ini").write_text(
+            f"[alembic]\nscript_location = migrations\nsqlalchemy.url = {url}\n"
+        )
+
+    def models(self, source: str) -> sa.MetaData:
+        text = "import sqlalchemy as sa\n\nmetadata = sa.MetaData()\n" + textwrap.dedent(source)
+        (self.root / "models.py").write_text(text)
+        namespace: dict = {}
+        exec(compile(text, "models.py", "exec"), namespace)
+        return namespace["metadata"]
+
+    def alembic(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "alembic", *args], cwd=self.root, capture_output=True, text=True
+        )
+
+    def autogenerate(self) -> list[Path]:
+        before = set(self.versions())
+        result = self.alembic("revision", "--autogenerate", "-m", "change")
+        assert result.returncode == 0, result.stdout + result.stderr
+        return sorted(
+            set(self.versions()) - before, key=lambda p: PHASE_ORDER[p.name.split("_")[1]]
+        )
+
+    def versions(self) -> list[Path]:
+        return list((self.root / "migrations" / "versions").glob("*.py"))
+
+    def phase(self, action: str, phase: str) -> None:
+        result = CliRunner().invoke(cli, [action, phase, "-c", str(self.root / "alembic.ini")])
+        assert result.exit_code == 0, result.output
+
+
+PHASE_ORDER = {"expand": 0, "migrate": 1, "switch": 2, "contract": 3}
+
+
+def _value(column: sa.Column, n: int):
+    if column.foreign_keys:
+        return 1
+    if isinstance(column.type, sa.Integer):
+        return n
+    return f"v{n}"
+
+
+def app_works(engine: sa.Engine, metadata: sa.MetaData, n: int) -> None:
+    """An app version's writes and reads: insert a row into every table, read them all."""
+    with engine.begin() as conn:
+        for table in metadata.sorted_tables:
+            values = {
+                c.name: _value(c, n)
+                for c in table.columns
+                if c.server_default is None or c.primary_key
+            }
+            conn.execute(table.insert().values(**values))
+            conn.execute(sa.select(table)).fetchall()
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def test_autogenerated_phases(scenario: str, tmp_path: Path, database_url: str) -> None:
+    import psycopg
+
+    params = psycopg.conninfo.conninfo_to_dict(database_url)
+    url = f"postgresql+psycopg://{params.get('user', 'postgres')}@{params.get('host')}:{params.get('port')}/{params['dbname']}"
+    project = Project(tmp_path, url)
+    engine = sa.create_engine(url)
+
+    old = project.models(V1)
+    (first,) = project.autogenerate()  # new tables: one expand revision, nothing else
+    assert "_expand_" in first.name
+    project.phase("upgrade", "expand")
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO teams VALUES (1)"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO users SELECT g, 'n' || g, 'e' || g, g FROM generate_series(1, 30) g"
+            )
+        )
+        conn.execute(sa.text("INSERT INTO legacy SELECT g, 'x' FROM generate_series(1, 5) g"))
+
+    source, expected = SCENARIOS[scenario]
+    new = project.models(source)
+    written = project.autogenerate()
+    assert [p.name.split("_")[1] for p in written] == expected
+
+    report, problems = lint_paths([str(p) for p in written], Config(), Options())
+    assert not problems and report.errors == 0, [f"{f.code} {f.message}" for f in report.findings]
+
+    n = iter(range(1000, 2000))
+    for phase in expected:
+        project.phase("upgrade", phase)
+        if phase in ("expand", "migrate", "switch"):
+            app_works(engine, old, next(n))
+        if phase in ("switch", "contract") or (phase == expected[-1] and phase == "expand"):
+            app_works(engine, new, next(n))
+    check = project.alembic("check")
+    assert check.returncode == 0, check.stdout + check.stderr
+
+    result = CliRunner().invoke(
+        cli,
+        [
+            "verify",
+            "-c",
+            str(tmp_path / "alembic.ini"),
+            "--database-url",
+            ADMIN_URL,
+            "--format",
+            "json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    statuses = {r["status"] for r in json.loads(result.stdout)["revisions"]}
+    assert statuses <= {"ok", "irreversible"}
+
+    for phase in reversed(expected):
+        project.phase("downgrade", phase)
+    app_works(engine, old, next(n))
+    engine.dispose()
+
+
+def test_a_change_it_cannot_make_safe_is_written_with_a_comment_and_a_lint_error(
+    tmp_path: Path, database_url: str
+) -> None:
+    import psycopg
+
+    params = psycopg.conninfo.conninfo_to_dict(database_url)
+    url = f"postgresql+psycopg://{params.get('user', 'postgres')}@{params.get('host')}:{params.get('port')}/{params['dbname']}"
+    project = Project(tmp_path, url)
+    project.models(V1)
+    project.autogenerate()
+    project.phase("upgrade", "expand")
+    # NOT NULL with nothing to fill existing rows with
+    project.models(
+        V1.replace(
+            'sa.Column("score", sa.Integer),',
+            'sa.Column("score", sa.Integer),\n    sa.Column("region", sa.Text, nullable=False),',
+        )
+    )
+    (written,) = project.autogenerate()
+    text = written.read_text()
+    assert "cannot make this change lock-safe automatically" in text
+    report, _ = lint_paths([str(written)], Config(), Options())
+    assert "EC105" in {f.code for f in report.findings if f.severity == "error"}

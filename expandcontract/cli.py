@@ -456,3 +456,111 @@ def verify(
     click.echo(render(report, output_format))
     if not report.ok:
         raise SystemExit(1)
+
+
+@cli.command()
+@alembic_config_option
+@click.option(
+    "--workload",
+    "workload_path",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Python file with old_app(connection, i), new_app(connection, i), seed().",
+)
+@click.option(
+    "--rows",
+    type=click.IntRange(0),
+    default=100_000,
+    show_default=True,
+    help="Rows to seed before the load starts.",
+)
+@click.option(
+    "--duration",
+    type=click.FloatRange(0.1),
+    default=5.0,
+    show_default=True,
+    help="Seconds of load for the baseline and after each phase.",
+)
+@click.option(
+    "--naive",
+    "naive_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="An ordinary one-step revision file of the same change, to compare.",
+)
+@click.option(
+    "--database-url",
+    metavar="URL",
+    help="A server where rehearse creates, and then drops, its own database.",
+)
+@click.option(
+    "--docker",
+    "docker_image",
+    metavar="[IMAGE]",
+    is_flag=False,
+    flag_value="default",
+    default=None,
+    help="Use testcontainers' PostgreSQL.",
+)
+@click.option("--local", is_flag=True, help="Start a throwaway cluster from the local binaries.")
+@pg_version_option
+@format_option("text", "json", "markdown")
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Draw latency over time with the phase boundaries (needs matplotlib).",
+)
+def rehearse(
+    alembic_ini,
+    workload_path,
+    rows,
+    duration,
+    naive_path,
+    database_url,
+    docker_image,
+    local,
+    pg_version,
+    output_format,
+    plot_path,
+) -> None:
+    """Apply the latest change's phases, then undo them, under a live workload of the old
+    and the new application version; report failed queries, latency, lock waits.
+
+    \b
+    Exit codes: 0 no failed query in any phase, 1 some failed (or a phase failed),
+    2 usage or connection error.
+
+    \b
+    Example:
+      expandcontract rehearse --workload workload.py --rows 100000 --naive naive/0002.py
+    """
+    from expandcontract.config import load_config
+    from expandcontract.rehearse import Rehearsal, plot, render
+    from expandcontract.verify.databases import choose
+
+    chosen = [x for x in (database_url, docker_image, local or None) if x]
+    if len(chosen) > 1:
+        raise InputError("choose one of --database-url, --docker and --local")
+    rehearsal = Rehearsal(
+        alembic_ini,
+        workload_path,
+        rows,
+        duration,
+        naive_path,
+        load_config(start=alembic_ini.resolve().parent),
+        progress=lambda m: click.echo(f"rehearse: {m}", err=True),
+    )
+    backend, why = choose(database_url, docker_image, local, pg_version or 16)
+    click.echo(f"rehearse: {why}", err=True)
+    try:
+        with backend as database:
+            report = rehearsal.run(database)
+    except KeyboardInterrupt:
+        click.echo("Interrupted: the throwaway database was dropped.", err=True)
+        raise SystemExit(130) from None
+    click.echo(render(report, output_format))
+    if plot_path:
+        plot(report, plot_path)
+        click.echo(f"rehearse: plot written to {plot_path}", err=True)
+    if report.failed or report.interrupted:
+        raise SystemExit(1)

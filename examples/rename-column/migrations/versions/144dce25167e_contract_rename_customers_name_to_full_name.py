@@ -1,0 +1,37 @@
+"""rename customers.name to full_name (contract)
+
+Phase contract of an expandcontract change (rename-column).
+Edit freely; run the phases with `expandcontract upgrade contract`.
+
+Revision ID: 144dce25167e
+Revises: 0001
+Depends on: f74c2aaaa68b
+Create Date: 2026-11-26 06:00:54
+"""
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op
+from sqlalchemy.dialects import postgresql  # noqa: F401
+
+revision = "144dce25167e"
+down_revision = "0001"
+branch_labels = ("contract",)
+depends_on = "f74c2aaaa68b"
+
+
+def upgrade():
+    op.set_lock_timeout()
+    op.move_default("customers", "name", "full_name")
+    op.drop_sync_trigger("customers", "name", "full_name")
+    op.drop_column("customers", "name")
+
+
+def downgrade():
+    op.set_lock_timeout()
+    op.copy_column("customers", "full_name", "name")
+    op.create_sync_trigger("customers", "name", "full_name")
+    op.forget_backfill("customers", "name")
+    op.backfill("customers", "name", "full_name")
+    op.forget_backfill("customers", "name")
+    op.copy_not_null("customers", "full_name", "name")
+    op.move_default("customers", "full_name", "name")

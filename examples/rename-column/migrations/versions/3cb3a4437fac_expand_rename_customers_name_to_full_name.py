@@ -1,0 +1,31 @@
+"""rename customers.name to full_name (expand)
+
+Phase expand of an expandcontract change (rename-column).
+Edit freely; run the phases with `expandcontract upgrade expand`.
+
+Revision ID: 3cb3a4437fac
+Revises: 0001
+Depends on: None
+Create Date: 2026-11-26 06:00:54
+"""
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op
+from sqlalchemy.dialects import postgresql  # noqa: F401
+
+revision = "3cb3a4437fac"
+down_revision = "0001"
+branch_labels = ("expand",)
+depends_on = None
+
+
+def upgrade():
+    op.set_lock_timeout()
+    op.copy_column("customers", "name", "full_name")
+    op.create_sync_trigger("customers", "name", "full_name")
+
+
+def downgrade():
+    op.set_lock_timeout()
+    op.drop_sync_trigger("customers", "name", "full_name")
+    op.drop_column("customers", "full_name")

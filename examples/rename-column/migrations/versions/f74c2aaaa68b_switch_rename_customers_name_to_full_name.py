@@ -1,0 +1,29 @@
+"""rename customers.name to full_name (switch)
+
+Phase switch of an expandcontract change (rename-column).
+Edit freely; run the phases with `expandcontract upgrade switch`.
+
+Revision ID: f74c2aaaa68b
+Revises: 0001
+Depends on: 3b84bedbd5ab
+Create Date: 2026-11-26 06:00:54
+"""
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op
+from sqlalchemy.dialects import postgresql  # noqa: F401
+
+revision = "f74c2aaaa68b"
+down_revision = "0001"
+branch_labels = ("switch",)
+depends_on = "3b84bedbd5ab"
+
+
+def upgrade():
+    op.set_lock_timeout()
+    op.copy_not_null("customers", "name", "full_name")
+
+
+def downgrade():
+    op.set_lock_timeout()
+    op.drop_not_null("customers", "full_name")

@@ -299,7 +299,9 @@ def _run_phase(action, phase: str) -> list[str]:
     except InputError:
         raise
     except Exception as err:  # a revision failed: name it, keep the traceback out
-        if _interrupted(err):
+        from expandcontract.alembic_integration.execution import interrupted
+
+        if interrupted(err):
             click.echo(
                 "Interrupted: committed batches are kept; run the same command to resume.", err=True
             )
@@ -307,20 +309,6 @@ def _run_phase(action, phase: str) -> list[str]:
         orig = getattr(err, "orig", None) or err
         click.echo(f"Error: {phase} failed: {type(orig).__name__}: {orig}".strip(), err=True)
         raise SystemExit(1) from None
-
-
-def _interrupted(err: BaseException | None) -> bool:
-    """Ctrl-C, seen through what it became: psycopg cancels the running query (57014),
-    and SQLAlchemy may raise a cleanup error on top of the original KeyboardInterrupt."""
-    from expandcontract.alembic_integration.execution import sqlstate
-
-    seen = set()
-    while err is not None and id(err) not in seen:
-        seen.add(id(err))
-        if isinstance(err, KeyboardInterrupt) or sqlstate(err) == "57014":
-            return True
-        err = err.__cause__ or err.__context__
-    return False
 
 
 PHASE_CHOICE = click.Choice(["expand", "migrate", "switch", "contract"])
@@ -559,8 +547,13 @@ def rehearse(
         click.echo("Interrupted: the throwaway database was dropped.", err=True)
         raise SystemExit(130) from None
     click.echo(render(report, output_format))
-    if plot_path:
+    if plot_path and report.samples:
         plot(report, plot_path)
         click.echo(f"rehearse: plot written to {plot_path}", err=True)
+    if report.interrupted and report.interrupted.startswith("interrupted"):
+        click.echo(
+            "Interrupted: partial results above; the throwaway database was dropped.", err=True
+        )
+        raise SystemExit(130)
     if report.failed or report.interrupted:
         raise SystemExit(1)

@@ -17,11 +17,14 @@ The workload file is plain Python, with SQLAlchemy connections::
         ...
     def new_app(connection, i):   # the same for the new version
         ...
+    def naive_new_app(connection, i):  # optional: the new version against the naive schema
+        ...
     WORKERS = 4                   # optional: concurrent connections
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import statistics
 import threading
@@ -176,6 +179,13 @@ class Load:
                 time.sleep(0.01)  # a broken app retries, but does not spin
 
 
+class _Swapped:
+    """The workload with another new-version unit of work."""
+
+    def __init__(self, workload, new_app) -> None:
+        self.old_app, self.new_app = workload.old_app, new_app
+
+
 class LockMonitor:
     """Polls pg_stat_activity for queries waiting on a lock in the database."""
 
@@ -195,7 +205,10 @@ class LockMonitor:
     def _run(self) -> None:
         import psycopg
 
-        with psycopg.connect(self.conninfo, autocommit=True) as conn:
+        with (
+            contextlib.suppress(psycopg.Error),
+            psycopg.connect(self.conninfo, autocommit=True) as conn,
+        ):
             while not self._stop.is_set():
                 row = conn.execute(
                     "SELECT coalesce(max(extract(epoch FROM clock_timestamp() - query_start)), 0)"
@@ -335,11 +348,20 @@ class Rehearsal:
             )
 
         self.progress(f"building the schema before the change ({len(base)} revisions)")
-        with migrator.connect() as connection:
-            step(connection, [s for r in base for s in upgrade_one(self.script, r)], safe=False)
-            self.progress(f"seeding {self.rows:,} rows")
-            self._seed(connection)
-            connection.commit()
+        try:
+            with migrator.connect() as connection:
+                step(connection, [s for r in base for s in upgrade_one(self.script, r)], safe=False)
+                self.progress(f"seeding {self.rows:,} rows")
+                self._seed(connection)
+                connection.commit()
+        except Exception as err:
+            orig = getattr(err, "orig", None) or err
+            report.interrupted = (
+                f"preparing the database failed: {type(orig).__name__}: {orig}"
+            ).splitlines()[0]
+            engine.dispose()
+            migrator.dispose()
+            return report
 
         load = Load(engine, self.workload, workers)
         monitor = LockMonitor(database.conninfo)
@@ -352,6 +374,13 @@ class Rehearsal:
             time.sleep(self.duration)
             baseline.phase_end = baseline.end = time.monotonic()
             windows.append(baseline)
+            broken = [s for s in load.samples if s.error]
+            if broken:  # nothing to measure against: the workload fails on its own
+                report.interrupted = (
+                    f"the workload fails before any migration ran ({len(broken)} failures, "
+                    f"e.g. {broken[0].error}); fix the workload first"
+                )
+                return self._finish(report, windows, load, monitor, engine, migrator)
             plan = [(p, "up") for p in PHASES if p in self.change]
             plan += [(p, "down") for p in reversed(PHASES) if p in self.change]
             with migrator.connect() as connection:
@@ -368,11 +397,17 @@ class Rehearsal:
                     try:
                         step(connection, [s for r in revisions for s in one(self.script, r)])
                     except Exception as err:
-                        connection.rollback()
+                        from expandcontract.alembic_integration.execution import interrupted
+
                         window.phase_end = window.end = time.monotonic()
+                        if interrupted(err):
+                            report.interrupted = "interrupted (Ctrl-C)"
+                            break
                         orig = getattr(err, "orig", None) or err
                         window.error = f"{type(orig).__name__}: {orig}".splitlines()[0]
                         report.interrupted = f"{phase} {direction}grade failed: {window.error}"
+                        with contextlib.suppress(Exception):
+                            connection.rollback()
                         break
                     window.phase_end = time.monotonic()
                     load.set_apps((AFTER if up else AFTER_DOWN)[phase])
@@ -382,11 +417,16 @@ class Rehearsal:
                     self._naive(connection, load, windows)
         except KeyboardInterrupt:
             report.interrupted = "interrupted (Ctrl-C)"
-        finally:
-            load.stop()
-            monitor.stop()
-            engine.dispose()
-            migrator.dispose()
+        except Exception as err:  # the database went away, or the like: report what we have
+            orig = getattr(err, "orig", None) or err
+            report.interrupted = f"stopped: {type(orig).__name__}: {orig}".splitlines()[0]
+        return self._finish(report, windows, load, monitor, engine, migrator)
+
+    def _finish(self, report, windows, load, monitor, engine, migrator) -> RehearsalReport:
+        load.stop()
+        monitor.stop()
+        engine.dispose()
+        migrator.dispose()
         self._summaries(report, windows, load.samples, monitor.waits)
         return report
 
@@ -397,6 +437,10 @@ class Rehearsal:
         from alembic.runtime.migration import MigrationContext
         from sqlalchemy import text
 
+        # the new version's queries for the naive schema, where they differ from the phased one
+        naive_new = getattr(self.workload, "naive_new_app", None)
+        if callable(naive_new):
+            load.workload = _Swapped(self.workload, naive_new)
         spec = importlib.util.spec_from_file_location("expandcontract_naive", self.naive)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)

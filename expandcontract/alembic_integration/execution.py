@@ -69,6 +69,18 @@ def install(context, settings: Settings, set_timeout: bool = True) -> None:
     impl._exec = exec_with_retry
 
 
+def interrupted(err: BaseException | None) -> bool:
+    """Ctrl-C, seen through what it became: psycopg cancels the running query (57014),
+    and SQLAlchemy may raise a cleanup error on top of the original KeyboardInterrupt."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        if isinstance(err, KeyboardInterrupt) or sqlstate(err) == "57014":
+            return True
+        err = err.__cause__ or err.__context__
+    return False
+
+
 def describe(construct, dialect) -> str:
     """The SQL of what Alembic executes, compiled for the connection's dialect
     (``str()`` would use SQLAlchemy's default dialect, which cannot render PostgreSQL DDL)."""

@@ -1,0 +1,30 @@
+"""orders.payload to jsonb (migrate)
+
+Phase migrate of an expandcontract change (change-type).
+Edit freely; run the phases with `expandcontract upgrade migrate`.
+
+Revision ID: 94716bc2c447
+Revises: 0001
+Depends on: d68df9c1e820
+Create Date: 2026-11-26 06:02:25
+"""
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op
+from sqlalchemy.dialects import postgresql  # noqa: F401
+
+revision = "94716bc2c447"
+down_revision = "0001"
+branch_labels = ("migrate",)
+depends_on = "d68df9c1e820"
+expandcontract_irreversible = (
+    "the backfilled values stay after the downgrade; undoing expand removes them"
+)
+
+
+def upgrade():
+    op.backfill("orders", "payload_new", "payload::jsonb")
+
+
+def downgrade():
+    op.forget_backfill("orders", "payload_new")

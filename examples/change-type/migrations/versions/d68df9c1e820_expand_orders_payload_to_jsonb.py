@@ -1,0 +1,33 @@
+"""orders.payload to jsonb (expand)
+
+Phase expand of an expandcontract change (change-type).
+Edit freely; run the phases with `expandcontract upgrade expand`.
+
+Revision ID: d68df9c1e820
+Revises: 0001
+Depends on: None
+Create Date: 2026-11-26 06:02:25
+"""
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op
+from sqlalchemy.dialects import postgresql  # noqa: F401
+
+revision = "d68df9c1e820"
+down_revision = "0001"
+branch_labels = ("expand",)
+depends_on = None
+
+
+def upgrade():
+    op.set_lock_timeout()
+    op.copy_column("orders", "payload", "payload_new", type_="jsonb")
+    op.create_sync_trigger(
+        "orders", "payload", "payload_new", forward="payload::jsonb", backward="payload_new::text"
+    )
+
+
+def downgrade():
+    op.set_lock_timeout()
+    op.drop_sync_trigger("orders", "payload", "payload_new")
+    op.drop_column("orders", "payload_new")

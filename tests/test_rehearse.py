@@ -1,0 +1,198 @@
+"""`expandcontract rehearse` on the bundled examples and on broken inputs, real PostgreSQL.
+
+CI runs every example end to end at a small size: the phased run must show no failed
+query in any phase or downgrade and no lock wait beyond lock_timeout; the naive one-step
+migration of the same change must show the failures the phases avoid.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.conftest import ADMIN_URL
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+CASES = {
+    "rename-column": "naive/0002_rename_naive.py",
+    "change-type": "naive/0002_payload_jsonb_naive.py",
+    "not-null-column": "naive/0002_order_number_naive.py",
+}
+
+
+def rehearse(example: Path, *args: str, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "expandcontract",
+            "rehearse",
+            "-c",
+            str(example / "alembic.ini"),
+            "--workload",
+            str(example / "workload.py"),
+            "--database-url",
+            ADMIN_URL,
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        **kw,
+    )
+
+
+def _no_leftover_databases() -> None:
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        left = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'ec_verify_%'")
+        assert left.fetchall() == []
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_example_phases_have_zero_failed_queries(name: str, tmp_path: Path) -> None:
+    example = EXAMPLES / name
+    result = rehearse(
+        example,
+        "--rows",
+        "3000",
+        "--duration",
+        "0.4",
+        "--naive",
+        str(example / CASES[name]),
+        "--format",
+        "json",
+        "--plot",
+        str(tmp_path / "latency.png"),
+    )
+    report = json.loads(result.stdout)
+    assert result.returncode == 0, result.stderr[-2000:]
+    phases = report["phases"]
+    assert {p["phase"] for p in phases} <= {"expand", "migrate", "switch", "contract"}
+    assert {p["direction"] for p in phases} == {"up", "down"}
+    for phase in phases:
+        assert set(phase) >= {
+            "phase",
+            "direction",
+            "queries",
+            "failed",
+            "p50_ms",
+            "p99_ms",
+            "max_ms",
+            "max_lock_wait_ms",
+            "throughput_ratio",
+            "seconds",
+        }
+        assert phase["queries"] > 0
+        assert phase["failed"] == 0, phase
+        assert phase["max_lock_wait_ms"] < 2000, phase  # under the default lock_timeout
+    assert report["naive"]["failed"] > 0, report["naive"]  # what the phases saved
+    assert (tmp_path / "latency.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    _no_leftover_databases()
+
+
+def test_a_workload_that_fails_on_its_own_stops_the_run(tmp_path: Path) -> None:
+    workload = tmp_path / "workload.py"
+    workload.write_text(
+        "def old_app(connection, i):\n    raise RuntimeError('the app is broken')\n\n"
+        "def new_app(connection, i):\n    pass\n"
+    )
+    example = EXAMPLES / "rename-column"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "expandcontract",
+            "rehearse",
+            "-c",
+            str(example / "alembic.ini"),
+            "--workload",
+            str(workload),
+            "--database-url",
+            ADMIN_URL,
+            "--rows",
+            "100",
+            "--duration",
+            "0.2",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert "the workload fails before any migration ran" in result.stdout
+    assert "RuntimeError: the app is broken" in result.stdout
+    assert "Traceback" not in result.stderr
+    _no_leftover_databases()
+
+
+def test_a_workload_file_that_is_not_one_is_a_usage_error(tmp_path: Path) -> None:
+    workload = tmp_path / "workload.py"
+    workload.write_text("def old_app(connection, i):\n    pass\n")
+    result = rehearse(EXAMPLES / "rename-column", "--workload", str(workload))
+    assert result.returncode == 2 and "must define new_app(connection, i)" in result.stderr
+
+
+def _interrupt(example: Path, action) -> subprocess.CompletedProcess:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "expandcontract",
+            "rehearse",
+            "-c",
+            str(example / "alembic.ini"),
+            "--workload",
+            str(example / "workload.py"),
+            "--database-url",
+            ADMIN_URL,
+            "--rows",
+            "2000",
+            "--duration",
+            "1.5",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        while time.monotonic() < deadline:  # wait for the load to run
+            row = admin.execute(
+                "SELECT datname FROM pg_stat_activity WHERE datname LIKE 'ec_verify_%' "
+                "GROUP BY datname HAVING count(*) >= 4"
+            ).fetchone()
+            if row:
+                break
+            time.sleep(0.05)
+        time.sleep(2.0)  # into the phases
+        action(proc, admin, row[0])
+    out, err = proc.communicate(timeout=60)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def test_ctrl_c_reports_partial_results_and_cleans_up() -> None:
+    result = _interrupt(
+        EXAMPLES / "rename-column", lambda proc, admin, db: proc.send_signal(signal.SIGINT)
+    )
+    assert result.returncode == 130, result.stderr[-1500:]
+    assert "baseline" in result.stdout and "Interrupted" in result.stderr
+    assert "Traceback" not in result.stderr
+    _no_leftover_databases()
+
+
+def test_a_database_that_goes_away_reports_partial_results() -> None:
+    def kill(proc, admin, db):
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (db,)
+        )
+
+    result = _interrupt(EXAMPLES / "rename-column", kill)
+    assert result.returncode == 1, result.stderr[-1500:]
+    assert "stopped early" in result.stdout and "baseline" in result.stdout
+    assert "Traceback" not in result.stderr
+    _no_leftover_databases()

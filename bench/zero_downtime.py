@@ -1,0 +1,77 @@
+"""Zero downtime, measured: the rename-column example at 1,000,000 rows, the phased change
+and the naive one-step rename side by side in one run.
+
+    python bench/zero_downtime.py [--rows 1000000] [--duration 3] [--database-url URL]
+
+Prints the rehearsal's table (per phase and direction: queries, failed queries, latency
+percentiles, longest lock wait, throughput against the baseline, the phase's own time),
+then the figures the deploy-rollback budget is about: each downgrade's duration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "rename-column"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--duration", type=float, default=3.0)
+    parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    args = parser.parse_args()
+    command = [
+        sys.executable,
+        "-m",
+        "expandcontract",
+        "rehearse",
+        "-c",
+        str(EXAMPLE / "alembic.ini"),
+        "--workload",
+        str(EXAMPLE / "workload.py"),
+        "--naive",
+        str(EXAMPLE / "naive" / "0002_rename_naive.py"),
+        "--rows",
+        str(args.rows),
+        "--duration",
+        str(args.duration),
+        "--database-url",
+        args.database_url,
+    ]
+    data = subprocess.run([*command, "--format", "json"], capture_output=True, text=True)
+    if not data.stdout.strip().startswith("{"):
+        sys.exit(f"rehearse failed:\n{data.stderr[-2000:]}")
+    report = json.loads(data.stdout)
+    print(f"rename-column, {args.rows:,} rows, phased vs naive, one run\n")
+    rows = [report["baseline"], *report["phases"], report["naive"], report["naive_downgrade"]]
+    print(
+        "| phase | dir | queries | failed | p50 ms | p99 ms | max ms | lock wait ms | throughput | phase s |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for p in filter(None, rows):
+        print(
+            f"| {p['phase']} | {p['direction']} | {p['queries']} | {p['failed']} | "
+            f"{p['p50_ms']:.1f} | {p['p99_ms']:.1f} | {p['max_ms']:.1f} | "
+            f"{p['max_lock_wait_ms']:.0f} | {p['throughput_ratio']:.2f} | {p['seconds']:.2f} |"
+        )
+    print("\ndowngrade durations (the rollback budget):")
+    for phase in report["phases"]:
+        if phase["direction"] == "down":
+            budget = " (budget: under 1 s)" if phase["phase"] in ("expand", "switch") else ""
+            print(f"  {phase['phase']:<9} {phase['seconds']:8.3f} s{budget}")
+    phased_failed = sum(p["failed"] for p in report["phases"])
+    naive = report["naive"] or {}
+    print(f"\nfailed queries: phased {phased_failed}, naive {naive.get('failed')}")
+    print(
+        f"longest lock wait: phased {max(p['max_lock_wait_ms'] for p in report['phases']):.0f} ms,"
+        f" naive {naive.get('max_lock_wait_ms', 0):.0f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()

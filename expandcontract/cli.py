@@ -49,6 +49,43 @@ def pg_version_option(func):
     )(func)
 
 
+def throwaway_database_options(func):
+    """``--database-url``, ``--docker``, ``--local`` and ``--pg-version``: where verify and
+    rehearse create their throwaway database."""
+    options = [
+        click.option(
+            "--database-url",
+            metavar="URL",
+            help="A server where the command creates, and then drops, its own database.",
+        ),
+        click.option(
+            "--docker",
+            "docker_image",
+            metavar="[IMAGE]",
+            is_flag=False,
+            flag_value="default",
+            default=None,
+            help="Use testcontainers' PostgreSQL (image postgres:PG_VERSION).",
+        ),
+        click.option(
+            "--local", is_flag=True, help="Start a throwaway cluster from the local binaries."
+        ),
+        pg_version_option,
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def throwaway_database(database_url, docker_image, local, pg_version):
+    """The backend the options choose, and the sentence that says which and why."""
+    from expandcontract.verify.databases import choose
+
+    if len([x for x in (database_url, docker_image, local or None) if x]) > 1:
+        raise InputError("choose one of --database-url, --docker and --local")
+    return choose(database_url, docker_image, local, pg_version or 16)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="expandcontract")
 def cli() -> None:
@@ -383,22 +420,7 @@ def status(alembic_ini, database_url, output_format) -> None:
 
 @cli.command()
 @alembic_config_option
-@click.option(
-    "--database-url",
-    metavar="URL",
-    help="A server where verify creates, and then drops, its own database.",
-)
-@click.option(
-    "--docker",
-    "docker_image",
-    metavar="[IMAGE]",
-    is_flag=False,
-    flag_value="default",
-    default=None,
-    help="Use testcontainers' PostgreSQL (image postgres:PG_VERSION).",
-)
-@click.option("--local", is_flag=True, help="Start a throwaway cluster from the local binaries.")
-@pg_version_option
+@throwaway_database_options
 @format_option("text", "json", "junit")
 @click.option(
     "--seed-rows",
@@ -423,17 +445,13 @@ def verify(
     Example:
       expandcontract verify --database-url postgresql://postgres@localhost/postgres
     """
-    from expandcontract.verify.databases import choose
     from expandcontract.verify.render import render
     from expandcontract.verify.verifier import Verifier
 
-    chosen = [x for x in (database_url, docker_image, local or None) if x]
-    if len(chosen) > 1:
-        raise InputError("choose one of --database-url, --docker and --local")
     verifier = Verifier(
         alembic_ini, seed_rows=seed_rows, progress=lambda m: click.echo(f"verifying {m}", err=True)
     )
-    backend, why = choose(database_url, docker_image, local, pg_version or 16)
+    backend, why = throwaway_database(database_url, docker_image, local, pg_version)
     click.echo(f"expandcontract verify: {why}", err=True)
     try:
         with backend as database:
@@ -475,22 +493,7 @@ def verify(
     type=click.Path(path_type=Path, dir_okay=False),
     help="An ordinary one-step revision file of the same change, to compare.",
 )
-@click.option(
-    "--database-url",
-    metavar="URL",
-    help="A server where rehearse creates, and then drops, its own database.",
-)
-@click.option(
-    "--docker",
-    "docker_image",
-    metavar="[IMAGE]",
-    is_flag=False,
-    flag_value="default",
-    default=None,
-    help="Use testcontainers' PostgreSQL.",
-)
-@click.option("--local", is_flag=True, help="Start a throwaway cluster from the local binaries.")
-@pg_version_option
+@throwaway_database_options
 @format_option("text", "json", "markdown")
 @click.option(
     "--plot",
@@ -524,11 +527,7 @@ def rehearse(
     """
     from expandcontract.config import load_config
     from expandcontract.rehearse import Rehearsal, plot, render
-    from expandcontract.verify.databases import choose
 
-    chosen = [x for x in (database_url, docker_image, local or None) if x]
-    if len(chosen) > 1:
-        raise InputError("choose one of --database-url, --docker and --local")
     rehearsal = Rehearsal(
         alembic_ini,
         workload_path,
@@ -538,7 +537,7 @@ def rehearse(
         load_config(start=alembic_ini.resolve().parent),
         progress=lambda m: click.echo(f"rehearse: {m}", err=True),
     )
-    backend, why = choose(database_url, docker_image, local, pg_version or 16)
+    backend, why = throwaway_database(database_url, docker_image, local, pg_version)
     click.echo(f"rehearse: {why}", err=True)
     try:
         with backend as database:

@@ -27,25 +27,24 @@ CASES = {
 }
 
 
-def rehearse(example: Path, *args: str, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "expandcontract",
-            "rehearse",
-            "-c",
-            str(example / "alembic.ini"),
-            "--workload",
-            str(example / "workload.py"),
-            "--database-url",
-            ADMIN_URL,
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        **kw,
-    )
+def command(example: Path, *args: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "expandcontract",
+        "rehearse",
+        "-c",
+        str(example / "alembic.ini"),
+        "--workload",
+        str(example / "workload.py"),
+        "--database-url",
+        ADMIN_URL,
+        *args,
+    ]
+
+
+def rehearse(example: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(command(example, *args), capture_output=True, text=True)
 
 
 def _no_leftover_databases() -> None:
@@ -102,26 +101,14 @@ def test_a_workload_that_fails_on_its_own_stops_the_run(tmp_path: Path) -> None:
         "def old_app(connection, i):\n    raise RuntimeError('the app is broken')\n\n"
         "def new_app(connection, i):\n    pass\n"
     )
-    example = EXAMPLES / "rename-column"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "expandcontract",
-            "rehearse",
-            "-c",
-            str(example / "alembic.ini"),
-            "--workload",
-            str(workload),
-            "--database-url",
-            ADMIN_URL,
-            "--rows",
-            "100",
-            "--duration",
-            "0.2",
-        ],
-        capture_output=True,
-        text=True,
+    result = rehearse(
+        EXAMPLES / "rename-column",
+        "--workload",
+        str(workload),
+        "--rows",
+        "100",
+        "--duration",
+        "0.2",
     )
     assert result.returncode == 1
     assert "the workload fails before any migration ran" in result.stdout
@@ -139,22 +126,7 @@ def test_a_workload_file_that_is_not_one_is_a_usage_error(tmp_path: Path) -> Non
 
 def _interrupt(example: Path, action) -> subprocess.CompletedProcess:
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "expandcontract",
-            "rehearse",
-            "-c",
-            str(example / "alembic.ini"),
-            "--workload",
-            str(example / "workload.py"),
-            "--database-url",
-            ADMIN_URL,
-            "--rows",
-            "2000",
-            "--duration",
-            "1.5",
-        ],
+        command(example, "--rows", "2000", "--duration", "1.5"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -270,14 +270,12 @@ class Rehearsal:
         settings,
         progress=None,
     ) -> None:
-        from alembic.script import ScriptDirectory
-
         import expandcontract.alembic_integration.operations  # noqa: F401
-        from expandcontract.alembic_integration.environment import load_config
+        from expandcontract.alembic_integration.environment import load_config, load_script
         from expandcontract.alembic_integration.revisions import load_history, phase_of
 
         self.alembic = load_config(alembic_ini)
-        self.script = ScriptDirectory.from_config(self.alembic)
+        self.script = load_script(self.alembic, alembic_ini)
         self.workload = load_workload(workload_path)
         if naive is not None and not naive.is_file():
             raise InputError(f"{naive}: no such naive revision file")

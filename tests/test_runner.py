@@ -341,3 +341,32 @@ def test_generated_phases_run_under_plain_alembic(tmp_path: Path, database_url: 
             "a",
             "a",
         )
+
+
+def test_a_revision_that_does_not_import_is_a_usage_error_everywhere(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from expandcontract.cli import cli
+
+    (tmp_path / "migrations" / "versions").mkdir(parents=True)
+    (tmp_path / "alembic.ini").write_text(
+        "[alembic]\nscript_location = migrations\nsqlalchemy.url = postgresql://x@127.0.0.1/x\n"
+    )
+    (tmp_path / "migrations" / "versions" / "x.py").write_text(
+        "revision = 'x'\ndown_revision = None\n\ndef upgrade(:\n    pass\n"
+    )
+    workload = tmp_path / "w.py"
+    workload.write_text("def old_app(c, i):\n    pass\n\ndef new_app(c, i):\n    pass\n")
+    ini = str(tmp_path / "alembic.ini")
+    for args in (
+        ["status"],
+        ["upgrade", "expand"],
+        ["verify", "--database-url", "postgresql://x"],
+        ["rehearse", "--workload", str(workload), "--database-url", "postgresql://x"],
+    ):
+        result = CliRunner().invoke(cli, [*args, "-c", ini])
+        assert result.exit_code == 2, (args, result.output)
+        assert (
+            "cannot load the Alembic project: SyntaxError" in result.stderr
+            and "x.py" in result.stderr
+        )

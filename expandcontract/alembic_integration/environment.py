@@ -80,3 +80,20 @@ def load_config(config_file):
     if relative and not Path(location).exists() and (path.resolve().parent / location).exists():
         config.set_main_option("script_location", str(path.resolve().parent / location))
     return config
+
+
+def load_script(config, config_file):
+    """The project's ScriptDirectory, every revision loaded now, so that a revision that does
+    not import is a usage error naming it rather than a traceback half-way through."""
+    from alembic.script import ScriptDirectory
+
+    from expandcontract.errors import InputError
+
+    try:
+        script = ScriptDirectory.from_config(config)
+        script.revision_map.get_revisions("heads")
+    except Exception as err:
+        raise InputError(
+            f"{config_file}: cannot load the Alembic project: {type(err).__name__}: {err}"
+        ) from None
+    return script

@@ -37,16 +37,11 @@ class PhaseStatus:
 
 class PhaseRunner:
     def __init__(self, config_file: Path, database_url: str | None = None, settings=None):
-        from alembic.script import ScriptDirectory
-
         import expandcontract.alembic_integration.operations  # noqa: F401  (op.* ops)
-        from expandcontract.alembic_integration.environment import load_config
+        from expandcontract.alembic_integration.environment import load_config, load_script
 
         self.alembic = load_config(config_file)
-        try:
-            self.script = ScriptDirectory.from_config(self.alembic)
-        except Exception as err:
-            raise InputError(f"{config_file}: cannot load the Alembic project: {err}") from None
+        self.script = load_script(self.alembic, config_file)
         url = database_url or self.alembic.get_main_option("sqlalchemy.url")
         if not url:
             raise InputError(f"{config_file}: no sqlalchemy.url; set it or pass --database-url")

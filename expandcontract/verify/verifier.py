@@ -25,7 +25,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from expandcontract.errors import InputError
 from expandcontract.verify.snapshot import Problem, Snapshot, compare, take
 from expandcontract.verify.trace import StatementTrace, Tracer
 
@@ -145,18 +144,12 @@ class Verifier:
     def __init__(
         self, alembic_ini: Path, seed_rows: int = 2, progress: Callable[[str], None] | None = None
     ) -> None:
-        from alembic.script import ScriptDirectory
-
         import expandcontract.alembic_integration.operations  # noqa: F401  (op.* ops)
-        from expandcontract.alembic_integration.environment import load_config
+        from expandcontract.alembic_integration.environment import load_config, load_script
         from expandcontract.alembic_integration.revisions import load_history
 
         self.alembic = load_config(alembic_ini)
-        try:
-            self.script = ScriptDirectory.from_config(self.alembic)
-            self.script.revision_map.get_revisions("heads")
-        except Exception as err:
-            raise InputError(f"{alembic_ini}: cannot load the Alembic project: {err}") from None
+        self.script = load_script(self.alembic, alembic_ini)
         self.history = load_history(Path(self.script.versions))
         self.version_table = self.alembic.get_main_option("version_table") or "alembic_version"
         self.seed_rows = seed_rows

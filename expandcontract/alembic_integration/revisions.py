@@ -21,20 +21,13 @@ import traceback
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from expandcontract.lint.context import Context
-from expandcontract.lint.engine import (
-    EMPTY_FILE,
-    PARSE_ERROR,
-    UNUSED_SUPPRESSION,
-    Collector,
-    RuleSet,
-    apply_suppressions,
-    judge,
-)
-from expandcontract.lint.finding import Finding
-from expandcontract.lint.suppress import parse_pragma
-from expandcontract.sql.split import split
+if TYPE_CHECKING:  # the linting below needs these; the history helpers (used by verify and
+    # the runner) do not, and importing them would load sqlglot for nothing
+    from expandcontract.lint.context import Context
+    from expandcontract.lint.engine import RuleSet
+    from expandcontract.lint.finding import Finding
 
 PHASES = ("expand", "migrate", "switch", "contract")
 REVISION_ERROR = "EC005"
@@ -231,6 +224,10 @@ def lint_revision(
     ``open_not_valid`` carries the NOT VALID constraints its parent revision left in a
     transaction this revision shares (see :func:`shares_transaction`).
     """
+    from expandcontract.lint.context import Context
+    from expandcontract.lint.engine import Collector
+    from expandcontract.lint.finding import Finding
+
     meta = read_meta(path)
     history = history if history is not None else load_history(path.parent)
     phase = phase_of(meta, history)
@@ -295,6 +292,18 @@ def _lint_unit(
     ctx: Context,
     comments: list[tuple[int, int, str]],
 ) -> tuple[list[Finding], int]:
+    from expandcontract.lint.engine import (
+        EMPTY_FILE,
+        PARSE_ERROR,
+        UNUSED_SUPPRESSION,
+        Collector,
+        apply_suppressions,
+        judge,
+    )
+    from expandcontract.lint.finding import Finding
+    from expandcontract.lint.suppress import parse_pragma
+    from expandcontract.sql.split import split
+
     # One synthetic script, each chunk on its own lines, mapped back to the Python source.
     text_parts: list[str] = []
     origin: dict[int, tuple[int, int]] = {}

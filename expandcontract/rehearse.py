@@ -97,7 +97,6 @@ class RehearsalReport:
     interrupted: str | None = None
     samples: list[Sample] = field(default_factory=list)
     windows: list[Window] = field(default_factory=list)
-    lock_waits: list[tuple[float, float]] = field(default_factory=list)
 
     @property
     def failed(self) -> int:
@@ -484,7 +483,7 @@ class Rehearsal:
 
     @staticmethod
     def _summaries(report: RehearsalReport, windows: list[Window], samples, waits) -> None:
-        report.samples, report.windows, report.lock_waits = samples, windows, waits
+        report.samples, report.windows = samples, windows
         if not windows:
             return
         baseline = windows[0]

@@ -38,15 +38,15 @@ def _on_new_row(expression: str | None, column: str) -> str:
     return tree.transform(rewrite).sql(dialect="postgres")
 
 
-def names(table: str, old: str, new: str) -> tuple[str, str]:
-    base = object_name(table, old, new, prefix="ec_sync")
-    return base, base
+def name(table: str, old: str, new: str) -> str:
+    """The trigger's and its function's name (the same)."""
+    return object_name(table, old, new, prefix="ec_sync")
 
 
 def sync_trigger_sql(
     table: str, old: str, new: str, forward: str | None = None, backward: str | None = None
 ) -> list[str]:
-    function, trigger = names(table, old, new)
+    function = trigger = name(table, old, new)
     qo, qn = quote(old), quote(new)
     to_new = _on_new_row(forward, old)
     to_old = _on_new_row(backward, new)
@@ -77,7 +77,7 @@ END
 
 
 def drop_sync_trigger_sql(table: str, old: str, new: str) -> list[str]:
-    function, trigger = names(table, old, new)
+    function = trigger = name(table, old, new)
     return [
         f"DROP TRIGGER IF EXISTS {quote(trigger)} ON {quote(table)}",
         f"DROP FUNCTION IF EXISTS {quote(function)}()",

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 from sqlglot.dialects.postgres import Postgres
-from sqlglot.errors import ParseError, TokenError
+from sqlglot.errors import ParseError
 from sqlglot.tokens import Token
 
 from expandcontract.sql.split import Statement
@@ -171,13 +171,6 @@ def _parse(tokens: list[Token], sql: str) -> exp.Expression | None:
     return trees[0] if trees else None
 
 
-def _parse_text(sql: str) -> exp.Expression | None:
-    try:
-        return _parse(_DIALECT.tokenize(sql), sql)
-    except TokenError as err:
-        raise StatementError(str(err)) from None
-
-
 def _parse_message(err: ParseError) -> str:
     if err.errors:
         first = err.errors[0]
@@ -276,7 +269,7 @@ def _create(stmt: Statement, cur: Cursor) -> list[Op]:
     if what == "INDEX":
         return _create_index(stmt, cur)
     if what == "TRIGGER" or (what == "CONSTRAINT" and cur.peek(1) == "TRIGGER"):
-        cur.skip_to("ON")
+        cur.skip_past("ON")
         return [Op("create_trigger", table=cur.name(), lock=SRE)]
     return []
 

@@ -47,9 +47,6 @@ class Cursor:
                 return True
         return False
 
-    def skip_to(self, word: str) -> None:
-        self.skip_past(word)
-
     def word(self) -> str | None:
         """One identifier, normalized: quoted kept as is, unquoted folded to lower case."""
         if self.index >= len(self.tokens):

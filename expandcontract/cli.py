@@ -232,14 +232,23 @@ def main() -> None:
 
 
 def alembic_config_option(func):
+    """``-c`` and ``--name``: the Alembic project, read as Alembic reads it."""
+    func = click.option(
+        "-n",
+        "--name",
+        "alembic_name",
+        default="alembic",
+        show_default=True,
+        help="The ini section of the project, as alembic's --name.",
+    )(func)
     return click.option(
         "-c",
         "--config-file",
-        "alembic_ini",
+        "alembic_config",
         type=click.Path(path_type=Path, dir_okay=False),
-        default="alembic.ini",
-        show_default=True,
-        help="The Alembic project's configuration.",
+        default=None,
+        help="The Alembic configuration: an alembic.ini or a pyproject.toml with "
+        "[tool.alembic] (default: the one in the current directory).",
     )(func)
 
 
@@ -251,12 +260,10 @@ def database_url_option(func):
     )(func)
 
 
-def _versions(alembic_ini: Path) -> Path:
-    from expandcontract.lint.runner import versions_directory
+def _project(alembic_config: Path | None, alembic_name: str):
+    from expandcontract.project import Project
 
-    if not alembic_ini.is_file():
-        raise InputError(f"{alembic_ini}: no such Alembic configuration (use -c)")
-    return versions_directory(alembic_ini)
+    return Project.load(alembic_config, alembic_name)
 
 
 @cli.group()
@@ -272,13 +279,23 @@ def new() -> None:
     """
 
 
+NEXT_STEPS = """\
+Next: `expandcontract upgrade expand` (then migrate, switch, contract, each at its
+rollout step); plain Alembic: `alembic upgrade expand@head`.
+The project now has a head per phase branch, so Alembic needs a branch named:
+  alembic revision -m MSG --head expand@head     # an additive change
+  alembic revision -m MSG --head contract@head   # a removal, once the old version is gone
+  alembic upgrade heads                          # every phase at once (not zero-downtime)"""
+
+
 def _kind_command(name: str, module) -> click.Command:
-    def callback(message, alembic_ini, **arguments):
+    def callback(message, alembic_config, alembic_name, **arguments):
         from expandcontract.alembic_integration.writer import write_change
 
-        versions = _versions(alembic_ini)
-        for path in write_change(versions, name, message, module.phases(**arguments)):
+        project = _project(alembic_config, alembic_name)
+        for path in write_change(project, name, message, module.phases(**arguments)):
             click.echo(path)
+        click.echo(NEXT_STEPS, err=True)
 
     params = [
         *module.PARAMS,
@@ -300,11 +317,12 @@ def _register_kinds() -> None:
 _register_kinds()
 
 
-def _runner(alembic_ini: Path, database_url: str | None):
+def _runner(alembic_config: Path | None, alembic_name: str, database_url: str | None):
     from expandcontract.alembic_integration.runner import PhaseRunner
     from expandcontract.config import load_config
 
-    return PhaseRunner(alembic_ini, database_url, load_config(start=alembic_ini.resolve().parent))
+    project = _project(alembic_config, alembic_name)
+    return PhaseRunner(project, database_url, load_config(start=project.root))
 
 
 def _run_phase(action, phase: str) -> list[str]:
@@ -355,7 +373,7 @@ PHASE_CHOICE = click.Choice(["expand", "migrate", "switch", "contract"])
 @click.argument("phase", type=PHASE_CHOICE)
 @alembic_config_option
 @database_url_option
-def upgrade(phase, alembic_ini, database_url) -> None:
+def upgrade(phase, alembic_config, alembic_name, database_url) -> None:
     """Apply every pending revision of PHASE, lock-safely.
 
     Refuses when an earlier phase still has pending revisions. Each revision
@@ -366,7 +384,7 @@ def upgrade(phase, alembic_ini, database_url) -> None:
     Example:
       expandcontract upgrade expand && expandcontract upgrade migrate
     """
-    runner = _runner(alembic_ini, database_url)
+    runner = _runner(alembic_config, alembic_name, database_url)
     done = _run_phase(runner.upgrade, phase)
     click.echo(f"{phase}: applied {', '.join(done)}" if done else f"{phase}: nothing pending")
 
@@ -375,7 +393,7 @@ def upgrade(phase, alembic_ini, database_url) -> None:
 @click.argument("phase", type=PHASE_CHOICE)
 @alembic_config_option
 @database_url_option
-def downgrade(phase, alembic_ini, database_url) -> None:
+def downgrade(phase, alembic_config, alembic_name, database_url) -> None:
     """Undo the newest applied revision of PHASE.
 
     Refuses while a later phase of the same change is still applied.
@@ -384,7 +402,7 @@ def downgrade(phase, alembic_ini, database_url) -> None:
     Example:
       expandcontract downgrade switch
     """
-    runner = _runner(alembic_ini, database_url)
+    runner = _runner(alembic_config, alembic_name, database_url)
     done = _run_phase(runner.downgrade, phase)
     click.echo(f"{phase}: undid {', '.join(done)}" if done else f"{phase}: nothing applied")
 
@@ -393,7 +411,7 @@ def downgrade(phase, alembic_ini, database_url) -> None:
 @alembic_config_option
 @database_url_option
 @format_option("text", "json")
-def status(alembic_ini, database_url, output_format) -> None:
+def status(alembic_config, alembic_name, database_url, output_format) -> None:
     """Show, per phase, the applied and pending revisions.
 
     \b
@@ -405,7 +423,7 @@ def status(alembic_ini, database_url, output_format) -> None:
     """
     import json
 
-    statuses = _runner(alembic_ini, database_url).status()
+    statuses = _runner(alembic_config, alembic_name, database_url).status()
     if output_format == "json":
         click.echo(json.dumps([s.__dict__ for s in statuses], indent=2))
     else:
@@ -430,7 +448,14 @@ def status(alembic_ini, database_url, output_format) -> None:
     help="Rows seeded into every table before each upgrade.",
 )
 def verify(
-    alembic_ini, database_url, docker_image, local, pg_version, output_format, seed_rows
+    alembic_config,
+    alembic_name,
+    database_url,
+    docker_image,
+    local,
+    pg_version,
+    output_format,
+    seed_rows,
 ) -> None:
     """Prove every revision upgrades, downgrades to exactly the schema and data it
     started from, and upgrades again, on a throwaway PostgreSQL; trace the locks and
@@ -449,7 +474,9 @@ def verify(
     from expandcontract.verify.verifier import Verifier
 
     verifier = Verifier(
-        alembic_ini, seed_rows=seed_rows, progress=lambda m: click.echo(f"verifying {m}", err=True)
+        _project(alembic_config, alembic_name),
+        seed_rows=seed_rows,
+        progress=lambda m: click.echo(f"verifying {m}", err=True),
     )
     backend, why = throwaway_database(database_url, docker_image, local, pg_version)
     click.echo(f"expandcontract verify: {why}", err=True)
@@ -502,7 +529,8 @@ def verify(
     help="Draw latency over time with the phase boundaries (needs matplotlib).",
 )
 def rehearse(
-    alembic_ini,
+    alembic_config,
+    alembic_name,
     workload_path,
     rows,
     duration,
@@ -528,13 +556,14 @@ def rehearse(
     from expandcontract.config import load_config
     from expandcontract.rehearse import Rehearsal, plot, render
 
+    project = _project(alembic_config, alembic_name)
     rehearsal = Rehearsal(
-        alembic_ini,
+        project,
         workload_path,
         rows,
         duration,
         naive_path,
-        load_config(start=alembic_ini.resolve().parent),
+        load_config(start=project.root),
         progress=lambda m: click.echo(f"rehearse: {m}", err=True),
     )
     backend, why = throwaway_database(database_url, docker_image, local, pg_version)

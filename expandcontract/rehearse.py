@@ -33,11 +33,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from expandcontract.errors import InputError
+from expandcontract.phases import PHASES, VERSIONS_RUNNING
+from expandcontract.project import Project
 
-PHASES = ("expand", "migrate", "switch", "contract")
 # which versions run while a phase is applied, and once it is
-DURING = {"expand": {"old"}, "migrate": {"old"}, "switch": {"old", "new"}, "contract": {"new"}}
-AFTER = {"expand": {"old"}, "migrate": {"old"}, "switch": {"old", "new"}, "contract": {"new"}}
+DURING = {phase: set(versions) for phase, versions in VERSIONS_RUNNING.items()}
+AFTER = DURING
 # undoing a phase: the state returns to the previous phase's
 # undoing a phase (a rollback): contract is undone before the old version comes back
 DURING_DOWN = {
@@ -261,7 +262,7 @@ def summarize(
 class Rehearsal:
     def __init__(
         self,
-        alembic_ini: Path,
+        project: Project,
         workload_path: Path,
         rows: int,
         duration: float,
@@ -270,39 +271,28 @@ class Rehearsal:
         progress=None,
     ) -> None:
         import expandcontract.alembic_integration.operations  # noqa: F401
-        from expandcontract.alembic_integration.environment import load_config, load_script
-        from expandcontract.alembic_integration.revisions import load_history, phase_of
 
-        self.alembic = load_config(alembic_ini)
-        self.script = load_script(self.alembic, alembic_ini)
+        self.project = project
+        self.alembic = project.config
+        self.script = project.load_revisions()
+        self.history = project.history
         self.workload = load_workload(workload_path)
         if naive is not None and not naive.is_file():
             raise InputError(f"{naive}: no such naive revision file")
         self.naive = naive
         self.rows, self.duration, self.settings = rows, duration, settings
         self.progress = progress or (lambda message: None)
-        history = load_history(Path(self.script.versions))
         # every revision on the phase branches: the changes to rehearse, parents first
         self.change: dict[str, list[str]] = {}
         for phase in PHASES:
-            revs = [r for r, m in history.items() if phase_of(m, history) == phase]
+            revs = self.history.revisions_of(phase)
             if revs:
-                self.change[phase] = sorted(revs, key=lambda r: len(self._ancestors(r)))
+                self.change[phase] = sorted(revs, key=lambda r: len(self.history.ancestors(r)))
         if not self.change:
             raise InputError(
-                f"{alembic_ini}: no phase revisions to rehearse "
+                f"{project.source}: no phase revisions to rehearse "
                 "(write them with `expandcontract new`)"
             )
-
-    def _ancestors(self, rev: str) -> set[str]:
-        seen, stack = set(), [rev]
-        while stack:
-            script = self.script.get_revision(stack.pop())
-            for down in script._all_down_revisions:
-                if down not in seen:
-                    seen.add(down)
-                    stack.append(down)
-        return seen
 
     def run(self, database) -> RehearsalReport:
         from sqlalchemy import create_engine, text
@@ -312,7 +302,6 @@ class Rehearsal:
         from expandcontract.alembic_integration.environment import (
             downgrade_one,
             run_steps,
-            topological,
             upgrade_one,
         )
 
@@ -321,7 +310,7 @@ class Rehearsal:
         engine = create_engine(database.sqlalchemy_url, pool_size=workers + 2)
         migrator = create_engine(database.sqlalchemy_url, pool_size=1)
         change = {r for revs in self.change.values() for r in revs}
-        base = [r for r in topological(self.script) if r not in change]
+        base = [r for r in self.history.topological() if r not in change]
         settings = execution.Settings(self.settings.lock_timeout, self.settings.lock_retries)
 
         def prepare(context):
@@ -342,6 +331,7 @@ class Rehearsal:
                 connection,
                 lambda heads: steps,
                 prepare if safe else None,
+                env=self.project.env,
             )
 
         self.progress(f"building the schema before the change ({len(base)} revisions)")

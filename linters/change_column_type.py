@@ -26,7 +26,10 @@ from expandcontract.lint.rule import Rule, Violation
 
 
 def check(op, ctx):
-    if ctx.is_new(op) or (op.has("maybe_coercible") and not op.has("using")):
+    if ctx.is_new(op):
+        return
+    known = ctx.type_change(op)
+    if known == "free" or (known is None and op.has("maybe_coercible") and not op.has("using")):
         return
     yield Violation(
         f"changing {op.table}.{op.column} to {op.type_sql} rewrites the table and every index "

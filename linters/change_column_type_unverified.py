@@ -26,7 +26,9 @@ ALTER TABLE users ALTER COLUMN email TYPE varchar(320);
 ```
 
 ## With Alembic
-`op.alter_column("users", "email", type_=sa.String(320))`, with the same comment.
+Give the old type: `op.alter_column("users", "email", type_=sa.String(320),
+existing_type=sa.String(255))` is then judged exactly (a free widening passes,
+anything else is a `change-column-type` error), with no comment needed.
 """
 
 from expandcontract.lint.rule import Rule, Violation
@@ -34,6 +36,8 @@ from expandcontract.lint.rule import Rule, Violation
 
 def check(op, ctx):
     if ctx.is_new(op) or not op.has("maybe_coercible") or op.has("using"):
+        return
+    if ctx.type_change(op) is not None:  # the old type is known: EC110 decides
         return
     yield Violation(
         f"changing {op.table}.{op.column} to {op.type_sql} is catalog-only only from a "

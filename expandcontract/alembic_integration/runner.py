@@ -11,21 +11,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from expandcontract.alembic_integration import execution
-from expandcontract.alembic_integration.revisions import PHASES, load_history, phase_of
 from expandcontract.errors import InputError
+from expandcontract.phases import PHASES
+from expandcontract.project import Project
 
 log = logging.getLogger("expandcontract")
-
-
-def sqlalchemy_url(url: str) -> str:
-    """Use psycopg 3 for a plain ``postgresql://`` URL."""
-    for prefix in ("postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    return url
 
 
 @dataclass
@@ -36,35 +28,23 @@ class PhaseStatus:
 
 
 class PhaseRunner:
-    def __init__(self, config_file: Path, database_url: str | None = None, settings=None):
+    def __init__(self, project: Project, database_url: str | None = None, settings=None):
         import expandcontract.alembic_integration.operations  # noqa: F401  (op.* ops)
-        from expandcontract.alembic_integration.environment import load_config, load_script
 
-        self.alembic = load_config(config_file)
-        self.script = load_script(self.alembic, config_file)
-        url = database_url or self.alembic.get_main_option("sqlalchemy.url")
-        if not url:
-            raise InputError(f"{config_file}: no sqlalchemy.url; set it or pass --database-url")
-        self.url = sqlalchemy_url(url)
-        self.history = load_history(Path(self.script.versions))
+        if project.engines:
+            project.database_url()  # says why a multi-database project is refused
+        self.project = project
+        self.alembic = project.config
+        self.script = project.load_revisions()
+        self.url = project.database_url(database_url)
+        self.history = project.history
         from expandcontract.config import Config
 
         self.settings = settings or Config()
 
-    # --- what is where -------------------------------------------------------------------
-
     def revisions_of(self, phase: str) -> list[str]:
         """The revisions on a phase branch, parents first."""
-        revs = [r for r, m in self.history.items() if phase_of(m, self.history) == phase]
-
-        def depth(rev: str) -> int:
-            steps, meta = 0, self.history.get(rev)
-            while meta is not None and meta.down_revisions:
-                meta = self.history.get(meta.down_revisions[0])
-                steps += 1
-            return steps
-
-        return sorted(revs, key=depth)
+        return self.history.revisions_of(phase)
 
     def _engine(self):
         from sqlalchemy import create_engine
@@ -75,19 +55,19 @@ class PhaseRunner:
     def applied(self, connection) -> set[str]:
         from alembic.runtime.migration import MigrationContext
 
-        heads = MigrationContext.configure(connection).get_current_heads()
+        env = self.project.env
+        heads = MigrationContext.configure(
+            connection,
+            opts={
+                "version_table": env.version_table,
+                "version_table_schema": env.version_table_schema,
+            },
+        ).get_current_heads()
         connection.rollback()
-        seen: set[str] = set()
-        stack = list(heads)
-        while stack:
-            rev = stack.pop()
-            if rev in seen:
-                continue
-            seen.add(rev)
-            script = self.script.get_revision(rev)
-            if script is not None:
-                stack.extend(script._all_down_revisions)
-        return seen
+        applied = set(heads)
+        for head in heads:
+            applied |= self.history.ancestors(head)
+        return applied
 
     def status(self) -> list[PhaseStatus]:
         with self._connect() as connection:
@@ -141,7 +121,9 @@ class PhaseRunner:
         target = done[-1]
         for later in PHASES[PHASES.index(phase) + 1 :]:
             blocking = [
-                r for r in self.revisions_of(later) if r in applied and target in self._ancestors(r)
+                r
+                for r in self.revisions_of(later)
+                if r in applied and target in self.history.ancestors(r)
             ]
             if blocking:
                 raise InputError(
@@ -150,18 +132,6 @@ class PhaseRunner:
                 )
         self._run(f"{target}@-1", "down", target=target)
         return [target]
-
-    def _ancestors(self, rev: str) -> set[str]:
-        seen: set[str] = set()
-        stack = [rev]
-        while stack:
-            current = stack.pop()
-            script = self.script.get_revision(current)
-            for down in script._all_down_revisions if script is not None else ():
-                if down not in seen:
-                    seen.add(down)
-                    stack.append(down)
-        return seen
 
     def _run(self, destination: str, direction: str, target: str | None = None) -> None:
         from sqlalchemy import text
@@ -188,4 +158,6 @@ class PhaseRunner:
         with self._connect() as connection:
             connection.execute(text(f"SET lock_timeout = '{settings.lock_timeout}'"))
             connection.commit()
-            run_steps(self.alembic, script, connection, steps, prepare, destination)
+            run_steps(
+                self.alembic, script, connection, steps, prepare, destination, self.project.env
+            )

@@ -9,8 +9,9 @@ from importlib.resources import files
 from pathlib import Path
 from string import Template
 
-from expandcontract.alembic_integration.revisions import PHASES, load_history, phase_of
 from expandcontract.errors import InputError
+from expandcontract.phases import PHASES
+from expandcontract.project import Project
 
 # read by `expandcontract verify`: a backfill's downgrade keeps the values it wrote (clearing
 # them would run through the sync trigger); the expand downgrade removes the column anyway
@@ -26,20 +27,25 @@ def _declarations(phase: str, body) -> str:
     return f"expandcontract_irreversible = (\n    {'; '.join(reasons)!r}\n)\n"
 
 
+def _docstring_text(message: str) -> str:
+    """``message`` as it may stand inside the revision's triple-quoted docstring."""
+    return message.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+
+
 def _slug(message: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", message.lower()).strip("_")[:40] or "change"
 
 
-def heads(versions: Path) -> tuple[dict[str, str], list[str]]:
+def heads(project: Project) -> tuple[dict[str, str], list[str]]:
     """The head of each phase branch, and the heads of the unphased trunk."""
-    history = load_history(versions)
-    parents = {p for meta in history.values() for p in meta.down_revisions}
+    history = project.history
+    parents = {p for meta in history.revisions.values() for p in meta.down_revisions}
     phase_heads: dict[str, str] = {}
     trunk: list[str] = []
-    for rev, meta in history.items():
+    for rev, meta in history.revisions.items():
         if rev in parents:
             continue
-        phase = phase_of(meta, history)
+        phase = history.phase_of(meta)
         if phase is None:
             trunk.append(rev)
         elif phase in phase_heads:
@@ -49,9 +55,16 @@ def heads(versions: Path) -> tuple[dict[str, str], list[str]]:
     return phase_heads, trunk
 
 
-def write_change(versions: Path, kind: str, message: str, phases: dict) -> list[Path]:
+def write_change(project: Project, kind: str, message: str, phases: dict) -> list[Path]:
     """Write one revision per phase of the change; returns the files written."""
-    phase_heads, trunk = heads(versions)
+    if project.engines:
+        raise InputError(
+            f"{project.source}: a multi-database project (databases = "
+            f"{', '.join(project.engines)}); phase revisions are written for one database, "
+            "so write them in a single-database project"
+        )
+    versions = project.versions
+    phase_heads, trunk = heads(project)
     missing = [p for p in PHASES if p not in phase_heads]
     if missing and len(trunk) > 1:
         raise InputError(
@@ -80,7 +93,7 @@ def write_change(versions: Path, kind: str, message: str, phases: dict) -> list[
         down = head or (trunk[0] if trunk else None)
         body = phases[phase]
         text = template.substitute(
-            message=message,
+            message=_docstring_text(message),
             phase=phase,
             kind=kind,
             revision=revision,

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from importlib import import_module
 
-PHASES = ("expand", "migrate", "switch", "contract")
+from expandcontract.phases import PHASES  # noqa: F401  (re-exported for the kinds)
+
 LOCK_TIMEOUT = "op.set_lock_timeout()"
 
 

@@ -32,6 +32,9 @@ class Context:
     # CHECK constraints added NOT VALID, and tables that have a validated CHECK
     pending_checks: set[tuple[str | None, str | None]] = field(default_factory=set)
     checked_tables: set[str | None] = field(default_factory=set)
+    # (table, column) -> the column's type before this migration, where the input says so
+    # (Alembic's existing_type)
+    column_types: dict[tuple[str, str], str] = field(default_factory=dict)
     lock_timeout: bool = False
     lock_timeout_local: bool = False
     lock_timeout_warned: bool = False
@@ -54,6 +57,16 @@ class Context:
     def removal_expected(self) -> bool:
         """Dropping is this unit's job: a contract, or any downgrade undoing an upgrade."""
         return self.effective_phase == "contract" or (self.revision and self.direction == "down")
+
+    def type_change(self, op: Op) -> str | None:
+        """For an ALTER COLUMN TYPE: ``"free"``, ``"rewrite"``, or None when the column's
+        current type is not known."""
+        from expandcontract.sql.facts import type_change
+
+        old = self.column_types.get((op.table or "", op.column or ""))
+        if old is None or op.type_sql is None or op.has("using"):
+            return None
+        return type_change(old, op.type_sql)
 
     def is_new(self, op: Op) -> bool:
         """True when ``op`` acts on a table (or index) created earlier in this migration."""

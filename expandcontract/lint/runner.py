@@ -6,17 +6,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from expandcontract.alembic_integration.revisions import (
-    lint_revision,
-    load_history,
-    looks_like_revision,
-    read_meta,
-    shares_transaction,
-)
 from expandcontract.config import Config
 from expandcontract.errors import InputError
 from expandcontract.lint.engine import RuleSet, decode_source, lint_sql, read_source
 from expandcontract.lint.finding import Finding, Report
+from expandcontract.lint.sources.alembic import lint_revision
+from expandcontract.project import EnvOptions, History, Project, looks_like_revision, read_meta
 
 _SKIP_DIRS = frozenset({".git", ".hg", ".venv", "venv", "node_modules", "__pycache__", ".tox"})
 
@@ -64,18 +59,13 @@ def collect(paths: list[str], config: Config) -> list[Path | None]:
             files.append(None)
             continue
         path = Path(raw)
-        if path.is_file() and path.name in ("alembic.ini", "pyproject.toml"):
-            path = versions_directory(path)
+        if path.is_file() and (path.suffix == ".ini" or path.name == "pyproject.toml"):
+            project = Project.load(path)
+            for location in project.version_locations:
+                files.extend(_search(location, config))
+            continue
         if path.is_dir():
-            files.extend(
-                p
-                for p in sorted(path.rglob("*"))
-                if p.suffix in (".sql", ".py")
-                and p.is_file()
-                and not _SKIP_DIRS.intersection(p.relative_to(path).parts[:-1])
-                and not config.excluded(p)
-                and (p.suffix == ".sql" or looks_like_revision(p))
-            )
+            files.extend(_search(path, config))
         elif path.is_file():
             if path.suffix != ".py" or looks_like_revision(path):
                 files.append(path)  # other Python files (a hook may pass them) are not ours
@@ -84,48 +74,26 @@ def collect(paths: list[str], config: Config) -> list[Path | None]:
     return files
 
 
+def _search(directory: Path, config: Config) -> list[Path]:
+    return [
+        p
+        for p in sorted(directory.rglob("*"))
+        if p.suffix in (".sql", ".py")
+        and p.is_file()
+        and not _SKIP_DIRS.intersection(p.relative_to(directory).parts[:-1])
+        and not config.excluded(p)
+        and (p.suffix == ".sql" or looks_like_revision(p))
+    ]
+
+
 def default_paths() -> list[str]:
     """With no PATH: the Alembic project in the current directory."""
-    for name in ("alembic.ini", "pyproject.toml"):
-        candidate = Path(name)
-        if candidate.is_file() and (
-            name == "alembic.ini" or "[tool.alembic]" in candidate.read_text()
-        ):
-            return [name]
-    raise InputError(
-        "no PATH given and no alembic.ini or pyproject.toml with [tool.alembic] here; "
-        "name the .sql files, revision files or directories to lint"
-    )
-
-
-def versions_directory(config_file: Path) -> Path:
-    """The versions directory of the Alembic project configured by ``config_file``."""
-    location = None
-    if config_file.name == "alembic.ini":
-        import configparser
-
-        parser = configparser.ConfigParser()
-        try:
-            parser.read(config_file, encoding="utf-8")
-        except configparser.Error as err:
-            raise InputError(f"{config_file}: cannot read: {err}") from None
-        location = parser.get("alembic", "script_location", fallback=None)
-    else:
-        import tomllib
-
-        try:
-            data = tomllib.loads(config_file.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as err:
-            raise InputError(f"{config_file}: invalid TOML: {err}") from None
-        location = data.get("tool", {}).get("alembic", {}).get("script_location")
-    if not location:
-        raise InputError(f"{config_file}: no script_location for Alembic")
-    root = config_file.resolve().parent
-    location = location.replace("%(here)s", str(root)).replace("{here}", str(root))
-    versions = (root / location / "versions").resolve()
-    if not versions.is_dir():
-        raise InputError(f"{config_file}: versions directory {versions} not found")
-    return versions
+    if Project.find_config(Path.cwd()) is None:
+        raise InputError(
+            "no PATH given and no alembic.ini or pyproject.toml with [tool.alembic] here; "
+            "name the .sql files, revision files or directories to lint"
+        )
+    return [str(Project.load().source)]
 
 
 def changed_since(ref: str) -> set[Path]:
@@ -162,17 +130,18 @@ def lint_paths(paths: list[str], config: Config, options: Options) -> tuple[Repo
     if options.changed_since:
         changed = changed_since(options.changed_since)
         files = [f for f in files if f is None or f.resolve() in changed]
-    histories: dict[Path, dict] = {}
+    scopes: dict[Path, _Scope] = {}
     open_not_valid: dict[str, dict] = {}  # revision -> NOT VALID constraints left open
-    for file in _parents_first(files, histories):
+    for file in _parents_first(files, scopes):
         name = options.stdin_filename or "-" if file is None else display_path(file)
         if file is not None and file.suffix == ".py":
-            history = histories[file.parent]
+            scope = _scope_of(file, scopes)
             meta = read_meta(file)
             inherited = None
-            if len(meta.down_revisions) == 1 and shares_transaction(file.parent):
+            if len(meta.down_revisions) == 1 and scope.shares_transaction:
                 inherited = open_not_valid.get(meta.down_revisions[0])
-            result = lint_revision(file, name, ruleset, history, inherited)
+            phase = scope.history.phase_of(meta)
+            result = lint_revision(file, name, ruleset, phase, meta.revision, inherited)
             if meta.revision:
                 open_not_valid[meta.revision] = result.open_not_valid
             findings.extend(result.findings)
@@ -196,19 +165,41 @@ def lint_paths(paths: list[str], config: Config, options: Options) -> tuple[Repo
     return report, problems
 
 
-def _parents_first(files: list[Path | None], histories: dict[Path, dict]) -> list[Path | None]:
+@dataclass
+class _Scope:
+    """What linting a revision needs to know of the project it belongs to."""
+
+    history: History
+    shares_transaction: bool
+
+
+def _scope_of(file: Path, scopes: dict[Path, _Scope]) -> _Scope:
+    """The scope of a revision file: its Alembic project when one above it claims its
+    folder (history across every version location, ``prepend_sys_path`` applied), else
+    its own folder."""
+    directory = file.parent.resolve()
+    scope = scopes.get(directory)
+    if scope is not None:
+        return scope
+    project = Project.containing(directory)
+    if project is not None:
+        project.activate()
+        scope = _Scope(project.history, project.shares_transaction)
+        for location in project.version_locations:
+            scopes.setdefault(location, scope)
+    else:
+        env = EnvOptions.read(directory.parent / "env.py")
+        scope = _Scope(History([directory]), not env.transaction_per_migration)
+    scopes[directory] = scope
+    return scope
+
+
+def _parents_first(files: list[Path | None], scopes: dict[Path, _Scope]) -> list[Path | None]:
     """Revision files ordered so that a revision comes after its parents; others as given."""
     depth: dict[Path, int] = {}
     for file in files:
         if file is None or file.suffix != ".py":
             continue
-        history = histories.get(file.parent)
-        if history is None:
-            history = histories[file.parent] = load_history(file.parent)
-        meta, steps, seen = read_meta(file), 0, set()
-        while meta and len(meta.down_revisions) == 1 and meta.down_revisions[0] not in seen:
-            seen.add(meta.down_revisions[0])
-            meta = history.get(meta.down_revisions[0])
-            steps += 1
-        depth[file] = steps
+        meta = read_meta(file)
+        depth[file] = _scope_of(file, scopes).history.depth(meta.revision) if meta.revision else 0
     return sorted(files, key=lambda f: (f is not None and f.suffix == ".py", depth.get(f, 0)))

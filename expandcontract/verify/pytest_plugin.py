@@ -43,6 +43,7 @@ def expandcontract_verify(request):
         database_url: str | None = None,
         seed_rows: int = 2,
     ):
+        from expandcontract.project import Project
         from expandcontract.verify.databases import choose
         from expandcontract.verify.verifier import Verifier
 
@@ -57,7 +58,7 @@ def expandcontract_verify(request):
             or os.environ.get("EXPANDCONTRACT_DATABASE_URL")
         )
         backend, _ = choose(url or None, None, False, 16)
-        verifier = Verifier(ini, seed_rows=seed_rows)
+        verifier = Verifier(Project.load(ini), seed_rows=seed_rows)
         with backend as database:
             return verifier.run(database)
 

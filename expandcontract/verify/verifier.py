@@ -23,8 +23,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
+from expandcontract.project import Project
 from expandcontract.verify.snapshot import Problem, Snapshot, compare, take
 from expandcontract.verify.trace import StatementTrace, Tracer
 
@@ -142,24 +142,21 @@ def _traced_step(step, tracer: Tracer, direction: str):
 
 class Verifier:
     def __init__(
-        self, alembic_ini: Path, seed_rows: int = 2, progress: Callable[[str], None] | None = None
+        self, project: Project, seed_rows: int = 2, progress: Callable[[str], None] | None = None
     ) -> None:
         import expandcontract.alembic_integration.operations  # noqa: F401  (op.* ops)
-        from expandcontract.alembic_integration.environment import load_config, load_script
-        from expandcontract.alembic_integration.revisions import load_history
 
-        self.alembic = load_config(alembic_ini)
-        self.script = load_script(self.alembic, alembic_ini)
-        self.history = load_history(Path(self.script.versions))
-        self.version_table = self.alembic.get_main_option("version_table") or "alembic_version"
+        self.project = project
+        self.alembic = project.config
+        self.script = project.load_revisions()
+        self.history = project.history
+        self.version_table = project.env.version_table
         self.seed_rows = seed_rows
         self.progress = progress or (lambda message: None)
 
     def phase(self, revision: str) -> str | None:
-        from expandcontract.alembic_integration.revisions import phase_of
-
         meta = self.history.get(revision)
-        return phase_of(meta, self.history) if meta else None
+        return self.history.phase_of(meta) if meta else None
 
     def run(self, database) -> VerifyReport:
         """The whole stairway in one Alembic run: its steps come from a generator, which
@@ -169,10 +166,10 @@ class Verifier:
         from sqlalchemy import create_engine
         from sqlalchemy.pool import NullPool
 
-        from expandcontract.alembic_integration.environment import run_steps, topological
+        from expandcontract.alembic_integration.environment import run_steps
 
         report = VerifyReport(database=database.description)
-        order = topological(self.script)
+        order = self.history.topological()
         engine = create_engine(database.sqlalchemy_url, poolclass=NullPool)
         with (
             psycopg.connect(database.conninfo, autocommit=True) as observer,
@@ -187,6 +184,7 @@ class Verifier:
                     connection,
                     lambda heads: self._stairway(order, observer, tracer, report, where),
                     prepare=tracer.install,
+                    env=self.project.env,
                 )
             except Exception as err:
                 connection.rollback()

@@ -1,0 +1,1 @@
+"""Where lint input comes from: SQL files and Alembic revisions."""

@@ -31,8 +31,6 @@ class PhaseRunner:
     def __init__(self, project: Project, database_url: str | None = None, settings=None):
         import expandcontract.alembic_integration.operations  # noqa: F401  (op.* ops)
 
-        if project.engines:
-            project.database_url()  # says why a multi-database project is refused
         self.project = project
         self.alembic = project.config
         self.script = project.load_revisions()

@@ -17,8 +17,11 @@ from dataclasses import dataclass
 # far above the keys a table usually holds, so seeded keys do not collide with them
 _COUNTER = itertools.count(1_000_000_001)
 
+# Tables are named ``schema.name`` as the snapshot names them: never through ::regclass,
+# whose text form comes back quoted ("user", "OrderNotes") and whose input folds case.
 COLUMNS = """
-SELECT a.attrelid::regclass::text, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+SELECT n.nspname || '.' || c.relname, a.attname, format_type(a.atttypid, a.atttypmod),
+       a.attnotnull,
        a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '' AS filled_by_db,
        a.attgenerated <> '' AS generated,
        t.typtype = 'e' AS is_enum,
@@ -29,17 +32,20 @@ SELECT a.attrelid::regclass::text, a.attname, format_type(a.atttypid, a.atttypmo
                AND a.attnum = ANY (i.indkey)) AS is_unique,
        a.attidentity = 'a' AS identity_always
 FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
-WHERE a.attrelid = ANY (%(tables)s::regclass[]) AND a.attnum > 0 AND NOT a.attisdropped
+JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname || '.' || c.relname = ANY (%(tables)s) AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attrelid, a.attnum
 """
 
 FOREIGN_KEYS = """
-SELECT con.conrelid::regclass::text, a.attname, con.confrelid::regclass::text, fa.attname
+SELECT n.nspname || '.' || c.relname, a.attname, fn.nspname || '.' || fc.relname, fa.attname
 FROM pg_constraint con
+JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_class fc ON fc.oid = con.confrelid JOIN pg_namespace fn ON fn.oid = fc.relnamespace
 JOIN LATERAL unnest(con.conkey, con.confkey) AS k(col, fcol) ON true
 JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.col
 JOIN pg_attribute fa ON fa.attrelid = con.confrelid AND fa.attnum = k.fcol
-WHERE con.contype = 'f' AND con.conrelid = ANY (%(tables)s::regclass[])
+WHERE con.contype = 'f' AND n.nspname || '.' || c.relname = ANY (%(tables)s)
 """
 
 
@@ -118,14 +124,11 @@ def seed(connection, tables: list[str], rows: int = 2) -> list[str]:
         cursor.execute(COLUMNS, {"tables": tables}, prepare=True)
         columns: dict[str, list[Column]] = {}
         for row in cursor.fetchall():
-            columns.setdefault(_qualified(row[0]), []).append(Column(*row[1:]))
+            columns.setdefault(row[0], []).append(Column(*row[1:]))
         cursor.execute(FOREIGN_KEYS, {"tables": tables}, prepare=True)
         references: dict[str, dict] = {}
         for table, column, ref_table, ref_column in cursor.fetchall():
-            references.setdefault(_qualified(table), {})[column] = (
-                _qualified(ref_table),
-                ref_column,
-            )
+            references.setdefault(table, {})[column] = (ref_table, ref_column)
         for table in _order(tables, references):
             failure = _insert(
                 connection, cursor, table, columns.get(table, []), references.get(table, {}), rows
@@ -133,10 +136,6 @@ def seed(connection, tables: list[str], rows: int = 2) -> list[str]:
             if failure:
                 notes.append(f"could not seed {table}: {failure}")
     return notes
-
-
-def _qualified(name: str) -> str:
-    return name if "." in name else f"public.{name}"
 
 
 def _insert(

@@ -362,10 +362,13 @@ class Project:
     def script_dir(self) -> Path:
         return Path(self.script.dir)
 
-    @property
-    def versions(self) -> Path:
-        """Where new revisions are written: Alembic's own choice."""
-        return Path(self.script.versions)
+    def versions_for(self, parent: str | None) -> Path:
+        """Where a new revision goes: beside its parent, as ``alembic revision --head``
+        does with several version locations; else Alembic's own choice (the first)."""
+        meta = self.history.get(parent) if parent else None
+        if meta is not None:
+            return meta.path.parent
+        return self.version_locations[0]
 
     @cached_property
     def version_locations(self) -> list[Path]:

@@ -269,3 +269,31 @@ def test_a_change_it_cannot_make_safe_is_written_with_a_comment_and_a_lint_error
     assert "cannot make this change lock-safe automatically" in text
     report, _ = lint_paths([str(written)], Config(), Options())
     assert "EC105" in {f.code for f in report.findings if f.severity == "error"}
+
+
+def test_the_post_write_lint_hook_runs_on_the_phases_autogenerate_writes(
+    tmp_path: Path, database_url: str
+) -> None:
+    import psycopg
+
+    params = psycopg.conninfo.conninfo_to_dict(database_url)
+    url = f"postgresql+psycopg://{params.get('user', 'postgres')}@{params.get('host')}:{params.get('port')}/{params['dbname']}"
+    project = Project(tmp_path, url)
+    project.models(V1)
+    project.autogenerate()
+    project.phase("upgrade", "expand")
+    ini = tmp_path / "alembic.ini"
+    ini.write_text(
+        ini.read_text()
+        + "\n[post_write_hooks]\nhooks = expandcontract\nexpandcontract.type = expandcontract\n"
+    )
+    project.models(
+        V1.replace(
+            'sa.Column("score", sa.Integer),',
+            'sa.Column("score", sa.Integer),\n    sa.Column("region", sa.Text, nullable=False),',
+        )
+    )
+    result = project.alembic("revision", "--autogenerate", "-m", "region")
+    assert result.returncode != 0, result.stdout + result.stderr
+    assert "EC105" in result.stdout + result.stderr
+    assert "error(s) in" in result.stdout + result.stderr

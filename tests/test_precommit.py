@@ -44,10 +44,7 @@ def _head_has_hook() -> str | None:
     return subprocess.check_output(["git", "-C", str(ROOT), "rev-parse", "HEAD"], text=True).strip()
 
 
-def test_commit_refused_then_accepted(tmp_path: Path) -> None:
-    sha = _head_has_hook()
-    if sha is None:
-        pytest.skip("this checkout has no committed .pre-commit-hooks.yaml at HEAD")
+def _refused_then_accepted(tmp_path: Path, config: str, path: str | None = None) -> None:
     pre_commit = shutil.which("pre-commit", path=str(Path(sys.executable).parent))
     assert pre_commit, "pre-commit is a dev dependency: pip install -e '.[dev]'"
     env = {
@@ -58,6 +55,8 @@ def test_commit_refused_then_accepted(tmp_path: Path) -> None:
         "GIT_COMMITTER_NAME": "t",
         "GIT_COMMITTER_EMAIL": "t@t",
     }
+    if path is not None:
+        env["PATH"] = path
     repo = tmp_path / "app"
     versions = repo / "migrations" / "versions"
     versions.mkdir(parents=True)
@@ -66,9 +65,7 @@ def test_commit_refused_then_accepted(tmp_path: Path) -> None:
         return subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True)
 
     run("git", "init", "-q")
-    (repo / ".pre-commit-config.yaml").write_text(
-        f"repos:\n- repo: {ROOT}\n  rev: {sha}\n  hooks:\n  - id: expandcontract-lint\n"
-    )
+    (repo / ".pre-commit-config.yaml").write_text(config)
     assert run(pre_commit, "install").returncode == 0
 
     (versions / "r1_add_index.py").write_text(UNSAFE)
@@ -81,3 +78,21 @@ def test_commit_refused_then_accepted(tmp_path: Path) -> None:
     run("git", "add", ".")
     accepted = run("git", "commit", "-m", "add index concurrently")
     assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+
+
+def test_commit_refused_then_accepted(tmp_path: Path) -> None:
+    """The published form: this repository as a pre-commit hook repository."""
+    sha = _head_has_hook()
+    if sha is None:
+        pytest.skip("this checkout has no committed .pre-commit-hooks.yaml at HEAD")
+    config = f"repos:\n- repo: {ROOT}\n  rev: {sha}\n  hooks:\n  - id: expandcontract-lint\n"
+    _refused_then_accepted(tmp_path, config)
+
+
+def test_the_readme_local_hook_works_as_written(tmp_path: Path) -> None:
+    """The README's `repo: local` snippet, with expandcontract installed where git runs."""
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("repos:\n- repo: local")
+    config = readme[start : readme.index("```", start)]
+    bin_dir = str(Path(sys.executable).parent)
+    _refused_then_accepted(tmp_path, config, f"{bin_dir}{os.pathsep}{os.environ['PATH']}")

@@ -344,7 +344,7 @@ def test_a_data_migration_that_needs_real_rows_is_reported_precisely(
     found = lint_findings(str(path))
     codes = [(line, code) for line, code, _ in found]
     assert codes == [(line_of(path, "scalar_one"), "EC005")], found
-    assert "op.get_bind()" in found[0][2] and "scalar_one" in found[0][2]
+    assert "op.get_bind() needs a row" in found[0][2], found
 
 
 def test_an_op_that_raises_is_a_finding_and_the_rest_is_linted(generic: InitProject) -> None:
@@ -474,3 +474,67 @@ def test_hostile_messages_write_importable_revisions(generic: InitProject) -> No
             assert text.count('"""') == 2, text
     assert lint_findings(str(generic.versions))  # every file imports: only real findings
     assert not [f for f in lint_findings(str(generic.versions)) if f[1] == "EC005"]
+
+
+def test_env_version_table_name_section_and_version_locations(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """version_table from env.py, an ini section picked with --name, a second version
+    location and a pkg:path script location, all as Alembic itself reads them."""
+    import psycopg
+
+    root = tmp_path / "proj"
+    name = f"pkg_{tmp_path.name.replace('-', '_')}"  # not a module an earlier test imported
+    pkg = root / "src" / name
+    subprocess.run(
+        [sys.executable, "-m", "alembic", "init", "-t", "generic", str(pkg / "migrations")],
+        check=True,
+        capture_output=True,
+    )
+    (pkg / "__init__.py").write_text("")
+    env = pkg / "migrations" / "env.py"
+    env.write_text(
+        env.read_text()
+        .replace(
+            "target_metadata=target_metadata",
+            "target_metadata=target_metadata, version_table='myapp_versions'",
+        )
+        .replace("fileConfig(config.config_file_name)", "pass  # no logging sections here")
+    )
+    extra = root / "more_versions"
+    extra.mkdir()
+    (root / "alembic.ini").write_text(
+        "[other]\nscript_location = nowhere\n\n"
+        f"[app]\nscript_location = {name}:migrations\nprepend_sys_path = src\n"
+        f"path_separator = os\nversion_locations = %(here)s/src/{name}/migrations/versions"
+        f"{':' if sys.platform != 'win32' else ';'}%(here)s/more_versions\n"
+        f"sqlalchemy.url = {sqlalchemy_url(database_url)}\n"
+    )
+    (pkg / "migrations" / "versions" / "0001_base.py").write_text(
+        revision_source("0001", None, BASE_UP, BASE_DOWN)
+    )
+    (extra / "0002_more.py").write_text(revision_source("0002", "0001", SECOND_UP, SECOND_DOWN))
+    monkeypatch.chdir(tmp_path)
+    cfg = ["-c", "proj/alembic.ini", "-n", "app"]
+    assert run("status", "-c", "proj/alembic.ini").exit_code == 2  # [alembic] does not exist
+    upgraded = subprocess.run(
+        [sys.executable, "-m", "alembic", "-c", "alembic.ini", "-n", "app", "upgrade", "head"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
+    assert upgraded.returncode == 0, upgraded.stderr
+    written = run("new", "add-index", "users", "email", "-m", "ix", *cfg)
+    assert written.exit_code == 0, written.output
+    assert Path(written.stdout.split()[0]).parent == extra  # beside its parent, 0002
+    status = run("status", "--format", "json", *cfg)
+    assert status.exit_code == 3, status.output
+    assert run("upgrade", "expand", *cfg).exit_code == 0
+    with psycopg.connect(database_url) as conn:
+        tables = {
+            r[0]
+            for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        }
+    assert "myapp_versions" in tables and "alembic_version" not in tables
+    result = run("lint", "--format", "json", "--ignore", "EC004", str(extra / "0002_more.py"))
+    assert [f["code"] for f in json.loads(result.stdout)["findings"]].count("EC301") == 1

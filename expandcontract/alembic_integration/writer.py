@@ -63,7 +63,6 @@ def write_change(project: Project, kind: str, message: str, phases: dict) -> lis
             f"{', '.join(project.engines)}); phase revisions are written for one database, "
             "so write them in a single-database project"
         )
-    versions = project.versions
     phase_heads, trunk = heads(project)
     missing = [p for p in PHASES if p not in phase_heads]
     if missing and len(trunk) > 1:
@@ -108,7 +107,7 @@ def write_change(project: Project, kind: str, message: str, phases: dict) -> lis
             upgrade=_indent(body.upgrade),
             downgrade=_indent(body.downgrade),
         )
-        path = versions / f"{revision}_{phase}_{_slug(message)}.py"
+        path = project.versions_for(down) / f"{revision}_{phase}_{_slug(message)}.py"
         path.write_text(text, encoding="utf-8")
         written.append(path)
         previous = revision

@@ -482,6 +482,7 @@ def verify(
     click.echo(f"expandcontract verify: {why}", err=True)
     try:
         with backend as database:
+            click.echo(f"expandcontract verify: working in {database.description}", err=True)
             report = verifier.run(database)
     except KeyboardInterrupt:
         click.echo("Interrupted: the throwaway database was dropped.", err=True)
@@ -570,6 +571,7 @@ def rehearse(
     click.echo(f"rehearse: {why}", err=True)
     try:
         with backend as database:
+            click.echo(f"rehearse: working in {database.description}", err=True)
             report = rehearsal.run(database)
     except KeyboardInterrupt:
         click.echo("Interrupted: the throwaway database was dropped.", err=True)

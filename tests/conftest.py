@@ -44,3 +44,22 @@ def database_url() -> Iterator[str]:
 def conn(database_url: str) -> Iterator[psycopg.Connection]:
     with psycopg.connect(database_url, autocommit=True) as connection:
         yield connection
+
+
+def databases_named_in(text: str) -> set[str]:
+    """The throwaway databases (``ec_verify_<hex>``) a verify or rehearse run names."""
+    import re
+
+    return set(re.findall(r"ec_verify_[0-9a-f]{12}", text))
+
+
+def assert_dropped(text: str) -> None:
+    """Every throwaway database named in a run's output is gone. Only those: the server is
+    shared, and another run's databases may come and go meanwhile."""
+    names = databases_named_in(text)
+    assert names, "the run names no database of its own"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        left = conn.execute(
+            "SELECT datname FROM pg_database WHERE datname = ANY(%s)", (list(names),)
+        ).fetchall()
+    assert left == []

@@ -7,13 +7,12 @@ import json
 import textwrap
 from pathlib import Path
 
-import psycopg
 import pytest
 from click.testing import CliRunner
 
 from expandcontract.cli import cli
 from expandcontract.verify.databases import docker_available
-from tests.conftest import ADMIN_URL
+from tests.conftest import ADMIN_URL, assert_dropped, databases_named_in
 
 ENV_PY = "raise RuntimeError('verify never runs env.py')\n"
 
@@ -74,14 +73,6 @@ def chain(tmp_path: Path) -> Chain:
     c = Chain(tmp_path)
     c.rev("r01", None, USERS, 'op.drop_table("users")')
     return c
-
-
-def _no_leftover_databases() -> None:
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        left = conn.execute(
-            "SELECT datname FROM pg_database WHERE datname LIKE 'ec_verify_%'"
-        ).fetchall()
-    assert left == []
 
 
 def test_correct_chain_with_common_ops_passes(chain: Chain) -> None:
@@ -199,7 +190,7 @@ def test_correct_chain_with_common_ops_passes(chain: Chain) -> None:
     ]
     assert errors == []
     assert all(r["status"] == "ok" for r in data["revisions"])
-    _no_leftover_databases()
+    assert_dropped(result.output)
 
 
 DEFECTS = {
@@ -265,7 +256,7 @@ def test_planted_defect_fails_and_names_its_revision(chain: Chain, defect: str) 
     assert r02["status"] == "failed"
     assert any(message in p["message"] for p in r02["problems"]), r02["problems"]
     assert by_rev(data)["r01"]["status"] == "ok"
-    _no_leftover_databases()
+    assert_dropped(result.output)
 
 
 def test_lock_and_rewrite_trace(tmp_path: Path) -> None:
@@ -485,8 +476,11 @@ def test_pytest_plugin_runs_verify_in_a_projects_suite(chain: Chain) -> None:
         f'[tool.pytest.ini_options]\nexpandcontract_database_url = "{ADMIN_URL}"\n'
     )
     (chain.root / "test_migrations.py").write_text(
+        "from pathlib import Path\n\n"
         "def test_migrations(expandcontract_verify):\n"
         "    report = expandcontract_verify()\n"
+        "    with Path('databases.txt').open('a') as f:\n"
+        "        f.write(report.database + '\\n')\n"
         "    assert report.ok, report.text()\n"
     )
 
@@ -504,4 +498,6 @@ def test_pytest_plugin_runs_verify_in_a_projects_suite(chain: Chain) -> None:
     failed = pytest_run()
     assert failed.returncode == 1
     assert "index ix_age on public.users is left behind by the downgrade of r02" in failed.stdout
-    _no_leftover_databases()
+    used = (chain.root / "databases.txt").read_text()
+    assert len(databases_named_in(used)) == 2
+    assert_dropped(used)

@@ -1,12 +1,15 @@
-"""Backfill speed and its cost to a concurrent writer, on a 1,000,000-row table.
+"""Backfill speed and its cost to a concurrent writer, side by side with one UPDATE.
 
-    python bench/backfill.py [--rows 1000000] [--batch-size 1000] [--database-url URL]
+    python bench/backfill.py [--rows 1000000 10000000] [--runs 3] [--batch-time 0.05]
+                             [--workers 1 2] [--database-url URL]
 
-Creates its own database (and drops it), fills `events`, then, side by side in one run:
-  1. expandcontract's batched backfill (`backfill.run`) of a new column, and
+For each size, creates its own database (and drops it), fills `events`, then, in
+alternation for --runs rounds (this machine is noisy; medians are printed):
+  1. expandcontract's backfill (`backfill.run`, batches sized to --batch-time, with each
+     --workers count) of a fresh column, and
   2. the naive one-statement `UPDATE events SET c = ...`,
-each while a writer updates random rows in a loop. Prints rows/s and the writer's
-worst and 99th-percentile latency during each.
+each while a writer updates random rows in a loop (one every ~2 ms). Prints rows/s, the
+ratio to the naive UPDATE's rows/s, and the writer's worst and 99th-percentile latency.
 """
 
 from __future__ import annotations
@@ -50,53 +53,84 @@ def measure(url: str, rows: int, work) -> tuple[float, list[float]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--batch-time", type=float, default=0.05)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--database-url", default=ADMIN, help="server to create the database on")
     args = parser.parse_args()
+    for rows in args.rows:
+        bench(args, rows)
 
+
+def bench(args, rows: int) -> None:
     name = f"ec_bench_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(args.database_url, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     url = psycopg.conninfo.make_conninfo(args.database_url, dbname=name)
+    results: dict[str, list[tuple[float, list[float]]]] = {}
     try:
         with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(
-                "CREATE TABLE events (id bigint PRIMARY KEY, a integer NOT NULL, "
-                "b integer, c integer)"
-            )
-            conn.execute(
-                "INSERT INTO events SELECT g, g, NULL, NULL FROM generate_series(1, %s) g",
-                (args.rows,),
-            )
+            conn.execute("CREATE TABLE events (id bigint PRIMARY KEY, a integer NOT NULL)")
+            conn.execute("INSERT INTO events SELECT g, g FROM generate_series(1, %s) g", (rows,))
             conn.execute("VACUUM ANALYZE events")
         engine = create_engine("postgresql+psycopg://", creator=lambda: psycopg.connect(url))
 
-        def batched():
-            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-                backfill.run(c, "events", "b", "a * 2", batch_size=args.batch_size)
+        def fresh_column(conn) -> str:
+            column = f"c{uuid.uuid4().hex[:6]}"
+            conn.execute(f"ALTER TABLE events ADD COLUMN {column} integer")
+            return column
+
+        def batched(workers: int):
+            def work():
+                with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+                    backfill.run(
+                        c, "events", column, "a * 2", batch_time=args.batch_time, workers=workers
+                    )
+
+            return work
 
         def naive():
             with psycopg.connect(url, autocommit=True) as c:
-                c.execute("UPDATE events SET c = a * 2")
+                c.execute(f"UPDATE events SET {column} = a * 2")
 
-        results = {
-            "batched backfill": measure(url, args.rows, batched),
-            "naive UPDATE": measure(url, args.rows, naive),
-        }
+        for _ in range(args.runs):
+            for label, work in [
+                *(
+                    (f"backfill, {w} worker{'s' if w > 1 else ''}", batched(w))
+                    for w in args.workers
+                ),
+                ("naive UPDATE", naive),
+            ]:
+                with psycopg.connect(url, autocommit=True) as conn:
+                    column = fresh_column(conn)
+                results.setdefault(label, []).append(measure(url, rows, work))
+                with psycopg.connect(url, autocommit=True) as conn:
+                    conn.execute(f"ALTER TABLE events DROP COLUMN {column}")
+                    conn.execute("VACUUM events")
     finally:
         with psycopg.connect(args.database_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
-    print(f"{args.rows:,} rows, batch size {args.batch_size}, one concurrent writer\n")
+    naive_rate = rows / statistics.median(e for e, _ in results["naive UPDATE"])
     print(
-        f"{'':<18}{'rows/s':>12}{'seconds':>10}{'writer max ms':>16}{'writer p99 ms':>16}{'writes':>9}"
+        f"\n{rows:,} rows, batch time {args.batch_time * 1000:.0f} ms, one concurrent writer, "
+        f"medians of {args.runs} runs"
     )
-    for label, (elapsed, lat) in results.items():
-        p99 = statistics.quantiles(lat, n=100)[98] if len(lat) >= 100 else max(lat)
+    print(
+        f"{'':<22}{'rows/s':>12}{'vs naive':>10}{'seconds':>9}{'writer max ms':>15}"
+        f"{'writer p99 ms':>15}{'writes':>8}"
+    )
+    for label, runs in results.items():
+        elapsed = statistics.median(e for e, _ in runs)
+        worst = statistics.median(max(lat) for _, lat in runs)
+        p99 = statistics.median(
+            statistics.quantiles(lat, n=100)[98] if len(lat) >= 100 else max(lat) for _, lat in runs
+        )
+        writes = statistics.median(len(lat) for _, lat in runs)
         print(
-            f"{label:<18}{args.rows / elapsed:>12,.0f}{elapsed:>10.1f}{max(lat) * 1000:>16.1f}"
-            f"{p99 * 1000:>16.1f}{len(lat):>9}"
+            f"{label:<22}{rows / elapsed:>12,.0f}{rows / elapsed / naive_rate:>9.2f}x"
+            f"{elapsed:>9.1f}{worst * 1000:>15.1f}{p99 * 1000:>15.1f}{writes:>8.0f}"
         )
 
 

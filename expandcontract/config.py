@@ -21,7 +21,13 @@ KEYS: dict[str, tuple[type, str]] = {
     "assume_in_transaction": (bool, "SQL files run inside one transaction (default false)"),
     "lock_timeout": (str, "lock_timeout for every DDL statement the runner issues (default '2s')"),
     "lock_retries": (int, "attempts of a statement that hits lock_timeout (default 5)"),
-    "backfill_batch_size": (int, "rows per backfill batch (default 1000)"),
+    "backfill_batch_size": (int, "rows in the first backfill batch (default 1000)"),
+    "backfill_batch_time": (
+        float,
+        "seconds each backfill batch should take; batches grow or shrink to it "
+        "(default 0.05; 0 keeps backfill_batch_size fixed)",
+    ),
+    "backfill_workers": (int, "connections backfilling disjoint key ranges (default 1)"),
     "backfill_pause": (float, "seconds to sleep between backfill batches (default 0)"),
 }
 
@@ -37,8 +43,21 @@ class Config:
     lock_timeout: str = "2s"
     lock_retries: int = 5
     backfill_batch_size: int = 1000
+    backfill_batch_time: float = 0.05
+    backfill_workers: int = 1
     backfill_pause: float = 0.0
     path: Path | None = None
+
+    def batch_settings(self):
+        """The backfill settings, as the runner hands them to every backfill."""
+        from expandcontract.alembic_integration.backfill import BatchSettings
+
+        return BatchSettings(
+            self.backfill_batch_size,
+            self.backfill_pause,
+            self.backfill_batch_time,
+            self.backfill_workers,
+        )
 
     @property
     def root(self) -> Path:
@@ -86,6 +105,10 @@ def parse_section(section: dict, path: Path) -> Config:
             value = float(value)
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise InputError(f"{where}: {key} must be a {expected.__name__}, not {value!r}")
+        if key in ("backfill_batch_size", "backfill_workers", "lock_retries") and value < 1:
+            raise InputError(f"{where}: {key} must be at least 1, not {value!r}")
+        if key in ("backfill_batch_time", "backfill_pause") and value < 0:
+            raise InputError(f"{where}: {key} must not be negative, not {value!r}")
         if key in ("select", "ignore"):
             value = [resolve_rule(v, f"{where}: {key}", LOOKUP) for v in value]
         elif key == "severity":

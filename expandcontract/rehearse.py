@@ -298,7 +298,6 @@ class Rehearsal:
         from sqlalchemy import create_engine, text
 
         from expandcontract.alembic_integration import execution
-        from expandcontract.alembic_integration.backfill import BatchSettings
         from expandcontract.alembic_integration.environment import (
             downgrade_one,
             run_steps,
@@ -315,9 +314,7 @@ class Rehearsal:
 
         def prepare(context):
             execution.install(context, settings, set_timeout=False)
-            context._expandcontract_backfill = BatchSettings(
-                self.settings.backfill_batch_size, self.settings.backfill_pause
-            )
+            context._expandcontract_backfill = self.settings.batch_settings()
 
         def step(connection, steps, safe=True):
             if safe:

@@ -300,3 +300,32 @@ def _same(got, value, case: Case) -> bool:
     if isinstance(got, int) and isinstance(value, str):
         return got == int(value[1:]) % 10 + 1
     return got == value
+
+
+def test_a_hostile_column_name_is_a_name_not_sql(tmp_path, database_url) -> None:
+    """A quote or a semicolon in a name given to `new` stays inside the identifier."""
+    import psycopg
+
+    from tests.phase_project import PhaseProject
+
+    project = PhaseProject(
+        tmp_path,
+        database_url,
+        "CREATE TABLE users (id bigint PRIMARY KEY, a int); CREATE TABLE canary (id int);"
+        "INSERT INTO users SELECT g, g FROM generate_series(1, 50) g",
+    )
+    hostile = 'x"; DROP TABLE canary; --'
+    project.new("add-column", "users", hostile, "integer", "--backfill", "a")
+    for phase in ("expand", "migrate"):
+        result = project.phase("upgrade", phase)
+        assert result.exit_code == 0, result.output
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute("SELECT to_regclass('canary')").fetchone()[0] is not None
+        filled = conn.execute(
+            psycopg.sql.SQL("SELECT count(*) FROM users WHERE {} = a").format(
+                psycopg.sql.Identifier(hostile)
+            )
+        ).fetchone()[0]
+    assert filled == 50
+    for phase in ("migrate", "expand"):
+        assert project.phase("downgrade", phase).exit_code == 0

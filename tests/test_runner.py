@@ -35,9 +35,13 @@ def run_cli(project: PhaseProject, *args: str, **kw) -> subprocess.Popen:
 
 
 def progress_rows(conn: psycopg.Connection) -> int:
+    """Rows recorded done, over every key range of the backfill."""
     if conn.execute("SELECT to_regclass('expandcontract_backfill')").fetchone()[0] is None:
         return 0
-    row = conn.execute("SELECT rows FROM expandcontract_backfill").fetchone()
+    row = conn.execute(
+        "SELECT coalesce(sum(rows), 0) FROM expandcontract_backfill WHERE name LIKE 'events.b#%' "
+        "OR (name = 'events.b' AND NOT done)"
+    ).fetchone()
     return row[0] if row else 0
 
 
@@ -50,16 +54,18 @@ def audited(conn: psycopg.Connection) -> None:
     """)
 
 
+@pytest.mark.parametrize("workers", [1, 3], ids=["one worker", "parallel ranges"])
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
 def test_backfill_killed_midway_resumes_exactly_once(
-    tmp_path: Path, database_url: str, sig
+    tmp_path: Path, database_url: str, sig, workers: int
 ) -> None:
     rows = 20_000
     project = PhaseProject(
         tmp_path,
         database_url,
         EVENTS.format(rows=rows),
-        "[tool.expandcontract]\nbackfill_batch_size = 200\nbackfill_pause = 0.01\n",
+        "[tool.expandcontract]\nbackfill_batch_size = 200\nbackfill_pause = 0.01\n"
+        f"backfill_batch_time = 0\nbackfill_workers = {workers}\n",
     )
     project.new("add-column", "events", "b", "integer", "--backfill", "a * 2")
     assert project.phase("upgrade", "expand").exit_code == 0
@@ -370,3 +376,50 @@ def test_a_revision_that_does_not_import_is_a_usage_error_everywhere(tmp_path: P
             "cannot load the Alembic project: SyntaxError" in result.stderr
             and "x.py" in result.stderr
         )
+
+
+def test_batches_follow_the_time_target() -> None:
+    assert backfill.next_size(1000, 0.01, 0.05) == 2000  # fast: grows, at most doubling
+    assert backfill.next_size(1000, 0.04, 0.05) == 1250
+    assert backfill.next_size(1000, 0.5, 0.05) == 500  # slow: shrinks, at most halving
+    assert backfill.next_size(150, 1.0, 0.05) == backfill.MIN_BATCH
+    assert backfill.next_size(backfill.MAX_BATCH, 0.001, 0.05) == backfill.MAX_BATCH
+    assert backfill.next_size(1000, 0.001, 0) == 1000  # no target: a fixed size
+
+
+def test_slow_rows_shrink_the_batches_and_parallel_ranges_cover_every_row(
+    conn: psycopg.Connection, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    conn.execute("""
+        CREATE TABLE slow (id bigint PRIMARY KEY, v integer, w integer);
+        INSERT INTO slow SELECT g, g, NULL FROM generate_series(1, 6000) g;
+        CREATE TABLE seen (id bigint);
+        CREATE FUNCTION slow_row() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN PERFORM pg_sleep(0.0002); INSERT INTO seen VALUES (NEW.id); RETURN NEW; END $$;
+        CREATE TRIGGER slow_row BEFORE UPDATE ON slow FOR EACH ROW EXECUTE FUNCTION slow_row();
+    """)
+    engine = create_engine("postgresql+psycopg://", creator=lambda: psycopg.connect(database_url))
+    sizes: list[int] = []
+    original = backfill.next_size
+
+    def spy(size, elapsed, target):
+        sizes.append(original(size, elapsed, target))
+        return sizes[-1]
+
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as sa_conn:
+        backfill.next_size, saved = spy, backfill.next_size
+        try:
+            updated = backfill.run(
+                sa_conn, "slow", "w", "v * 2", batch_size=1000, batch_time=0.05, workers=3
+            )
+        finally:
+            backfill.next_size = saved
+    assert updated == 6000
+    assert sizes and min(sizes) < 1000  # 1000 slow rows take ~0.2 s: the batches shrink
+    names = {r[0] for r in conn.execute("SELECT name FROM expandcontract_backfill")}
+    assert names == {"slow.w", "slow.w#000", "slow.w#001", "slow.w#002"}
+    total, distinct = conn.execute("SELECT count(*), count(DISTINCT id) FROM seen").fetchone()
+    assert total == distinct == 6000  # three ranges, every row once
+    assert (
+        conn.execute("SELECT count(*) FROM slow WHERE w IS DISTINCT FROM v * 2").fetchone()[0] == 0
+    )

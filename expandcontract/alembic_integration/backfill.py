@@ -1,19 +1,34 @@
-"""Backfill: set a column on every existing row in keyset batches, resumably.
+"""Backfill: set a column on every existing row in keyset batches, resumably and fast.
 
-Each batch is one statement: it picks the next keys after the last one
-recorded, updates those rows, and records the new last key and the row count
-in ``expandcontract_backfill``, all atomically. A batch is committed on its
-own, so the table is never held for long, and a crash or Ctrl-C loses at most
-the batch in flight, which the rerun does again: no row is missed or
-converted twice. The walk follows the primary key (or a unique NOT NULL key),
-composite or not, of any orderable type.
+The table is walked by its primary key (or a unique NOT NULL key), composite
+or not, of any orderable type, in key ranges. Each batch updates the rows of
+one range ``(last, bound]`` and records ``bound`` as the new last key in
+``expandcontract_backfill``, in one statement, committed on its own: a crash or
+Ctrl-C loses at most the batch in flight, which the rerun does again, so no
+row is missed or converted twice.
+
+**Batches sized by time.** A batch holds its rows' locks until it commits, so
+its duration is the longest a writer can wait on it. The batch size adapts to
+a time target (``batch_time``, default 50 ms): after each batch the next size
+is scaled by target / elapsed (at most doubled, at least halved), between 100
+and 200,000 rows. ``batch_time=0`` keeps the size fixed.
+
+**Parallel key ranges.** With ``workers > 1`` and a single integer key, the
+key space is cut into that many ranges, recorded up front, each walked by its
+own connection and recorded under its own name; a rerun finds the same ranges
+and resumes each where it stopped.
+
+Every refill goes through :func:`run`: migrate's backfill and the refill of a
+contract's rollback alike.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
+import threading
 import time
 from dataclasses import dataclass
 
@@ -25,6 +40,8 @@ from expandcontract.alembic_integration.operations import quote
 log = logging.getLogger("expandcontract")
 
 PROGRESS_TABLE = "expandcontract_backfill"
+MIN_BATCH, MAX_BATCH = 100, 200_000
+INTEGER_TYPES = frozenset({"smallint", "integer", "bigint"})
 
 
 class BackfillError(Exception):
@@ -33,12 +50,16 @@ class BackfillError(Exception):
 
 @dataclass(frozen=True)
 class BatchSettings:
-    batch_size: int = 1000
+    batch_size: int = 1000  # the first batch's size; with batch_time, later ones adapt
     pause: float = 0.0
+    batch_time: float = 0.05  # seconds a batch should take; 0: a fixed batch size
+    workers: int = 1
 
 
 def key_columns(conn, table: str) -> list[tuple[str, str]]:
     """The primary key's columns and types, else a unique NOT NULL key's."""
+    if conn.execute(text("SELECT to_regclass(:t)"), {"t": table}).scalar() is None:
+        raise BackfillError(f"backfill: table {table} does not exist")
     rows = conn.execute(
         text(
             """
@@ -53,8 +74,6 @@ def key_columns(conn, table: str) -> list[tuple[str, str]]:
         ),
         {"t": table},
     ).fetchall()
-    if conn.execute(text("SELECT to_regclass(:t)"), {"t": table}).scalar() is None:
-        raise BackfillError(f"backfill: table {table} does not exist")
     by_index: dict[int, list] = {}
     for primary, index, name, type_, notnull, _ in rows:
         by_index.setdefault(index, []).append((primary, name, type_, notnull))
@@ -81,6 +100,32 @@ def _ensure_progress_table(conn) -> None:
             """
         )
     )
+    # a range of a parallel backfill ends here (inclusive); NULL: the end of the table
+    conn.execute(text(f"ALTER TABLE {PROGRESS_TABLE} ADD COLUMN IF NOT EXISTS upper_key jsonb"))
+
+
+def _keys_sql(keys: list[tuple[str, str]], prefix: str) -> str:
+    return ", ".join(f"CAST(:{prefix}{i} AS {t})" for i, (_, t) in enumerate(keys))
+
+
+def bound_sql(table: str, keys: list[tuple[str, str]], resume: bool, upper: bool) -> str:
+    """The key ``:offset`` rows after the last one: where this batch ends."""
+    cols = ", ".join(quote(k) for k, _ in keys)
+    conditions = []
+    if resume:
+        conditions.append(f"({cols}) > ({_keys_sql(keys, 'k')})")
+    if upper:
+        conditions.append(f"({cols}) <= ({_keys_sql(keys, 'u')})")
+    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+    return f"SELECT {cols} FROM {quote(table)} {where} ORDER BY {cols} OFFSET :offset LIMIT 1"
+
+
+def tail_sql(table: str, keys: list[tuple[str, str]], resume: bool) -> str:
+    """The table's last key after ``:k``: where the final batch of an open range ends."""
+    cols = ", ".join(quote(k) for k, _ in keys)
+    where = f"WHERE ({cols}) > ({_keys_sql(keys, 'k')})" if resume else ""
+    desc = ", ".join(f"{quote(k)} DESC" for k, _ in keys)
+    return f"SELECT {cols} FROM {quote(table)} {where} ORDER BY {desc} LIMIT 1"
 
 
 def batch_sql(
@@ -89,32 +134,28 @@ def batch_sql(
     expression: str,
     keys: list[tuple[str, str]],
     resume: bool,
-    batch_size: int,
     where: str | None,
 ) -> str:
+    """Update the rows of ``(:k, :b]`` and record ``:b`` as the last key, in one statement."""
     cols = ", ".join(quote(k) for k, _ in keys)
-    tuple_cols = f"({cols})"
-    last = ", ".join(f"CAST(:k{i} AS {t})" for i, (_, t) in enumerate(keys))
-    after = f"WHERE {tuple_cols} > ({last})" if resume else ""
-    extra = f" AND ({where})" if where else ""
-    last_key = ", ".join(f"{quote(k)}::text" for k, _ in keys)
+    conditions = [f"({cols}) <= ({_keys_sql(keys, 'b')})"]
+    if resume:
+        conditions.insert(0, f"({cols}) > ({_keys_sql(keys, 'k')})")
+    if where:
+        conditions.append(f"({where})")
     return f"""
-WITH batch AS (
-    SELECT {cols} FROM {quote(table)} {after} ORDER BY {cols} LIMIT {int(batch_size)}
-), updated AS (
+WITH updated AS (
     UPDATE {quote(table)} SET {quote(column)} = {expression}
-    WHERE {tuple_cols} IN (SELECT {cols} FROM batch){extra}
+    WHERE {" AND ".join(conditions)}
     RETURNING 1
-), last AS (
-    SELECT {cols} FROM batch ORDER BY {", ".join(f"{quote(k)} DESC" for k, _ in keys)} LIMIT 1
 ), progress AS (
     INSERT INTO {PROGRESS_TABLE} AS p (name, last_key, rows)
-    SELECT :name, jsonb_build_array({last_key}), (SELECT count(*) FROM updated) FROM last
+    VALUES (:name, CAST(:bound_json AS jsonb), (SELECT count(*) FROM updated))
     ON CONFLICT (name) DO UPDATE
         SET last_key = EXCLUDED.last_key, rows = p.rows + EXCLUDED.rows, updated_at = now()
-    RETURNING 1
+    RETURNING rows
 )
-SELECT (SELECT count(*) FROM batch), (SELECT count(*) FROM updated), (SELECT count(*) FROM progress)
+SELECT (SELECT count(*) FROM updated), (SELECT rows FROM progress)
 """
 
 
@@ -124,6 +165,60 @@ def preview_sql(table: str, column: str, expression: str) -> str:
         f"UPDATE {quote(table)} SET {quote(column)} = {expression} "
         f"WHERE ctid IN (SELECT ctid FROM {quote(table)} LIMIT 1000)"
     )
+
+
+def next_size(size: int, elapsed: float, target: float) -> int:
+    """The next batch's size: scaled towards the time target, at most x2 or /2 a step."""
+    if target <= 0:
+        return size
+    factor = target / max(elapsed, 1e-4)
+    return max(MIN_BATCH, min(MAX_BATCH, int(size * min(2.0, max(0.5, factor)))))
+
+
+@dataclass
+class _Range:
+    name: str
+    last: list | None  # the last key done (exclusive lower bound); None: from the start
+    upper: list | None  # the range's inclusive upper bound; None: to the end of the table
+    done: bool = False
+
+
+class _Progress:
+    """Rows done across workers: a bar with rows/s and an ETA on a terminal, a line per
+    ~10 s in CI or a log, and the batch size in use."""
+
+    def __init__(self, name: str, total: int, already: int) -> None:
+        self.name, self.total, self.done = name, max(total, 0), already
+        self.started, self.last_line = time.monotonic(), 0.0
+        self.tty = sys.stderr.isatty() and not os.environ.get("CI")
+        self.lock = threading.Lock()
+        self.moved = 0
+
+    def add(self, rows: int, batch_size: int) -> None:
+        with self.lock:
+            self.done += rows
+            self.moved += rows
+            now = time.monotonic()
+            if not self.tty and now - self.last_line < 10:
+                return
+            self.last_line = now
+            rate = self.moved / max(now - self.started, 1e-6)
+            left = max(self.total - self.done, 0)
+            eta = f", ETA {left / rate:.0f}s" if rate and self.total else ""
+            pct = f" ({100 * self.done / self.total:.0f}%)" if self.total else ""
+            of = f"/~{self.total:,}" if self.total else ""
+            line = (
+                f"backfill {self.name}: {self.done:,}{of} rows{pct}, "
+                f"{rate:,.0f} rows/s{eta}, batch {batch_size:,}"
+            )
+            if self.tty:
+                print(f"\r{line}\x1b[K", end="", file=sys.stderr, flush=True)
+            else:
+                log.info(line)
+
+    def close(self) -> None:
+        if self.tty:
+            print(file=sys.stderr)
 
 
 def run(
@@ -136,74 +231,229 @@ def run(
     pause: float = 0.0,
     where: str | None = None,
     settings: execution.Settings | None = None,
+    batch_time: float = 0.05,
+    workers: int = 1,
 ) -> int:
-    """Backfill ``table.column``; returns the number of rows updated by this run."""
+    """Backfill ``table.column``; returns the number of rows updated by this run.
+
+    ``conn`` must be in autocommit mode (each batch commits on its own); parallel workers
+    open their own connections from its engine.
+    """
     name = f"{table}.{column}"
     settings = settings or execution.Settings()
     _ensure_progress_table(conn)
     state = conn.execute(
-        text(f"SELECT last_key, done FROM {PROGRESS_TABLE} WHERE name = :n"), {"n": name}
+        text(f"SELECT last_key, done, rows FROM {PROGRESS_TABLE} WHERE name = :n"), {"n": name}
     ).fetchone()
     if state is not None and state.done:
         log.info("backfill %s: already complete", name)
         return 0
     keys = key_columns(conn, table)
-    last = list(state.last_key) if state is not None and state.last_key else None
-    show = sys.stderr.isatty() and not os.environ.get("CI")
-    total = conn.execute(text(f"SELECT count(*) FROM {quote(table)}")).scalar() if show else 0
-    updated_total = batches = 0
+    ranges = _ranges(conn, name, table, keys, state, workers)
+    total = (
+        conn.execute(
+            text("SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = to_regclass(:t)"),
+            {"t": table},
+        ).scalar()
+        or 0
+    )
+    already = conn.execute(
+        text(f"SELECT coalesce(sum(rows), 0) FROM {PROGRESS_TABLE} WHERE name = ANY(:names)"),
+        {"names": [r.name for r in ranges]},
+    ).scalar()
+    progress = _Progress(name, total, int(already))
     started = time.monotonic()
-    while True:
-        sql = text(batch_sql(table, column, expression, keys, last is not None, batch_size, where))
-        params = {"name": name, **{f"k{i}": v for i, v in enumerate(last or [])}}
-        picked, updated, _ = execution.retry(
-            lambda s=sql, p=params: conn.execute(s, p).one(), settings, f"backfill batch of {name}"
+
+    def walk(connection, part: _Range) -> tuple[int, int]:
+        return _walk(
+            connection,
+            table,
+            column,
+            expression,
+            keys,
+            part,
+            where,
+            settings,
+            progress,
+            batch_size,
+            batch_time,
+            pause,
         )
+
+    todo = [r for r in ranges if not r.done]
+    if len(todo) == 1:
+        updated, batches = walk(conn, todo[0])
+    else:
+        updated, batches = _in_parallel(conn, todo, walk)
+    progress.close()
+    rows_done = conn.execute(
+        text(f"SELECT coalesce(sum(rows), 0) FROM {PROGRESS_TABLE} WHERE name = ANY(:names)"),
+        {"names": [r.name for r in ranges]},
+    ).scalar()
+    conn.execute(
+        text(
+            f"INSERT INTO {PROGRESS_TABLE} (name, rows, done) VALUES (:n, :rows, true) "
+            "ON CONFLICT (name) DO UPDATE SET done = true, rows = :rows, updated_at = now()"
+        ),
+        {"n": name, "rows": rows_done},
+    )
+    log.info(
+        "backfill %s: %d rows in %d batches, %.1fs%s",
+        name,
+        updated,
+        batches,
+        time.monotonic() - started,
+        f", {len(ranges)} workers" if len(ranges) > 1 else "",
+    )
+    return updated
+
+
+def _ranges(conn, name, table, keys, state, workers: int) -> list[_Range]:
+    """The key ranges of this backfill: found again when resuming, else made now."""
+    existing = conn.execute(
+        text(
+            f"SELECT name, last_key, upper_key, done FROM {PROGRESS_TABLE} "
+            "WHERE name LIKE :prefix ORDER BY name"
+        ),
+        {"prefix": name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "#%"},
+    ).fetchall()
+    if existing:
+        return [_Range(r.name, r.last_key, r.upper_key, r.done) for r in existing]
+    resumed = list(state.last_key) if state is not None and state.last_key else None
+    single = _Range(name, resumed, None)
+    if workers <= 1 or len(keys) != 1 or keys[0][1] not in INTEGER_TYPES or state is not None:
+        return [single]
+    key = quote(keys[0][0])
+    low, high = conn.execute(text(f"SELECT min({key}), max({key}) FROM {quote(table)}")).one()
+    if low is None or high - low < workers * MIN_BATCH * 10:
+        return [single]  # too small to be worth the connections
+    step = (high - low) // workers
+    bounds = [low - 1 + step * i for i in range(workers)]  # each range's exclusive start
+    ranges = []
+    for i, start in enumerate(bounds):
+        upper = [bounds[i + 1]] if i + 1 < len(bounds) else None
+        ranges.append(_Range(f"{name}#{i:03d}", [start] if i else None, upper))
+    for part in ranges:
+        conn.execute(
+            text(
+                f"INSERT INTO {PROGRESS_TABLE} (name, last_key, upper_key) "
+                "VALUES (:n, CAST(:last AS jsonb), CAST(:upper AS jsonb)) "
+                "ON CONFLICT (name) DO NOTHING"
+            ),
+            {
+                "n": part.name,
+                "last": json.dumps(part.last) if part.last else None,
+                "upper": json.dumps(part.upper) if part.upper else None,
+            },
+        )
+    return ranges
+
+
+def _in_parallel(conn, ranges: list[_Range], walk) -> tuple[int, int]:
+    """Each range on its own connection, in threads; the first error stops the rest."""
+    results: list[tuple[int, int]] = []
+    errors: list[BaseException] = []
+    engine = conn.engine
+    timeout = _lock_timeout(conn)  # read here: one connection is one thread's
+
+    def worker(part: _Range) -> None:
+        try:
+            with engine.connect() as own:
+                own = own.execution_options(isolation_level="AUTOCOMMIT")
+                own.execute(text("SELECT set_config('lock_timeout', :t, false)"), {"t": timeout})
+                results.append(walk(own, part))
+        except BaseException as err:  # reported by the caller's thread
+            errors.append(err)
+
+    threads = [threading.Thread(target=worker, args=(part,), daemon=True) for part in ranges]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        while thread.is_alive():
+            thread.join(0.2)  # wakes for Ctrl-C in the main thread
+    if errors:
+        raise errors[0]
+    return sum(r[0] for r in results), sum(r[1] for r in results)
+
+
+def _lock_timeout(conn) -> str:
+    return conn.execute(text("SHOW lock_timeout")).scalar()
+
+
+def _walk(
+    conn,
+    table: str,
+    column: str,
+    expression: str,
+    keys: list[tuple[str, str]],
+    part: _Range,
+    where: str | None,
+    settings: execution.Settings,
+    progress: _Progress,
+    size: int,
+    batch_time: float,
+    pause: float,
+) -> tuple[int, int]:
+    """Walk one key range to its end; returns (rows updated, batches)."""
+    last, upper = part.last, part.upper
+    updated_total = batches = 0
+    bound_with_upper = text(bound_sql(table, keys, True, upper is not None))
+    bound_from_start = text(bound_sql(table, keys, False, upper is not None))
+    upper_params = {f"u{i}": v for i, v in enumerate(upper or [])}
+    while True:
+        params = {**upper_params, **{f"k{i}": v for i, v in enumerate(last or [])}}
+        query = bound_with_upper if last is not None else bound_from_start
+        row = conn.execute(query, {**params, "offset": size - 1}).fetchone()
+        final = row is None
+        bound = list(row) if row is not None else upper
+        if bound is None:  # fewer than a batch left: up to the table's current last key
+            tail = text(tail_sql(table, keys, last is not None))
+            last_row = conn.execute(tail, params).fetchone()
+            if last_row is None:
+                break
+            bound = list(last_row)
+        bound = [_jsonable(v) for v in bound]
+        sql = text(batch_sql(table, column, expression, keys, last is not None, where))
+        batch = {
+            **params,
+            **{f"b{i}": v for i, v in enumerate(bound)},
+            "name": part.name,
+            "bound_json": json.dumps(bound),
+        }
+        began = time.monotonic()
+        updated, _ = execution.retry(
+            lambda s=sql, p=batch: conn.execute(s, p).one(),
+            settings,
+            f"backfill batch of {part.name}",
+        )
+        elapsed = time.monotonic() - began
         updated_total += updated
         batches += 1
-        if picked:
-            last = conn.execute(
-                text(f"SELECT last_key FROM {PROGRESS_TABLE} WHERE name = :n"), {"n": name}
-            ).scalar()
-        if show:
-            done = (
-                conn.execute(
-                    text(f"SELECT rows FROM {PROGRESS_TABLE} WHERE name = :n"), {"n": name}
-                ).scalar()
-                or 0
-            )
-            pct = 100 * done / total if total else 100
-            print(
-                f"\rbackfill {name}: {done:,}/{total:,} rows ({pct:.0f}%)",
-                end="",
-                file=sys.stderr,
-                flush=True,
-            )
-        if picked < batch_size:
+        last = bound
+        progress.add(updated, size)
+        if final:
             break
+        size = next_size(size, elapsed, batch_time)
         if pause:
             time.sleep(pause)
     conn.execute(
-        text(
-            f"INSERT INTO {PROGRESS_TABLE} (name, done) VALUES (:n, true) "
-            "ON CONFLICT (name) DO UPDATE SET done = true, updated_at = now()"
-        ),
-        {"n": name},
+        text(f"UPDATE {PROGRESS_TABLE} SET done = true, updated_at = now() WHERE name = :n"),
+        {"n": part.name},
     )
-    if show:
-        print(file=sys.stderr)
-    log.info(
-        "backfill %s: %d rows in %d batches, %.1fs",
-        name,
-        updated_total,
-        batches,
-        time.monotonic() - started,
-    )
-    return updated_total
+    return updated_total, batches
+
+
+def _jsonable(value):
+    """A key value as JSON keeps it (and as the CAST in the SQL reads it back)."""
+    if isinstance(value, int | float | str | bool) or value is None:
+        return value
+    return str(value)
 
 
 def forget(conn, table: str, column: str) -> None:
     if conn.execute(text("SELECT to_regclass(:t)"), {"t": PROGRESS_TABLE}).scalar() is not None:
+        name = f"{table}.{column}"
         conn.execute(
-            text(f"DELETE FROM {PROGRESS_TABLE} WHERE name = :n"), {"n": f"{table}.{column}"}
+            text(f"DELETE FROM {PROGRESS_TABLE} WHERE name = :n OR name LIKE :prefix"),
+            {"n": name, "prefix": name.replace("_", "\\_").replace("%", "\\%") + "#%"},
         )

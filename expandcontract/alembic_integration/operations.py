@@ -30,10 +30,13 @@ from expandcontract.alembic_integration import execution
 
 
 def quote(name: str) -> str:
-    """Quote an identifier (or ``schema.name``) when PostgreSQL needs it."""
+    """Quote an identifier (or ``schema.name``) when PostgreSQL needs it; an embedded
+    double quote is doubled, so no name can end the identifier and run as SQL."""
     parts = name.split(".")
     return ".".join(
-        p if p.isidentifier() and p == p.lower() and p.upper() not in _RESERVED else f'"{p}"'
+        p
+        if p.isidentifier() and p == p.lower() and p.isascii() and p.upper() not in _RESERVED
+        else '"' + p.replace('"', '""') + '"'
         for p in parts
     )
 
@@ -683,6 +686,9 @@ def _backfill(operations, op: BackfillOp) -> None:
             pause=op.pause if op.pause is not None else settings.pause,
             where=op.where,
             settings=execution.settings_of(context),
+            # an explicit batch_size in the revision is a fixed size
+            batch_time=0 if op.batch_size else settings.batch_time,
+            workers=settings.workers,
         )
 
 

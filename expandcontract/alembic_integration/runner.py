@@ -134,7 +134,6 @@ class PhaseRunner:
     def _run(self, destination: str, direction: str, target: str | None = None) -> None:
         from sqlalchemy import text
 
-        from expandcontract.alembic_integration.backfill import BatchSettings
         from expandcontract.alembic_integration.environment import downgrade_one, run_steps
 
         script = self.script
@@ -149,9 +148,7 @@ class PhaseRunner:
 
         def prepare(context):
             execution.install(context, settings, set_timeout=False)
-            context._expandcontract_backfill = BatchSettings(
-                self.settings.backfill_batch_size, self.settings.backfill_pause
-            )
+            context._expandcontract_backfill = self.settings.batch_settings()
 
         with self._connect() as connection:
             connection.execute(text(f"SET lock_timeout = '{settings.lock_timeout}'"))

@@ -30,14 +30,18 @@ def phases(table, column, type_, not_null=False, default=None, backfill=None):
         raise InputError(
             "add-column --not-null needs --default or --backfill to fill existing rows"
         )
-    add = f"ALTER TABLE {table} ADD COLUMN {column} {type_}"
+    from expandcontract.alembic_integration.operations import quote
+
+    add = f"ALTER TABLE {quote(table)} ADD COLUMN {quote(column)} {type_}"
     expand = Phase(
         [LOCK_TIMEOUT, f"op.execute({r(add)})"],
         [LOCK_TIMEOUT, f"op.drop_column({r(table)}, {r(column)})"],
     )
     if default is not None:
         expand.upgrade.append(
-            f"op.execute({r(f'ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT {default}')})"
+            "op.execute("
+            + r(f"ALTER TABLE {quote(table)} ALTER COLUMN {quote(column)} SET DEFAULT {default}")
+            + ")"
         )
     result = {"expand": expand}
     if backfill is not None and default is None:
@@ -51,7 +55,9 @@ def phases(table, column, type_, not_null=False, default=None, backfill=None):
         )
     if fill is not None:
         result["migrate"] = Phase(
-            [f"op.backfill({r(table)}, {r(column)}, {r(fill)}, where={r(f'{column} IS NULL')})"],
+            [
+                f"op.backfill({r(table)}, {r(column)}, {r(fill)}, where={r(f'{quote(column)} IS NULL')})"
+            ],
             [f"op.forget_backfill({r(table)}, {r(column)})"],
         )
     if not_null:

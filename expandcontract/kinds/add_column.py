@@ -54,10 +54,9 @@ def phases(table, column, type_, not_null=False, default=None, backfill=None):
             [LOCK_TIMEOUT, fill_trigger],
         )
     if fill is not None:
+        unfilled = r(f"{quote(column)} IS NULL")
         result["migrate"] = Phase(
-            [
-                f"op.backfill({r(table)}, {r(column)}, {r(fill)}, where={r(f'{quote(column)} IS NULL')})"
-            ],
+            [f"op.backfill({r(table)}, {r(column)}, {r(fill)}, where={unfilled})"],
             [f"op.forget_backfill({r(table)}, {r(column)})"],
         )
     if not_null:

@@ -329,3 +329,39 @@ def test_a_hostile_column_name_is_a_name_not_sql(tmp_path, database_url) -> None
     assert filled == 50
     for phase in ("migrate", "expand"):
         assert project.phase("downgrade", phase).exit_code == 0
+
+
+@pytest.mark.parametrize("column", ["user", "current_date", "Order Notes"])
+def test_renaming_a_column_named_like_a_value_function_keeps_its_data(
+    tmp_path, database_url, column: str
+) -> None:
+    """`SET author = user` is CURRENT_USER: names in generated expressions are quoted."""
+    import psycopg
+    from psycopg import sql
+
+    from tests.phase_project import PhaseProject
+
+    ident = sql.Identifier(column).as_string(None)
+    typ = "date" if column == "current_date" else "text"
+    value = "'2001-02-03'::date" if typ == "date" else "'v' || g"
+    project = PhaseProject(
+        tmp_path,
+        database_url,
+        f"CREATE TABLE posts (id bigint PRIMARY KEY, {ident} {typ});"
+        f"INSERT INTO posts SELECT g, {value} FROM generate_series(1, 20) g",
+    )
+    project.new("rename-column", "posts", column, "renamed")
+    for phase in ("expand", "migrate", "switch", "contract"):
+        assert project.phase("upgrade", phase).exit_code == 0
+    with psycopg.connect(database_url) as conn:
+        kept = conn.execute(
+            f"SELECT count(*) FROM posts WHERE renamed = {value.replace('g', 'id')}"
+        ).fetchone()[0]
+        assert kept == 20
+    for phase in ("contract", "switch", "migrate", "expand"):
+        assert project.phase("downgrade", phase).exit_code == 0
+    with psycopg.connect(database_url) as conn:
+        kept = conn.execute(
+            f"SELECT count(*) FROM posts WHERE {ident} = {value.replace('g', 'id')}"
+        ).fetchone()[0]
+        assert kept == 20

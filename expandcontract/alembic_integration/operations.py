@@ -30,39 +30,19 @@ from expandcontract.alembic_integration import execution
 
 
 def quote(name: str) -> str:
-    """Quote an identifier (or ``schema.name``) when PostgreSQL needs it; an embedded
-    double quote is doubled, so no name can end the identifier and run as SQL."""
-    parts = name.split(".")
-    return ".".join(
-        p
-        if p.isidentifier() and p == p.lower() and p.isascii() and p.upper() not in _RESERVED
-        else '"' + p.replace('"', '""') + '"'
-        for p in parts
-    )
+    """Quote an identifier (or ``schema.name``) when PostgreSQL needs it, by SQLAlchemy's
+    PostgreSQL rules: reserved words and SQL value functions (``user``, ``current_date``)
+    are quoted, and an embedded double quote is doubled, so no name runs as SQL."""
+    return ".".join(_PREPARER.quote(part) for part in name.split("."))
 
 
-_RESERVED = frozenset(
-    {
-        "USER",
-        "ORDER",
-        "GROUP",
-        "TABLE",
-        "SELECT",
-        "WHERE",
-        "FROM",
-        "TO",
-        "CHECK",
-        "DEFAULT",
-        "PRIMARY",
-        "REFERENCES",
-        "UNIQUE",
-        "LIMIT",
-        "OFFSET",
-        "END",
-        "COLUMN",
-        "CONSTRAINT",
-    }
-)
+def _preparer():
+    from sqlalchemy.dialects import postgresql
+
+    return postgresql.dialect().identifier_preparer
+
+
+_PREPARER = _preparer()
 
 
 def object_name(*parts: str, prefix: str = "ec") -> str:

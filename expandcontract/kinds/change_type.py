@@ -10,6 +10,7 @@ later with rename-column, if wanted).
 
 import click
 
+from expandcontract.alembic_integration.operations import quote
 from expandcontract.kinds import LOCK_TIMEOUT, Phase, r
 
 NAME = "change-type"
@@ -28,7 +29,7 @@ def phases(table, column, new_type, using=None, reverse=None, new_name=None, swa
     """``swap``: the contract gives the new column the old one's name (autogenerate, where
     the model keeps the name); the new version then reads COLUMN from the contract on."""
     new = new_name or f"{column}_new"
-    using = using or f"{column}::{new_type}"
+    using = using or f"{quote(column)}::{new_type}"
     t, c, n = r(table), r(column), r(new)
     backward = r(reverse) if reverse else "None"
     sync = f"op.create_sync_trigger({t}, {c}, {n}, forward={r(using)}, backward={backward})"

@@ -9,6 +9,7 @@ back, refilled from NEW, with the trigger, its NOT NULL and its default.
 
 import click
 
+from expandcontract.alembic_integration.operations import quote
 from expandcontract.kinds import LOCK_TIMEOUT, Phase, r
 
 NAME = "rename-column"
@@ -28,7 +29,7 @@ def phases(table, old, new):
             [LOCK_TIMEOUT, f"op.drop_sync_trigger({t}, {o}, {n})", f"op.drop_column({t}, {n})"],
         ),
         "migrate": Phase(
-            [f"op.backfill({t}, {n}, {r(old)})"],
+            [f"op.backfill({t}, {n}, {r(quote(old))})"],
             [f"op.forget_backfill({t}, {n})"],
         ),
         "switch": Phase(
@@ -47,7 +48,7 @@ def phases(table, old, new):
                 f"op.copy_column({t}, {n}, {o})",
                 f"op.create_sync_trigger({t}, {o}, {n})",
                 f"op.forget_backfill({t}, {o})",
-                f"op.backfill({t}, {o}, {r(new)})",
+                f"op.backfill({t}, {o}, {r(quote(new))})",
                 f"op.forget_backfill({t}, {o})",
                 f"op.copy_not_null({t}, {n}, {o})",
                 f"op.move_default({t}, {n}, {o})",

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 
 from expandcontract.alembic_integration import execution
-from expandcontract.alembic_integration.operations import quote
+from expandcontract.schema.names import quote
 
 log = logging.getLogger("expandcontract")
 

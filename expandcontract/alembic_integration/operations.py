@@ -21,37 +21,11 @@ Offline (``--sql``, and the linter) they render the SQL they would run.
 
 from __future__ import annotations
 
-import hashlib
-
 from alembic.operations import MigrateOperation, Operations
 from sqlalchemy import text
 
 from expandcontract.alembic_integration import execution
-
-
-def quote(name: str) -> str:
-    """Quote an identifier (or ``schema.name``) when PostgreSQL needs it, by SQLAlchemy's
-    PostgreSQL rules: reserved words and SQL value functions (``user``, ``current_date``)
-    are quoted, and an embedded double quote is doubled, so no name runs as SQL."""
-    return ".".join(_PREPARER.quote(part) for part in name.split("."))
-
-
-def _preparer():
-    from sqlalchemy.dialects import postgresql
-
-    return postgresql.dialect().identifier_preparer
-
-
-_PREPARER = _preparer()
-
-
-def object_name(*parts: str, prefix: str = "ec") -> str:
-    """A deterministic name within PostgreSQL's 63 bytes."""
-    name = "_".join([prefix, *[p.replace(".", "_") for p in parts]])
-    if len(name) <= 63:
-        return name
-    digest = hashlib.sha1(name.encode()).hexdigest()[:8]
-    return f"{name[:54]}_{digest}"
+from expandcontract.schema.names import object_name, quote
 
 
 @Operations.register_operation("set_lock_timeout")

@@ -21,7 +21,7 @@ from __future__ import annotations
 import sqlglot
 from sqlglot import exp
 
-from expandcontract.alembic_integration.operations import object_name, quote
+from expandcontract.schema.names import object_name, quote
 
 
 def _on_new_row(expression: str | None, column: str) -> str:

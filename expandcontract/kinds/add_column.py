@@ -30,7 +30,7 @@ def phases(table, column, type_, not_null=False, default=None, backfill=None):
         raise InputError(
             "add-column --not-null needs --default or --backfill to fill existing rows"
         )
-    from expandcontract.alembic_integration.operations import quote
+    from expandcontract.schema.names import quote
 
     add = f"ALTER TABLE {quote(table)} ADD COLUMN {quote(column)} {type_}"
     expand = Phase(

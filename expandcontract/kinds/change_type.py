@@ -10,8 +10,8 @@ later with rename-column, if wanted).
 
 import click
 
-from expandcontract.alembic_integration.operations import quote
 from expandcontract.kinds import LOCK_TIMEOUT, Phase, r
+from expandcontract.schema.names import quote
 
 NAME = "change-type"
 HELP = "Change a column's type with no table rewrite: a synced new column."

@@ -9,8 +9,8 @@ back, refilled from NEW, with the trigger, its NOT NULL and its default.
 
 import click
 
-from expandcontract.alembic_integration.operations import quote
 from expandcontract.kinds import LOCK_TIMEOUT, Phase, r
+from expandcontract.schema.names import quote
 
 NAME = "rename-column"
 HELP = "Rename a column while the old and the new application version both run."

@@ -501,3 +501,54 @@ def test_pytest_plugin_runs_verify_in_a_projects_suite(chain: Chain) -> None:
     used = (chain.root / "databases.txt").read_text()
     assert len(databases_named_in(used)) == 2
     assert_dropped(used)
+
+
+def test_a_declaration_excuses_only_what_it_names(tmp_path: Path, database_url: str) -> None:
+    """A generated migrate revision declares the backfilled column's values kept; a backfill
+    that also overwrites an original column is still a failure."""
+    from tests.phase_project import PhaseProject
+
+    project = PhaseProject(
+        tmp_path,
+        database_url,
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text)",
+    )
+    base = tmp_path / "migrations" / "versions" / "r0001_base.py"
+    base.write_text(base.read_text().replace("    pass", '    op.execute("DROP TABLE users")'))
+    written = project.new("add-column", "users", "nick", "text", "--backfill", "lower(email)")
+    (migrate,) = [p for p in written if "_migrate_" in p.name]
+    assert "\"data\": [\n        'users.nick'," in migrate.read_text()
+
+    def verify() -> tuple[int, dict]:
+        result = CliRunner().invoke(
+            cli,
+            [
+                "verify",
+                "-c",
+                str(tmp_path / "alembic.ini"),
+                "--database-url",
+                ADMIN_URL,
+                "--format",
+                "json",
+            ],
+        )
+        assert_dropped(result.output)
+        return result.exit_code, json.loads(result.stdout)
+
+    code, report = verify()
+    assert code == 0, report
+    assert by_rev(report)[migrate.name.split("_")[0]]["status"] == "irreversible"
+
+    text = migrate.read_text()
+    migrate.write_text(
+        text.replace(
+            "op.backfill(",
+            "op.execute(\"UPDATE users SET email = 'overwritten'\")\n    op.backfill(",
+            1,
+        )
+    )
+    code, report = verify()
+    assert code == 1
+    planted = by_rev(report)[migrate.name.split("_")[0]]
+    assert planted["status"] == "failed"
+    assert any("public.users.email" in p["message"] for p in planted["problems"]), planted

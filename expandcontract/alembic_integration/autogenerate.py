@@ -65,6 +65,7 @@ class Plan:
                 target.irreversible = "; ".join(
                     filter(None, [target.irreversible, phase.irreversible])
                 )
+            target.kept += phase.kept
             target.upgrade += [
                 line
                 for line in phase.upgrade

@@ -19,12 +19,20 @@ MIGRATE_REASON = "the backfilled values stay after the downgrade; undoing expand
 
 
 def _declarations(phase: str, body) -> str:
+    """What verify may excuse in this revision: a reason, and, where the phase knows it,
+    exactly which columns' data (never the others)."""
     reasons = [body.irreversible] if body.irreversible else []
-    if phase == "migrate":
+    if phase == "migrate" and body.kept:
         reasons.append(MIGRATE_REASON)
     if not reasons:
         return ""
-    return f"expandcontract_irreversible = (\n    {'; '.join(reasons)!r}\n)\n"
+    why = "; ".join(reasons)
+    if not body.kept:
+        return f"expandcontract_irreversible = (\n    {why!r}\n)\n"
+    data = "".join(f"        {name!r},\n" for name in body.kept)
+    return (
+        f'expandcontract_irreversible = {{\n    "why": {why!r},\n    "data": [\n{data}    ],\n}}\n'
+    )
 
 
 def _docstring_text(message: str) -> str:

@@ -22,6 +22,8 @@ class Phase:
     downgrade: list[str] = field(default_factory=list)
     # why the downgrade cannot restore the data exactly (read by `expandcontract verify`)
     irreversible: str | None = None
+    # "table.column"s whose values the downgrade keeps: the only data verify may excuse
+    kept: tuple[str, ...] = ()
 
 
 _MODULES = (

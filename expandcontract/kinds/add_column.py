@@ -58,6 +58,7 @@ def phases(table, column, type_, not_null=False, default=None, backfill=None):
         result["migrate"] = Phase(
             [f"op.backfill({r(table)}, {r(column)}, {r(fill)}, where={unfilled})"],
             [f"op.forget_backfill({r(table)}, {r(column)})"],
+            kept=(f"{table}.{column}",),
         )
     if not_null:
         result["switch"] = Phase(

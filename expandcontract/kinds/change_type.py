@@ -41,6 +41,7 @@ def phases(table, column, new_type, using=None, reverse=None, new_name=None, swa
         "migrate": Phase(
             [f"op.backfill({t}, {n}, {r(using)})"],
             [f"op.forget_backfill({t}, {n})"],
+            kept=(f"{table}.{new}",),
         ),
         "switch": Phase(
             [LOCK_TIMEOUT, f"op.copy_not_null({t}, {c}, {n})"],

@@ -31,6 +31,7 @@ def phases(table, old, new):
         "migrate": Phase(
             [f"op.backfill({t}, {n}, {r(quote(old))})"],
             [f"op.forget_backfill({t}, {n})"],
+            kept=(f"{table}.{new}",),
         ),
         "switch": Phase(
             [LOCK_TIMEOUT, f"op.copy_not_null({t}, {o}, {n})"],

@@ -8,6 +8,7 @@ The old application version must no longer write NULL by the time switch runs.
 import click
 
 from expandcontract.kinds import LOCK_TIMEOUT, Phase, r
+from expandcontract.schema.names import quote
 
 NAME = "set-not-null"
 HELP = "Make a column NOT NULL without a locked scan."
@@ -23,8 +24,9 @@ def phases(table, column, backfill=None):
     result = {}
     if backfill:
         result["migrate"] = Phase(
-            [f"op.backfill({t}, {c}, {r(backfill)}, where={r(f'{column} IS NULL')})"],
+            [f"op.backfill({t}, {c}, {r(backfill)}, where={r(f'{quote(column)} IS NULL')})"],
             [f"op.forget_backfill({t}, {c})"],
+            kept=(f"{table}.{column}",),
         )
     result["switch"] = Phase(
         [LOCK_TIMEOUT, f"op.set_not_null({t}, {c})"],

@@ -164,6 +164,7 @@ class Problem:
     kind: str  # schema | order | data | seed | error
     severity: str  # error | warning
     message: str
+    subject: str | None = None  # data problems: the "schema.table" or "schema.table.column"
 
     def as_dict(self) -> dict[str, str]:
         return {"kind": self.kind, "severity": self.severity, "message": self.message}

@@ -14,6 +14,14 @@ A revision may declare itself knowingly irreversible for data, with a reason::
 
     expandcontract_irreversible = "the old free-text addresses cannot be rebuilt"
 
+which excuses every data difference, or, better, naming what it excuses (the phase
+revisions expandcontract writes do this), so that any other difference still fails::
+
+    expandcontract_irreversible = {
+        "why": "the backfilled values stay after the downgrade",
+        "data": ["users.full_name"],
+    }
+
 and may give its own seed data as SQL, or a function of a psycopg connection::
 
     expandcontract_seed = "INSERT INTO users (email) VALUES ('a@example.com')"
@@ -112,6 +120,7 @@ def _compare_data(before: dict, after: dict, revision: str) -> list[Problem]:
                     "error",
                     f"{table} has {now_count} rows after the round trip of {revision}, "
                     f"{count} before",
+                    subject=table,
                 )
             )
             continue
@@ -123,6 +132,7 @@ def _compare_data(before: dict, after: dict, revision: str) -> list[Problem]:
                         "error",
                         f"data of {table}.{column} is not restored by the downgrade of {revision}: "
                         f"its values differ ({count} rows)",
+                        subject=f"{table}.{column}",
                     )
                 )
     return problems
@@ -258,8 +268,29 @@ class Verifier:
     @staticmethod
     def _judge(result: RevisionReport, module) -> None:
         errors = [p for p in result.problems if p.severity == "error"]
-        reason = getattr(module, "expandcontract_irreversible", None)
-        if reason and errors and all(p.kind == "data" for p in errors):
-            result.status, result.reason = "irreversible", str(reason)
+        declared = getattr(module, "expandcontract_irreversible", None)
+        reason, excused = _declaration(declared)
+        if reason and errors and all(p.kind == "data" and excused(p) for p in errors):
+            result.status, result.reason = "irreversible", reason
         elif errors:
             result.status = "failed"
+
+
+def _declaration(declared) -> tuple[str | None, Callable[[Problem], bool]]:
+    """A revision's ``expandcontract_irreversible``: the reason, and which data differences
+    it excuses. A string excuses any (a hand-written, knowingly lossy revision); a dict
+    ``{"why": ..., "data": ["table.column", "table", ...]}`` only those it names."""
+    if not declared:
+        return None, lambda problem: False
+    if not isinstance(declared, dict):
+        return str(declared), lambda problem: True
+    names: set[str] = set()
+    for name in declared.get("data", ()):
+        names |= {name, f"public.{name}"}
+
+    def excused(problem: Problem) -> bool:
+        subject = problem.subject or ""
+        table = subject.rsplit(".", 1)[0] if subject.count(".") >= 2 else subject
+        return subject in names or table in names
+
+    return str(declared.get("why", "declared irreversible")), excused

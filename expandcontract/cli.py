@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from pathlib import Path
 
@@ -75,6 +76,26 @@ def throwaway_database_options(func):
     for option in reversed(options):
         func = option(func)
     return func
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt():
+    """SIGTERM (a cancelled CI job, `timeout`) ends the run as Ctrl-C does: the throwaway
+    database, and any server started for it, are dropped on the way out."""
+    import signal
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread (an embedding caller): leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def throwaway_database(database_url, docker_image, local, pg_version):
@@ -481,7 +502,7 @@ def verify(
     backend, why = throwaway_database(database_url, docker_image, local, pg_version)
     click.echo(f"expandcontract verify: {why}", err=True)
     try:
-        with backend as database:
+        with sigterm_as_interrupt(), backend as database:
             click.echo(f"expandcontract verify: working in {database.description}", err=True)
             report = verifier.run(database)
     except KeyboardInterrupt:
@@ -570,7 +591,7 @@ def rehearse(
     backend, why = throwaway_database(database_url, docker_image, local, pg_version)
     click.echo(f"rehearse: {why}", err=True)
     try:
-        with backend as database:
+        with sigterm_as_interrupt(), backend as database:
             click.echo(f"rehearse: working in {database.description}", err=True)
             report = rehearsal.run(database)
     except KeyboardInterrupt:

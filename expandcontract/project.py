@@ -30,12 +30,11 @@ from typing import TYPE_CHECKING
 
 from expandcontract.errors import InputError
 from expandcontract.phases import PHASES
+from expandcontract.urls import postgresql_url
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
     from alembic.script import ScriptDirectory
-
-PLACEHOLDER_SCHEME = "driver"  # what `alembic init` leaves in sqlalchemy.url
 
 
 @dataclass
@@ -423,48 +422,6 @@ class Project:
         if not url:
             raise InputError(f"{self.source}: no sqlalchemy.url; set it or pass --database-url")
         return postgresql_url(url, where)
-
-
-def postgresql_url(url: str, where: str) -> str:
-    """``url`` for SQLAlchemy on psycopg 3, whatever PostgreSQL driver it names."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        parsed = make_url(url)
-    except (ArgumentError, ValueError):
-        raise InputError(f"{where} is not a database URL: {display_url(url)}") from None
-    if parsed.get_backend_name() == PLACEHOLDER_SCHEME:
-        raise InputError(
-            f"{where} is still Alembic's placeholder ({display_url(url)}); "
-            "set it to your PostgreSQL URL or pass --database-url"
-        )
-    if parsed.get_backend_name() not in ("postgresql", "postgres"):
-        raise InputError(
-            f"{where} points at {parsed.get_backend_name()}; expandcontract works on "
-            f"PostgreSQL ({display_url(url)})"
-        )
-    # our own environment runs the migrations, synchronously, on the driver we ship
-    parsed = parsed.set(drivername="postgresql+psycopg")
-    return parsed.render_as_string(hide_password=False)
-
-
-def display_url(url: str) -> str:
-    """A URL fit to print: the password masked, however it was written."""
-    import re
-
-    from sqlalchemy.engine import make_url
-
-    try:
-        parsed = make_url(url)
-        query = {
-            k: ("***" if k.lower() in ("password", "pass", "passwd") else v)
-            for k, v in parsed.query.items()
-        }
-        return parsed.set(query=query).render_as_string(hide_password=True)
-    except Exception:
-        masked = re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
-        return re.sub(r"(password=)[^&\s]*", r"\1***", masked, flags=re.IGNORECASE)
 
 
 def _has_tool_alembic(path: Path) -> bool:

@@ -149,10 +149,9 @@ def _interrupt(example: Path, action) -> subprocess.CompletedProcess:
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, "".join(early) + err)
 
 
-def test_ctrl_c_reports_partial_results_and_cleans_up() -> None:
-    result = _interrupt(
-        EXAMPLES / "rename-column", lambda proc, admin, db: proc.send_signal(signal.SIGINT)
-    )
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_reports_partial_results_and_cleans_up(sig) -> None:
+    result = _interrupt(EXAMPLES / "rename-column", lambda proc, admin, db: proc.send_signal(sig))
     assert result.returncode == 130, result.stderr[-1500:]
     assert "baseline" in result.stdout and "Interrupted" in result.stderr
     assert "Traceback" not in result.stderr

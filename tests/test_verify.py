@@ -552,3 +552,114 @@ def test_a_declaration_excuses_only_what_it_names(tmp_path: Path, database_url: 
     planted = by_rev(report)[migrate.name.split("_")[0]]
     assert planted["status"] == "failed"
     assert any("public.users.email" in p["message"] for p in planted["problems"]), planted
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT"])
+def test_a_signal_mid_run_leaves_no_database_and_no_backend(chain: Chain, sig: str) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psycopg
+
+    chain.rev("r02", "r01", 'op.execute("SELECT pg_sleep(60)")', "pass")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "expandcontract",
+            "verify",
+            "-c",
+            str(chain.root / "alembic.ini"),
+            "--database-url",
+            ADMIN_URL,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    early = []
+    for line in proc.stderr:
+        early.append(line)
+        if databases_named_in(line):
+            (name,) = databases_named_in(line)
+            break
+    else:
+        pytest.fail("".join(early))
+    deadline = time.monotonic() + 30
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        while time.monotonic() < deadline:  # until the revision is sleeping
+            sleeping = admin.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND query LIKE %s",
+                (name, "%pg_sleep%"),
+            ).fetchone()[0]
+            if sleeping:
+                break
+            time.sleep(0.05)
+        proc.send_signal(getattr(signal, sig))
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 130, err
+        assert "Traceback" not in err and "Interrupted" in err, err
+        left = admin.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (name,)
+        ).fetchone()[0]
+    assert left == 0
+    assert_dropped("".join(early))
+
+
+SECRET_URLS = [
+    "postgresql://postgres:Pl4nted%40pw@127.0.0.1:5432/postgres",
+    "postgresql+psycopg://postgres:Pl4nted%40pw@127.0.0.1:5432/postgres",
+    "postgresql://postgres@127.0.0.1:5432/postgres?password=Pl4ntedpw",
+    "host=127.0.0.1 port=5432 user=postgres dbname=postgres password=Pl4ntedpw",
+]
+
+
+@pytest.mark.parametrize("url", SECRET_URLS)
+def test_a_password_is_never_printed(chain: Chain, url: str) -> None:
+    """Every output format and every error path, whatever the password's spelling."""
+    chain.rev(
+        "r02",
+        "r01",
+        'op.add_column("users", sa.Column("z", sa.Text))',
+        'op.drop_column("users", "z")',
+    )
+    outputs = []
+    for fmt in ("text", "json", "junit"):
+        result = CliRunner().invoke(
+            cli,
+            [
+                "verify",
+                "-c",
+                str(chain.root / "alembic.ini"),
+                "--database-url",
+                url,
+                "--format",
+                fmt,
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        outputs.append(result.output)
+    unreachable = url.replace("5432", "1")
+    for args in (
+        ["verify", "-c", str(chain.root / "alembic.ini"), "--database-url", unreachable],
+        ["status", "-c", str(chain.root / "alembic.ini"), "--database-url", unreachable],
+        [
+            "verify",
+            "-c",
+            str(chain.root / "alembic.ini"),
+            "--database-url",
+            "mysql://root:Pl4ntedpw@db/app",
+        ],
+    ):
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 2, result.output
+        assert not isinstance(result.exception, Exception) or isinstance(
+            result.exception, SystemExit
+        )
+        outputs.append(result.output)
+    for output in outputs:
+        assert "Pl4nted" not in output, output
+    assert_dropped("".join(outputs))

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from expandcontract.errors import InputError
+from expandcontract.urls import display_url, sqlalchemy_url, to_conninfo
 
 
 @dataclass(frozen=True)
@@ -33,16 +34,8 @@ class Database:
 
     @property
     def sqlalchemy_url(self) -> str:
-        import psycopg
 
-        params = psycopg.conninfo.conninfo_to_dict(self.conninfo)
-        user = params.get("user", "postgres")
-        password = f":{params['password']}" if params.get("password") else ""
-        host = params.get("host", "127.0.0.1")
-        return (
-            f"postgresql+psycopg://{user}{password}@{host}:{params.get('port', 5432)}"
-            f"/{params['dbname']}"
-        )
+        return sqlalchemy_url(self.conninfo)
 
 
 @contextlib.contextmanager
@@ -51,30 +44,26 @@ def on_server(server_url: str, label: str | None = None) -> Iterator[Database]:
     import psycopg
 
     try:
-        admin = psycopg.connect(_conninfo(server_url), autocommit=True, connect_timeout=10)
+        admin = psycopg.connect(to_conninfo(server_url), autocommit=True, connect_timeout=10)
     except psycopg.OperationalError as err:
-        raise InputError(f"cannot connect to {_redact(server_url)}: {err}".strip()) from None
+        reason = " ".join(str(err).split()) or type(err).__name__
+        raise InputError(f"cannot connect to {display_url(server_url)}: {reason}") from None
     name = f"ec_verify_{uuid.uuid4().hex[:12]}"
     with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
         try:
-            conninfo = psycopg.conninfo.make_conninfo(_conninfo(server_url), dbname=name)
-            yield Database(conninfo, f"{label or _redact(server_url)}, database {name}")
+            admin.execute(f'CREATE DATABASE "{name}"')
+        except psycopg.errors.InsufficientPrivilege:
+            user = admin.info.user
+            raise InputError(
+                f"role {user} may not create databases on {display_url(server_url)}: verify "
+                "works in a throwaway database of its own; give it a role with CREATEDB, "
+                "or use --local or --docker"
+            ) from None
+        try:
+            conninfo = psycopg.conninfo.make_conninfo(to_conninfo(server_url), dbname=name)
+            yield Database(conninfo, f"{label or display_url(server_url)}, database {name}")
         finally:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _conninfo(url: str) -> str:
-    for prefix in ("postgresql+psycopg://", "postgresql+psycopg2://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql://" + url[len(prefix) :]
-    return url
-
-
-def _redact(url: str) -> str:
-    import re
-
-    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
 def docker_available() -> str | None:

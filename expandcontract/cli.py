@@ -524,10 +524,10 @@ def verify(
 )
 @click.option(
     "--rows",
-    type=click.IntRange(0),
+    type=click.IntRange(0, 100_000_000),
     default=100_000,
     show_default=True,
-    help="Rows to seed before the load starts.",
+    help="Rows to seed before the load starts (at most 100,000,000).",
 )
 @click.option(
     "--duration",

@@ -129,6 +129,9 @@ def load_workload(path: Path):
     for name in ("old_app", "new_app"):
         if not callable(getattr(module, name, None)):
             raise InputError(f"{path}: the workload must define {name}(connection, i)")
+    workers = getattr(module, "WORKERS", 4)
+    if not isinstance(workers, int) or isinstance(workers, bool) or not 1 <= workers <= 64:
+        raise InputError(f"{path}: WORKERS must be a whole number from 1 to 64, not {workers!r}")
     return module
 
 
@@ -153,9 +156,12 @@ class Load:
         self.apps = tuple(sorted(apps, reverse=True))  # "old" before "new"
 
     def stop(self) -> None:
+        """Stop the workers; one stuck in a unit of work that never returns is left behind
+        (a daemon thread) after a few seconds, not waited for."""
         self._stop.set()
+        deadline = time.monotonic() + 5
         for thread in self._threads:
-            thread.join(timeout=30)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
     def _run(self, worker: int) -> None:
         i = worker
@@ -168,9 +174,11 @@ class Load:
             try:
                 with self.engine.begin() as connection:
                     fn(connection, i)
-            except Exception as err:  # a failed query is the measurement, not a crash
+            except BaseException as err:  # a failed query is the measurement, not a crash;
+                # so is a workload that calls sys.exit() or raises KeyboardInterrupt itself
                 orig = getattr(err, "orig", None) or err
-                error = f"{type(orig).__name__}: {str(orig).strip().splitlines()[0][:200]}"
+                text = str(orig).strip()
+                error = f"{type(orig).__name__}: {text.splitlines()[0][:200] if text else ''}"
             elapsed = (time.perf_counter() - started) * 1000
             with self._lock:
                 self.samples.append(Sample(time.monotonic(), app, elapsed, error))
@@ -358,6 +366,12 @@ class Rehearsal:
             time.sleep(self.duration)
             baseline.phase_end = baseline.end = time.monotonic()
             windows.append(baseline)
+            if not load.samples:  # nothing came back: a measurement of nothing is no pass
+                report.interrupted = (
+                    f"the workload completed no unit of work in the {self.duration}s baseline "
+                    f"({workers} workers): does old_app(connection, i) return?"
+                )
+                return self._finish(report, windows, load, monitor, engine, migrator)
             broken = [s for s in load.samples if s.error]
             if broken:  # nothing to measure against: the workload fails on its own
                 report.interrupted = (
@@ -412,6 +426,13 @@ class Rehearsal:
         engine.dispose()
         migrator.dispose()
         self._summaries(report, windows, load.samples, monitor.waits)
+        silent = [p for p in report.phases if p.queries == 0]
+        if silent and report.interrupted is None:
+            where = ", ".join(f"{p.phase} {p.direction}" for p in silent)
+            report.interrupted = (
+                f"no unit of work completed during {where}: the workload hung or stopped, "
+                "so those phases measured nothing"
+            )
         return report
 
     def _naive(self, connection, load: Load, windows: list[Window]) -> None:
@@ -542,13 +563,15 @@ def render(report: RehearsalReport, output_format: str) -> str:
         for p in rows
     ]
     errors = [f"{p.phase} {p.direction}: {e}" for p in rows for e in p.errors]
+    if not table:  # stopped before anything was measured: say why, and only that
+        return f"stopped early: {report.interrupted or 'nothing was measured'}"
     if output_format == "markdown":
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         lines += ["| " + " | ".join(r) + " |" for r in table]
         if errors:
             lines += ["", "Errors:", *[f"- `{e}`" for e in errors]]
     else:
-        widths = [max(len(h), *(len(r[i]) for r in table)) for i, h in enumerate(header)]
+        widths = [max([len(h), *(len(r[i]) for r in table)]) for i, h in enumerate(header)]
         lines = [
             "  ".join(
                 h.rjust(w) if i > 1 else h.ljust(w)

@@ -169,3 +169,71 @@ def test_a_database_that_goes_away_reports_partial_results() -> None:
     assert "stopped early" in result.stdout and "baseline" in result.stdout
     assert "Traceback" not in result.stderr
     assert_dropped(result.stderr)
+
+
+BROKEN_WORKLOADS = {
+    "hangs": (
+        "import time\ndef old_app(connection, i):\n    time.sleep(3600)\n",
+        "completed no unit of work",
+    ),
+    "exits": ("import sys\ndef old_app(connection, i):\n    sys.exit(3)\n", "SystemExit"),
+    "interrupts itself": (
+        "def old_app(connection, i):\n    raise KeyboardInterrupt\n",
+        "KeyboardInterrupt",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BROKEN_WORKLOADS))
+def test_a_workload_that_measures_nothing_is_an_error(tmp_path: Path, case: str) -> None:
+    source, says = BROKEN_WORKLOADS[case]
+    workload = tmp_path / "workload.py"
+    workload.write_text(source + "\ndef new_app(connection, i):\n    pass\n")
+    result = rehearse(
+        EXAMPLES / "rename-column",
+        "--workload",
+        str(workload),
+        "--rows",
+        "100",
+        "--duration",
+        "0.5",
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert says in result.stdout, result.stdout
+    assert "Traceback" not in result.stderr
+    assert_dropped(result.stderr)
+
+
+@pytest.mark.parametrize(
+    ("source", "says"),
+    [
+        ("WORKERS = 0\n", "WORKERS must be a whole number from 1 to 64, not 0"),
+        ("WORKERS = 'many'\n", "WORKERS must be a whole number from 1 to 64, not 'many'"),
+    ],
+)
+def test_workload_settings_are_validated(tmp_path: Path, source: str, says: str) -> None:
+    workload = tmp_path / "workload.py"
+    workload.write_text(
+        source + "def old_app(connection, i):\n    pass\n\ndef new_app(connection, i):\n    pass\n"
+    )
+    result = rehearse(EXAMPLES / "rename-column", "--workload", str(workload))
+    assert result.returncode == 2, result.stderr
+    assert says in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_seed_that_raises_shows_its_own_error(tmp_path: Path) -> None:
+    workload = tmp_path / "workload.py"
+    workload.write_text(
+        "def seed(connection, rows):\n    raise ValueError('no fixtures for you')\n\n"
+        "def old_app(connection, i):\n    pass\n\ndef new_app(connection, i):\n    pass\n"
+    )
+    for fmt in ("text", "json", "markdown"):
+        result = rehearse(EXAMPLES / "rename-column", "--workload", str(workload), "--format", fmt)
+        assert result.returncode == 1, result.stderr
+        assert "ValueError: no fixtures for you" in result.stdout, result.stdout
+        assert "Traceback" not in result.stderr
+
+
+def test_rows_are_bounded() -> None:
+    result = rehearse(EXAMPLES / "rename-column", "--rows", "1000000000000")
+    assert result.returncode == 2 and "--rows" in result.stderr

@@ -7,7 +7,9 @@ quote or comment that never closes.
 A statement the linter cannot read is a statement it cannot judge: it may take
 any lock. Most often it is a typo that PostgreSQL would reject at deploy time.
 The rest of the file is still linted; an unterminated quote stops the reading
-at its line.
+at its line. A file with a statement that could not be read is never "All
+clear": `--ignore`, `--select` and `ignore` in the configuration do not turn
+this rule off (an inline suppression on the statement itself still does).
 
 ## Example
 ```sql

@@ -142,13 +142,27 @@ def judge(script: Script, ctx: Context, collector: Collector) -> None:
         try:
             ops = analyze(stmt)
         except StatementError as err:
+            unread = stmt.error is not None and "the rest of the file" in stmt.error
             collector.add(
                 index,
                 stmt.line,
                 stmt.column,
                 PARSE_ERROR,
-                f"cannot parse this statement: {err}",
-                "Fix the SQL (is it PostgreSQL?); the rest of the file is still linted.",
+                f"cannot read this statement: {err}",
+                "Close it; nothing after it was linted."
+                if unread
+                else "Fix the SQL (is it PostgreSQL?); the rest of the file is still linted.",
+            )
+            continue
+        except (RecursionError, Exception) as err:  # our bug, not the user's: say so, go on
+            collector.add(
+                index,
+                stmt.line,
+                stmt.column,
+                PARSE_ERROR,
+                f"cannot read this statement: the linter failed on it ({type(err).__name__}: "
+                f"{str(err).splitlines()[0][:160] if str(err) else ''}); please report it",
+                "The rest of the file is still linted; check this statement by hand.",
             )
             continue
         for op in ops:

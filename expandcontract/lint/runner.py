@@ -8,7 +8,7 @@ from pathlib import Path
 
 from expandcontract.config import Config
 from expandcontract.errors import InputError
-from expandcontract.lint.engine import RuleSet, decode_source, lint_sql, read_source
+from expandcontract.lint.engine import PARSE_ERROR, RuleSet, decode_source, lint_sql, read_source
 from expandcontract.lint.finding import Finding, Report
 from expandcontract.lint.sources.alembic import lint_revision
 from expandcontract.project import EnvOptions, History, Project, looks_like_revision, read_meta
@@ -33,7 +33,12 @@ def build_ruleset(config: Config, options: Options) -> RuleSet:
 
     select = options.select if options.select is not None else config.select
     ignore = set(config.ignore) | set(options.ignore or ())
-    rules = [r for r in RULES if (select is None or r.code in select) and r.code not in ignore]
+    # a statement that could not be read was not judged: that is always said (EC001)
+    rules = [
+        r
+        for r in RULES
+        if r.code == PARSE_ERROR or ((select is None or r.code in select) and r.code not in ignore)
+    ]
     return RuleSet(
         rules=rules,
         severity=dict(config.severity),
@@ -141,12 +146,16 @@ def lint_paths(paths: list[str], config: Config, options: Options) -> tuple[Repo
             if len(meta.down_revisions) == 1 and scope.shares_transaction:
                 inherited = open_not_valid.get(meta.down_revisions[0])
             phase = scope.history.phase_of(meta)
-            result = lint_revision(file, name, ruleset, phase, meta.revision, inherited)
+            shown.append(name)
+            try:
+                result = lint_revision(file, name, ruleset, phase, meta.revision, inherited)
+            except Exception as err:  # a bug of ours: this file's finding; the run goes on
+                findings.append(_crashed(name, err, ruleset))
+                continue
             if meta.revision:
                 open_not_valid[meta.revision] = result.open_not_valid
             findings.extend(result.findings)
             statements += result.statements
-            shown.append(name)
             continue
         try:
             if file is None:
@@ -157,12 +166,32 @@ def lint_paths(paths: list[str], config: Config, options: Options) -> tuple[Repo
             problems.append(err.message)
             continue
         shown.append(name)
-        file_findings, count = lint_sql(text, name, ruleset)
+        try:
+            file_findings, count = lint_sql(text, name, ruleset)
+        except Exception as err:  # a bug of ours: this file's finding; the run goes on
+            findings.append(_crashed(name, err, ruleset))
+            continue
         findings.extend(file_findings)
         statements += count
     findings.sort(key=Finding.sort_key)
     report = Report(findings=findings, files=len(shown), statements=statements, paths=sorted(shown))
     return report, problems
+
+
+def _crashed(name: str, err: BaseException, ruleset: RuleSet) -> Finding:
+    """The finding for a file the linter itself failed on: never an "All clear"."""
+    rule = ruleset.by_code[PARSE_ERROR]
+    text = str(err).splitlines()[0][:200] if str(err) else ""
+    return Finding(
+        name,
+        1,
+        1,
+        PARSE_ERROR,
+        rule.name,
+        ruleset.severity_of(PARSE_ERROR),
+        f"the linter failed on this file ({type(err).__name__}: {text}); please report it",
+        "The other files are still linted; check this one by hand.",
+    )
 
 
 @dataclass

@@ -12,6 +12,7 @@ statement took.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 
 from sqlglot import exp
@@ -171,11 +172,16 @@ def _parse(tokens: list[Token], sql: str) -> exp.Expression | None:
     return trees[0] if trees else None
 
 
+_TOKEN_DUMP = re.compile(r"<Token token_type: [^,]+, text: (.*?), line: \d+, col: \d+.*?>")
+
+
 def _parse_message(err: ParseError) -> str:
     if err.errors:
         first = err.errors[0]
-        return str(first.get("description") or "syntax error")
-    return str(err).splitlines()[0]
+        text = str(first.get("description") or "syntax error")
+    else:
+        text = str(err).splitlines()[0]
+    return _TOKEN_DUMP.sub(lambda m: repr(m.group(1)), text)  # sqlglot's internals: the word
 
 
 def table_name(node: exp.Expression | None) -> str | None:
@@ -556,7 +562,9 @@ _ALTER_ACTIONS = frozenset(
 
 
 def _quote_name(name: str) -> str:
-    return ".".join(p if p == p.lower() and p.isidentifier() else f'"{p}"' for p in name.split("."))
+    """A normalized table name back as SQL to re-parse: every part quoted (normalized names
+    are already folded), embedded quotes doubled."""
+    return ".".join('"' + part.replace('"', '""') + '"' for part in name.split("."))
 
 
 def _adds_using_index(action: list[Token]) -> bool:

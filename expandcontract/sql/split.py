@@ -71,16 +71,33 @@ def split(text: str) -> Script:
     """Split ``text`` into statements, keeping positions and comments."""
     lines = LineIndex(text)
     error: tuple[int, str] | None = None
+    unreadable: list[tuple[int, int]] = []
     try:
         tokens = _DIALECT.tokenize(text)
     except TokenError:
         offset, what = find_unterminated(text)
-        error = (offset, what)
-        tokens = _tokenize_prefix(text[:offset])
+        if what != "input":
+            error = (offset, what)
+        # the tokenizer gave up somewhere: tokenize statement by statement, so that one
+        # it cannot read is an error at its own line and the rest is still linted
+        tokens, unreadable = _tokenize_pieces(text, offset)
     statements: list[Statement] = []
     comments: list[Comment] = []
     _collect_comments(text, tokens, lines, comments, error[0] if error else len(text))
     limit = error[0] if error else len(text)
+    for start, stop in unreadable:
+        line, column = lines.position(start)
+        statements.append(
+            Statement(
+                text=text[start:stop],
+                start=start,
+                end=stop,
+                line=line,
+                column=column,
+                end_line=lines.position(max(stop - 1, start))[0],
+                error="this statement cannot be tokenized as PostgreSQL",
+            )
+        )
     for group, stop in _group(tokens, limit):
         first = group[0]
         body = text[first.start : stop].rstrip()
@@ -110,14 +127,54 @@ def split(text: str) -> Script:
                 error=f"unterminated {what} starting here; the rest of the file was not read",
             )
         )
+    statements.sort(key=lambda s: s.start)
     return Script(text=text, statements=statements, comments=comments, lines=lines)
 
 
-def _tokenize_prefix(text: str) -> list[Token]:
-    try:
-        return _DIALECT.tokenize(text)
-    except TokenError:  # pragma: no cover - the scanner and sqlglot disagree
-        return []
+def _tokenize_pieces(text: str, limit: int) -> tuple[list[Token], list[tuple[int, int]]]:
+    """The tokens of ``text[:limit]``, piece by piece between top-level semicolons (by
+    psql's rules); returns them with the (start, end) of the pieces that do not tokenize."""
+    tokens: list[Token] = []
+    unreadable: list[tuple[int, int]] = []
+    line_of = LineIndex(text)
+    for start, end in statement_ranges(text, limit):
+        piece = text[start:end]
+        if not piece.strip():
+            continue
+        try:
+            piece_tokens = _DIALECT.tokenize(piece)
+        except TokenError:
+            lead = len(piece) - len(piece.lstrip())
+            unreadable.append((start + lead, start + len(piece.rstrip().rstrip(";"))))
+            continue
+        first_line = line_of.position(start)[0] - 1
+        for token in piece_tokens:
+            token.start += start
+            token.end += start
+            token.line += first_line
+        tokens.extend(piece_tokens)
+    return tokens, unreadable
+
+
+# tokens that may be keywords: everything but literals and quoted identifiers
+_WORDS_EXCLUDED = {
+    TokenType.STRING,
+    TokenType.NATIONAL_STRING,
+    TokenType.HEREDOC_STRING,
+    TokenType.RAW_STRING,
+    TokenType.BIT_STRING,
+    TokenType.HEX_STRING,
+    TokenType.BYTE_STRING,
+    TokenType.NUMBER,
+    TokenType.IDENTIFIER,
+}
+_WORDS = frozenset(TokenType) - _WORDS_EXCLUDED
+
+
+def _is_routine(current: list[Token]) -> bool:
+    """``CREATE [OR REPLACE] FUNCTION|PROCEDURE``: the only statements with BEGIN ATOMIC."""
+    head = [t.text.upper() for t in current[:4]]
+    return head[:1] == ["CREATE"] and ("FUNCTION" in head or "PROCEDURE" in head)
 
 
 def _group(tokens: list[Token], limit: int) -> list[tuple[list[Token], int]]:
@@ -143,7 +200,18 @@ def _group(tokens: list[Token], limit: int) -> list[tuple[list[Token], int]]:
                 groups.append((current, token.start))
                 current = []
             continue
+        if kind == TokenType.BACKSLASH:  # a psql meta-command in the middle of a statement
+            meta_line = token.line
+            name = tokens[i + 1].text if i + 1 < len(tokens) else ""
+            if name.startswith("g") or name == "crosstabview":  # \g, \gset, \gx: sends it
+                groups.append((current, token.start))
+                current = []
+            continue
+        if meta_line == token.line:
+            continue  # the meta-command's arguments
         current.append(token)
+        if kind not in _WORDS:  # a string or a quoted name is never a keyword
+            continue
         upper = token.text.upper()
         if atomic_depth:
             if upper in ("BEGIN", "CASE"):
@@ -154,7 +222,7 @@ def _group(tokens: list[Token], limit: int) -> list[tuple[list[Token], int]]:
             upper == "ATOMIC"
             and i > 0
             and tokens[i - 1].text.upper() == "BEGIN"
-            and current[0].text.upper() == "CREATE"
+            and _is_routine(current)
         ):
             atomic_depth = 1
     if current:
@@ -226,6 +294,73 @@ def _block_comment_end(text: str, i: int) -> int:
     return n
 
 
+def statement_ranges(text: str, limit: int | None = None) -> list[tuple[int, int]]:
+    """Where statements end by psql's rules: at semicolons outside quotes, dollar quotes,
+    comments and parentheses; each range includes its semicolon."""
+    n = len(text) if limit is None else limit
+    ranges: list[tuple[int, int]] = []
+    start = i = depth = 0
+    while i < n:
+        ch = text[i]
+        skipped = _skip_quoted(text, i, n)
+        if skipped is not None:
+            i = skipped[0]
+        elif ch == "(":
+            depth += 1
+            i += 1
+        elif ch == ")":
+            depth = max(depth - 1, 0)
+            i += 1
+        elif ch == ";" and depth == 0:
+            ranges.append((start, i + 1))
+            start = i = i + 1
+        else:
+            i += 1
+    if start < n:
+        ranges.append((start, n))
+    return ranges
+
+
+def _skip_quoted(text: str, i: int, n: int) -> tuple[int, str | None] | None:
+    """At a comment, string, quoted identifier or dollar quote starting at ``i``: the offset
+    after it, and the kind when it never closes (else None). None when ``i`` starts none."""
+    ch = text[i]
+    if text.startswith("--", i):
+        stop = text.find("\n", i, n)
+        return (n if stop == -1 else stop + 1), None
+    if text.startswith("/*", i):
+        stop = _block_comment_end(text, i)
+        if stop >= n and not text[:n].endswith("*/"):
+            return n, "block comment"
+        return min(stop, n), None
+    if ch == "'" or (ch in "eE" and text.startswith("'", i + 1) and _word_start(text, i)):
+        escapes = ch != "'"
+        j = i + (2 if escapes else 1)
+        while j < n:
+            if escapes and text[j] == "\\":
+                j += 2
+                continue
+            if text[j] == "'":
+                if text.startswith("''", j):
+                    j += 2
+                    continue
+                return j + 1, None
+            j += 1
+        return n, "string literal"
+    if ch == '"':
+        j = text.find('"', i + 1, n)
+        return (n, "quoted identifier") if j == -1 else (j + 1, None)
+    if ch == "$" and _word_start(text, i):
+        tag_end = i + 1
+        while tag_end < n and (text[tag_end].isalnum() or text[tag_end] == "_"):
+            tag_end += 1
+        if tag_end < n and text[tag_end] == "$" and not text[i + 1 : tag_end].isdigit():
+            tag = text[i : tag_end + 1]
+            close = text.find(tag, tag_end + 1, n)
+            return (n, "dollar-quoted string") if close == -1 else (close + len(tag), None)
+    return None
+
+
 def find_unterminated(text: str) -> tuple[int, str]:
     """Return the offset and kind of the quote or comment that never closes.
 
@@ -234,50 +369,14 @@ def find_unterminated(text: str) -> tuple[int, str]:
     """
     i, n = 0, len(text)
     while i < n:
-        ch = text[i]
-        if text.startswith("--", i):
-            stop = text.find("\n", i)
-            i = n if stop == -1 else stop + 1
-        elif text.startswith("/*", i):
-            stop = _block_comment_end(text, i)
-            if stop >= n and not text.endswith("*/"):
-                return i, "block comment"
-            i = stop
-        elif ch == "'" or (ch in "eE" and text.startswith("'", i + 1) and _word_start(text, i)):
-            escapes = ch != "'"
-            j = i + (2 if escapes else 1)
-            while j < n:
-                if escapes and text[j] == "\\":
-                    j += 2
-                    continue
-                if text[j] == "'":
-                    if text.startswith("''", j):
-                        j += 2
-                        continue
-                    break
-                j += 1
-            if j >= n:
-                return i, "string literal"
-            i = j + 1
-        elif ch == '"':
-            j = text.find('"', i + 1)
-            if j == -1:
-                return i, "quoted identifier"
-            i = j + 1
-        elif ch == "$" and _word_start(text, i):
-            tag_end = i + 1
-            while tag_end < n and (text[tag_end].isalnum() or text[tag_end] == "_"):
-                tag_end += 1
-            if tag_end < n and text[tag_end] == "$" and not text[i + 1 : tag_end].isdigit():
-                tag = text[i : tag_end + 1]
-                close = text.find(tag, tag_end + 1)
-                if close == -1:
-                    return i, "dollar-quoted string"
-                i = close + len(tag)
-            else:
-                i += 1
-        else:
+        skipped = _skip_quoted(text, i, n)
+        if skipped is None:
             i += 1
+            continue
+        end, unterminated = skipped
+        if unterminated:
+            return i, unterminated
+        i = end
     return n, "input"
 
 

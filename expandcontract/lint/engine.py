@@ -118,9 +118,9 @@ def lint_sql(text: str, path: str, ruleset: RuleSet) -> tuple[list[Finding], int
     ctx = Context(
         pg_version=ruleset.pg_version, assume_in_transaction=ruleset.assume_in_transaction
     )
+    judge(script, ctx, collector)
     if not script.statements:
         collector.add(-1, 1, 1, EMPTY_FILE, "the file has no SQL statements", "")
-    judge(script, ctx, collector)
     suppressions = [
         s
         for c in script.comments
@@ -138,7 +138,7 @@ def _statement_lines(script: Script) -> list[tuple[int, int]]:
 def judge(script: Script, ctx: Context, collector: Collector) -> None:
     """Judge every statement of ``script`` in order, updating ``ctx`` as it goes."""
     positions = script.lines
-    for index, stmt in enumerate(script.statements):
+    for index, stmt in enumerate(script.stream()):
         try:
             ops = analyze(stmt)
         except StatementError as err:

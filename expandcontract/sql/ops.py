@@ -149,12 +149,24 @@ def analyze(stmt: Statement) -> list[Op]:
         raise StatementError(stmt.error)
     cur = Cursor(retokenize(stmt.tokens))
     head = cur.peek()
+    if head in ("ALTER", "CREATE", "DROP"):
+        what = stmt.tokens[1].text.upper() if len(stmt.tokens) > 1 else ""
+        if what not in OBJECT_WORDS:  # `ALTER ((TABLE ...`: not a statement, not "nothing"
+            raise StatementError(f"unrecognized statement starting with {head} {what!r}")
     handler = _HANDLERS.get(head)
     if handler is None:
         if head in _IGNORED:
             return []
         raise StatementError(f"unrecognized statement starting with {stmt.tokens[0].text!r}")
     ops = handler(stmt, cur)
+    what = stmt.tokens[1].text.upper() if len(stmt.tokens) > 1 else ""
+    if not ops and (
+        head in ("TRUNCATE", "LOCK", "REINDEX", "REFRESH", "CLUSTER")  # always an op when read
+        or (head == "DROP" and what in ("TABLE", "INDEX", "SCHEMA"))
+        or (head == "ALTER" and len(stmt.tokens) <= 2)
+    ):
+        words = " ".join(t.text for t in stmt.tokens[:3])
+        raise StatementError(f"incomplete statement {words!r}: it names nothing to act on")
     for op in ops:
         if op.offset is None:
             op.offset = stmt.start
@@ -483,7 +495,11 @@ def _alter(stmt: Statement, cur: Cursor) -> list[Op]:
     ops: list[Op] = []
     single = len(actions) == 1
     for action in actions:
-        ops.extend(_alter_action(stmt, table, action, single))
+        found = _alter_action(stmt, table, action, single)
+        if not found:  # read, but nothing recognised in it: not "safe", unread
+            words = " ".join(t.text for t in action[:6])
+            raise StatementError(f"incomplete or unknown ALTER TABLE action {words!r}")
+        ops.extend(found)
     return ops
 
 
@@ -852,6 +868,61 @@ def _add_constraint(node: exp.Expression, table: str, not_valid: bool, offset: i
         offset=offset,
     )
 
+
+# What may follow CREATE, ALTER or DROP in PostgreSQL (the object kind, or a modifier).
+OBJECT_WORDS = frozenset(
+    {
+        "TABLE",
+        "INDEX",
+        "SEQUENCE",
+        "VIEW",
+        "MATERIALIZED",
+        "TYPE",
+        "DOMAIN",
+        "FUNCTION",
+        "PROCEDURE",
+        "ROUTINE",
+        "SCHEMA",
+        "TRIGGER",
+        "EXTENSION",
+        "ROLE",
+        "USER",
+        "GROUP",
+        "DATABASE",
+        "POLICY",
+        "RULE",
+        "AGGREGATE",
+        "OPERATOR",
+        "COLLATION",
+        "CONVERSION",
+        "TEXT",
+        "FOREIGN",
+        "SERVER",
+        "PUBLICATION",
+        "SUBSCRIPTION",
+        "STATISTICS",
+        "EVENT",
+        "LANGUAGE",
+        "LARGE",
+        "DEFAULT",
+        "SYSTEM",
+        "TABLESPACE",
+        "CAST",
+        "TRANSFORM",
+        "ACCESS",
+        "OWNED",
+        "UNIQUE",
+        "OR",
+        "TEMP",
+        "TEMPORARY",
+        "UNLOGGED",
+        "GLOBAL",
+        "LOCAL",
+        "RECURSIVE",
+        "CONSTRAINT",
+        "PROPERTY",
+    }
+)
 
 _HANDLERS = {
     "BEGIN": _transaction_begin,

@@ -12,6 +12,8 @@ line instead of losing the whole file.
 from __future__ import annotations
 
 import bisect
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from sqlglot.dialects.postgres import Postgres
@@ -59,101 +61,147 @@ class Statement:
         return self.tokens[0].text.upper() if self.tokens else ""
 
 
-@dataclass(slots=True)
 class Script:
-    text: str
-    statements: list[Statement]
-    comments: list[Comment]
-    lines: LineIndex
+    """The statements of a script, read as they are asked for.
+
+    :meth:`stream` gives them one at a time and lets each statement's tokens go once the
+    next is read, so memory stays flat however long the file; :attr:`statements` gives
+    them all (tokens included for those not streamed). :attr:`comments` is complete once
+    every statement has been read.
+    """
+
+    def __init__(self, text: str, lines: LineIndex, pending: Iterator[Statement]) -> None:
+        self.text = text
+        self.lines = lines
+        self._comments: list[Comment] = []
+        self._read: list[Statement] = []
+        self._pending: Iterator[Statement] | None = pending
+
+    @property
+    def comments(self) -> list[Comment]:
+        self.statements  # noqa: B018  (they are found while reading the statements)
+        return self._comments
+
+    @property
+    def statements(self) -> list[Statement]:
+        if self._pending is not None:
+            self._read.extend(self._pending)
+            self._pending = None
+        return self._read
+
+    def stream(self) -> Iterator[Statement]:
+        if self._pending is None:
+            yield from self._read
+            return
+        for statement in self._pending:
+            self._read.append(statement)
+            yield statement
+            statement.tokens = []  # judged: its tokens and text are not needed again
+            statement.text = ""
+        self._pending = None
 
 
 def split(text: str) -> Script:
-    """Split ``text`` into statements, keeping positions and comments."""
+    """Split ``text`` into statements, keeping positions and comments.
+
+    Statement by statement, by psql's rules: a statement the tokenizer cannot read is an
+    error at its own line, a meta-command (\\g, \\echo) is taken out, and time and memory
+    stay linear (sqlglot's tokenizer is quadratic over many REINDEX/VACUUM/DO in one
+    string, and a long file's tokens are never all held at once).
+    """
+    # a byte-order mark or a NUL byte (which PostgreSQL refuses anyway): white space here,
+    # so that it hides no statement; offsets are kept
+    text = text.replace("\ufeff", " ").replace("\x00", " ")
     lines = LineIndex(text)
-    error: tuple[int, str] | None = None
-    unreadable: list[tuple[int, int]] = []
-    try:
-        tokens = _DIALECT.tokenize(text)
-    except TokenError:
-        offset, what = find_unterminated(text)
-        if what != "input":
-            error = (offset, what)
-        # the tokenizer gave up somewhere: tokenize statement by statement, so that one
-        # it cannot read is an error at its own line and the rest is still linted
-        tokens, unreadable = _tokenize_pieces(text, offset)
-    statements: list[Statement] = []
-    comments: list[Comment] = []
-    _collect_comments(text, tokens, lines, comments, error[0] if error else len(text))
-    limit = error[0] if error else len(text)
-    for start, stop in unreadable:
-        line, column = lines.position(start)
-        statements.append(
-            Statement(
-                text=text[start:stop],
-                start=start,
-                end=stop,
-                line=line,
-                column=column,
-                end_line=lines.position(max(stop - 1, start))[0],
-                error="this statement cannot be tokenized as PostgreSQL",
-            )
-        )
-    for group, stop in _group(tokens, limit):
-        first = group[0]
-        body = text[first.start : stop].rstrip()
-        line, column = lines.position(first.start)
-        statements.append(
-            Statement(
-                text=body,
-                start=first.start,
-                end=first.start + len(body),
-                line=line,
-                column=column,
-                end_line=lines.position(first.start + max(len(body) - 1, 0))[0],
-                tokens=group,
-            )
-        )
-    if error is not None:
-        offset, what = error
-        line, column = lines.position(offset)
-        statements.append(
-            Statement(
-                text=text[offset:],
-                start=offset,
-                end=len(text),
-                line=line,
-                column=column,
-                end_line=lines.position(max(len(text) - 1, offset))[0],
-                error=f"unterminated {what} starting here; the rest of the file was not read",
-            )
-        )
-    statements.sort(key=lambda s: s.start)
-    return Script(text=text, statements=statements, comments=comments, lines=lines)
+    script = Script(text, lines, iter(()))
+    script._pending = _statements(text, lines, script._comments)
+    return script
 
 
-def _tokenize_pieces(text: str, limit: int) -> tuple[list[Token], list[tuple[int, int]]]:
-    """The tokens of ``text[:limit]``, piece by piece between top-level semicolons (by
-    psql's rules); returns them with the (start, end) of the pieces that do not tokenize."""
-    tokens: list[Token] = []
-    unreadable: list[tuple[int, int]] = []
-    line_of = LineIndex(text)
-    for start, end in statement_ranges(text, limit):
+def _statements(text: str, lines: LineIndex, comments: list[Comment]) -> Iterator[Statement]:
+    quote_at, what = find_unterminated(text)
+    unterminated = what != "input"
+    limit = quote_at
+    held: Statement | None = None  # yielded once the next is known (the last may be merged)
+    for item in _group(_pieces(text, limit, lines, comments), limit):
+        if held is not None:
+            yield held
+        held = _statement(text, lines, *item) if isinstance(item, tuple) else item
+    error_start = quote_at
+    if held is not None:
+        if unterminated and not text[held.end : limit].strip():
+            error_start = held.start  # the statement the quote is in: the error, whole
+        else:
+            yield held
+    if unterminated:
+        line, column = lines.position(quote_at)  # reported where the quote opens
+        yield Statement(
+            text=text[error_start:],
+            start=error_start,
+            end=len(text),
+            line=line,
+            column=column,
+            end_line=lines.position(max(len(text) - 1, error_start))[0],
+            error=f"unterminated {what} starting here; the rest of the file was not read",
+        )
+
+
+_SENT = "\\g"  # the text of the semicolon a \\g-style meta-command stands for
+
+
+def _statement(text: str, lines: LineIndex, group: list[Token], stop: int) -> Statement:
+    first = group[0]
+    body = text[first.start : stop].rstrip()
+    line, column = lines.position(first.start)
+    return Statement(
+        text=body,
+        start=first.start,
+        end=first.start + len(body),
+        line=line,
+        column=column,
+        end_line=lines.position(first.start + max(len(body) - 1, 0))[0],
+        tokens=group,
+    )
+
+
+def _pieces(
+    text: str, limit: int, lines: LineIndex, comments: list[Comment]
+) -> Iterator[Token | Statement]:
+    """The tokens of ``text[:limit]``, piece by piece between semicolons (by psql's rules),
+    and, in their place, an error statement for each piece that does not tokenize. Comments
+    in each piece are collected on the way."""
+    for start, end, sends in statement_ranges(text, limit):
         piece = text[start:end]
         if not piece.strip():
+            _scan_gap(text, start, end, lines, comments)
             continue
         try:
             piece_tokens = _DIALECT.tokenize(piece)
         except TokenError:
             lead = len(piece) - len(piece.lstrip())
-            unreadable.append((start + lead, start + len(piece.rstrip().rstrip(";"))))
+            stop = start + len(piece.rstrip().rstrip(";"))
+            line, column = lines.position(start + lead)
+            _scan_gap(text, start, start + lead, lines, comments)
+            yield Statement(
+                text=text[start + lead : stop],
+                start=start + lead,
+                end=stop,
+                line=line,
+                column=column,
+                end_line=lines.position(max(stop - 1, start + lead))[0],
+                error="this statement cannot be tokenized as PostgreSQL",
+            )
             continue
-        first_line = line_of.position(start)[0] - 1
+        first_line = lines.position(start)[0] - 1
         for token in piece_tokens:
             token.start += start
             token.end += start
             token.line += first_line
-        tokens.extend(piece_tokens)
-    return tokens, unreadable
+        _collect_comments(text, piece_tokens, lines, comments, start, end)
+        yield from piece_tokens
+        if sends:  # \\g and kin send the statement as a semicolon would
+            line, column = lines.position(end)
+            yield Token(TokenType.SEMICOLON, _SENT, line, column, end, end)
 
 
 # tokens that may be keywords: everything but literals and quoted identifiers
@@ -173,44 +221,37 @@ _WORDS = frozenset(TokenType) - _WORDS_EXCLUDED
 
 def _is_routine(current: list[Token]) -> bool:
     """``CREATE [OR REPLACE] FUNCTION|PROCEDURE``: the only statements with BEGIN ATOMIC."""
-    head = [t.text.upper() for t in current[:4]]
+    head = [t.text.upper() for t in current[:6] if t.text[:1].isalpha()][:4]
     return head[:1] == ["CREATE"] and ("FUNCTION" in head or "PROCEDURE" in head)
 
 
-def _group(tokens: list[Token], limit: int) -> list[tuple[list[Token], int]]:
-    """Group tokens into statements on semicolons outside ``BEGIN ATOMIC`` bodies.
+def _group(
+    items: Iterable[Token | Statement], limit: int
+) -> Iterator[tuple[list[Token], int] | Statement]:
+    """Group tokens into statements on semicolons outside ``BEGIN ATOMIC`` bodies; error
+    statements pass through in their place.
 
     Each group comes with the offset where its text ends: its semicolon, or
     ``limit`` for the last one (the offsets of the raw argument token sqlglot
     makes for REINDEX, VACUUM, DO and the like cannot be trusted).
     """
-    groups: list[tuple[list[Token], int]] = []
     current: list[Token] = []
     atomic_depth = 0
-    meta_line = -1
-    for i, token in enumerate(tokens):
+    previous = ""
+    for token in items:
+        if isinstance(token, Statement):
+            yield token
+            continue
         kind = token.token_type
-        if not current and kind == TokenType.BACKSLASH:
-            meta_line = token.line  # a psql meta-command runs to the end of its line
-            continue
-        if meta_line == token.line and not current:
-            continue
-        if kind == TokenType.SEMICOLON and atomic_depth == 0:
-            if current:
-                groups.append((current, token.start))
+        if kind == TokenType.SEMICOLON and (atomic_depth == 0 or token.text == _SENT):
+            if current:  # a \\g sends the buffer even inside a BEGIN ATOMIC body, as psql does
+                yield current, token.start
                 current = []
+            previous, atomic_depth = "", 0
             continue
-        if kind == TokenType.BACKSLASH:  # a psql meta-command in the middle of a statement
-            meta_line = token.line
-            name = tokens[i + 1].text if i + 1 < len(tokens) else ""
-            if name.startswith("g") or name == "crosstabview":  # \g, \gset, \gx: sends it
-                groups.append((current, token.start))
-                current = []
-            continue
-        if meta_line == token.line:
-            continue  # the meta-command's arguments
         current.append(token)
         if kind not in _WORDS:  # a string or a quoted name is never a keyword
+            previous = ""
             continue
         upper = token.text.upper()
         if atomic_depth:
@@ -218,23 +259,19 @@ def _group(tokens: list[Token], limit: int) -> list[tuple[list[Token], int]]:
                 atomic_depth += 1
             elif upper == "END":
                 atomic_depth -= 1
-        elif (
-            upper == "ATOMIC"
-            and i > 0
-            and tokens[i - 1].text.upper() == "BEGIN"
-            and _is_routine(current)
-        ):
+        elif upper == "ATOMIC" and previous == "BEGIN" and _is_routine(current):
             atomic_depth = 1
+        previous = upper
     if current:
-        groups.append((current, limit))
-    return groups
+        yield current, limit
 
 
 def _collect_comments(
-    text: str, tokens: list[Token], lines: LineIndex, out: list[Comment], limit: int
+    text: str, tokens: list[Token], lines: LineIndex, out: list[Comment], start: int, end: int
 ) -> None:
-    """Find comments in the gaps between tokens, where nothing else can be."""
-    gap_start = 0
+    """Find comments in the gaps between tokens of ``text[start:end]``, where nothing else
+    can be."""
+    gap_start = start
     raw_argument = False
     previous = None
     for token in tokens:
@@ -244,7 +281,7 @@ def _collect_comments(
         previous = token
         gap_start = token.end + 1
     if not raw_argument:
-        _scan_gap(text, gap_start, limit, lines, out)
+        _scan_gap(text, gap_start, end, lines, out)
 
 
 _COMMANDS = frozenset(_DIALECT.tokenizer_class.COMMANDS) | {TokenType.LOCK}
@@ -294,31 +331,41 @@ def _block_comment_end(text: str, i: int) -> int:
     return n
 
 
-def statement_ranges(text: str, limit: int | None = None) -> list[tuple[int, int]]:
-    """Where statements end by psql's rules: at semicolons outside quotes, dollar quotes,
-    comments and parentheses; each range includes its semicolon."""
+def statement_ranges(text: str, limit: int | None = None) -> list[tuple[int, int, bool]]:
+    """Pieces of ``text`` by psql's rules: each ends at a semicolon outside quotes, dollar
+    quotes and comments (included), or at a backslash meta-command, which runs to the end
+    of its line and is left out; the flag says the meta-command sends the statement
+    (``\\g``, ``\\gset``, ``\\gx``, ``\\crosstabview``)."""
     n = len(text) if limit is None else limit
-    ranges: list[tuple[int, int]] = []
-    start = i = depth = 0
+    ranges: list[tuple[int, int, bool]] = []
+    start = i = 0
     while i < n:
+        found = _SPECIAL.search(text, i, n)  # jump to the next character that matters
+        if found is None:
+            break
+        i = found.start()
         ch = text[i]
         skipped = _skip_quoted(text, i, n)
         if skipped is not None:
             i = skipped[0]
-        elif ch == "(":
-            depth += 1
-            i += 1
-        elif ch == ")":
-            depth = max(depth - 1, 0)
-            i += 1
-        elif ch == ";" and depth == 0:
-            ranges.append((start, i + 1))
+        elif ch == ";":
+            ranges.append((start, i + 1, False))
             start = i = i + 1
+        elif ch == "\\":
+            line_end = text.find("\n", i, n)
+            line_end = n if line_end == -1 else line_end
+            words = text[i + 1 : line_end].split()
+            command = words[0] if words else ""
+            ranges.append((start, i, command.startswith("g") or command == "crosstabview"))
+            start = i = line_end
         else:
             i += 1
     if start < n:
-        ranges.append((start, n))
+        ranges.append((start, n, False))
     return ranges
+
+
+_SPECIAL = re.compile(r"[;'\"$\\\\]|--|/\*")
 
 
 def _skip_quoted(text: str, i: int, n: int) -> tuple[int, str | None] | None:
@@ -334,8 +381,9 @@ def _skip_quoted(text: str, i: int, n: int) -> tuple[int, str | None] | None:
             return n, "block comment"
         return min(stop, n), None
     if ch == "'" or (ch in "eE" and text.startswith("'", i + 1) and _word_start(text, i)):
-        escapes = ch != "'"
-        j = i + (2 if escapes else 1)
+        # E'...' takes backslash escapes, whether the scan stands on the E or on the quote
+        escapes = ch != "'" or (i > 0 and text[i - 1] in "eE" and _word_start(text, i - 1))
+        j = i + (2 if ch != "'" else 1)
         while j < n:
             if escapes and text[j] == "\\":
                 j += 2
@@ -369,6 +417,14 @@ def find_unterminated(text: str) -> tuple[int, str]:
     """
     i, n = 0, len(text)
     while i < n:
+        found = _SPECIAL.search(text, i, n)
+        if found is None:
+            break
+        i = found.start()
+        if text[i] == "\\":  # a psql meta-command runs to the end of its line
+            line_end = text.find("\n", i, n)
+            i = n if line_end == -1 else line_end
+            continue
         skipped = _skip_quoted(text, i, n)
         if skipped is None:
             i += 1

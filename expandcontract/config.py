@@ -29,6 +29,10 @@ KEYS: dict[str, tuple[type, str]] = {
     ),
     "backfill_workers": (int, "connections backfilling disjoint key ranges (default 1)"),
     "backfill_pause": (float, "seconds to sleep between backfill batches (default 0)"),
+    "revision_timeout": (
+        float,
+        "seconds a revision's own code may run while lint renders it (default 10; 0: no limit)",
+    ),
 }
 
 
@@ -46,6 +50,7 @@ class Config:
     backfill_batch_time: float = 0.05
     backfill_workers: int = 1
     backfill_pause: float = 0.0
+    revision_timeout: float = 10.0
     path: Path | None = None
 
     def batch_settings(self):
@@ -107,7 +112,7 @@ def parse_section(section: dict, path: Path) -> Config:
             raise InputError(f"{where}: {key} must be a {expected.__name__}, not {value!r}")
         if key in ("backfill_batch_size", "backfill_workers", "lock_retries") and value < 1:
             raise InputError(f"{where}: {key} must be at least 1, not {value!r}")
-        if key in ("backfill_batch_time", "backfill_pause") and value < 0:
+        if key in ("backfill_batch_time", "backfill_pause", "revision_timeout") and value < 0:
             raise InputError(f"{where}: {key} must not be negative, not {value!r}")
         if key in ("select", "ignore"):
             value = [resolve_rule(v, f"{where}: {key}", LOOKUP) for v in value]

@@ -538,3 +538,29 @@ def test_env_version_table_name_section_and_version_locations(
     assert "myapp_versions" in tables and "alembic_version" not in tables
     result = run("lint", "--format", "json", "--ignore", "EC004", str(extra / "0002_more.py"))
     assert [f["code"] for f in json.loads(result.stdout)["findings"]].count("EC301") == 1
+
+
+def test_a_revision_that_never_finishes_is_a_finding(
+    generic: InitProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (generic.root / "pyproject.toml").write_text("[tool.expandcontract]\nrevision_timeout = 1\n")
+    monkeypatch.chdir(generic.root)
+    path = generic.write(
+        "0003",
+        "0002",
+        """
+        while True:
+            try:
+                pass
+            except Exception:
+                pass
+        """,
+        "pass",
+        "0003_loop.py",
+    )
+    found = lint_findings(str(path))
+    assert [(code, "did not finish within 1 s" in message) for _, code, message in found] == [
+        ("EC005", True)
+    ], found
+    loop = line_of(path, "while True")
+    assert loop <= found[0][0] <= loop + 4, found  # where the code was stuck

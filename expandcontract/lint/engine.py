@@ -31,6 +31,7 @@ class RuleSet:
     severity: dict[str, str] = field(default_factory=dict)
     pg_version: int = 14
     assume_in_transaction: bool = False
+    revision_timeout: float = 10.0  # seconds a revision's own code may run when rendered
 
     def __post_init__(self) -> None:
         self.enabled = {r.code for r in self.rules}

@@ -48,6 +48,7 @@ def build_ruleset(config: Config, options: Options) -> RuleSet:
             if options.assume_in_transaction is not None
             else config.assume_in_transaction
         ),
+        revision_timeout=config.revision_timeout,
     )
 
 

@@ -225,6 +225,33 @@ def _table_of(name: str, args: tuple, kwargs: dict) -> str | None:
     return f"{schema}.{table}" if schema and schema != "public" else table
 
 
+class RenderTimeout(BaseException):
+    """The revision's own code ran past the time limit (a BaseException, so that the
+    revision's ``except Exception`` cannot swallow it)."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float):
+    """Interrupt the revision's code after ``seconds`` (main thread only; 0: no limit)."""
+    import signal
+    import threading
+
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame):
+        raise RenderTimeout
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def _import(path: Path):
     name = f"_expandcontract_revision_{uuid.uuid4().hex}"
     spec = importlib.util.spec_from_file_location(name, path)
@@ -296,6 +323,8 @@ def render(module, function: str, path: Path) -> Rendered:
             namespace["_proxy"] = tolerant
         try:
             fn()
+        except RenderTimeout:
+            raise
         except Exception as err:  # the revision's own code failed: report it, go on
             note = (
                 " (data-migration code runs against an offline stand-in for op.get_bind() "
@@ -366,26 +395,34 @@ def lint_revision(
     from expandcontract.lint.engine import Collector
 
     path = path.resolve()  # code objects carry this exact name: positions depend on it
-    with contextlib.redirect_stdout(sys.stderr):  # a printing revision must not spoil reports
+    with (
+        contextlib.redirect_stdout(sys.stderr),  # a printing revision must not spoil reports
+        _time_limit(ruleset.revision_timeout),
+    ):
         try:
             module = _import(path)
+            units = [
+                (render(module, "upgrade", path), "up"),
+                (render(module, "downgrade", path), "down"),
+            ]
         except BaseException as err:
             if isinstance(err, KeyboardInterrupt):
                 raise
+            what = (
+                f"did not finish within {ruleset.revision_timeout:g} s (an endless loop?)"
+                if isinstance(err, RenderTimeout)
+                else f"does not import: {type(err).__name__}: {_first_line(err)}"
+            )
             collector = Collector(display, ruleset)
             collector.add(
                 -1,
                 _error_line(err, path),
                 1,
                 REVISION_ERROR,
-                f"revision does not import: {type(err).__name__}: {_first_line(err)}",
+                f"revision {what}",
                 "Fix the error; the other revisions are still linted.",
             )
             return RevisionResult([f for _, f in collector.raw], 0)
-        units = [
-            (render(module, "upgrade", path), "up"),
-            (render(module, "downgrade", path), "down"),
-        ]
     # each suppression comment goes to the function whose op.* call it covers
     lines_of = [{c.line for c in rendered.chunks} for rendered, _ in units]
     shares: list[list[tuple[int, int, str]]] = [[], []]

@@ -663,3 +663,24 @@ def test_a_password_is_never_printed(chain: Chain, url: str) -> None:
     for output in outputs:
         assert "Pl4nted" not in output, output
     assert_dropped("".join(outputs))
+
+
+def test_a_role_without_createdb_is_a_one_line_error(chain: Chain) -> None:
+    import uuid
+
+    import psycopg
+
+    role = f"ec_role_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE ROLE "{role}" LOGIN NOCREATEDB')
+    try:
+        url = psycopg.conninfo.make_conninfo(ADMIN_URL, user=role)
+        result = CliRunner().invoke(
+            cli, ["verify", "-c", str(chain.root / "alembic.ini"), "--database-url", url]
+        )
+        assert result.exit_code == 2, result.output
+        assert f"role {role} may not create databases" in result.output
+        assert "Traceback" not in result.output
+    finally:
+        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP ROLE IF EXISTS "{role}"')

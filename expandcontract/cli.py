@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import sys
 from pathlib import Path
 
 import click
@@ -167,7 +168,7 @@ def lint(
       git show HEAD:m.sql | expandcontract lint - --stdin-filename m.sql
     """
     from expandcontract.config import load_config, resolve_rule
-    from expandcontract.formats import render
+    from expandcontract.formats import write
     from expandcontract.lint.runner import Options, lint_paths
     from expandcontract.linters import LOOKUP
 
@@ -187,9 +188,7 @@ def lint(
         changed_since=changed_since,
     )
     report, problems = lint_paths(list(paths), config, options)
-    output = render(output_format, report)
-    if output:
-        click.echo(output)
+    write(output_format, report, sys.stdout)
     for problem in problems:
         click.echo(f"Error: {problem}", err=True)
     if problems:

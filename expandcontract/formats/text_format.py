@@ -1,16 +1,20 @@
 """``path:line:col: CODE rule-name message``, the hint beneath, a summary line."""
 
+from collections.abc import Iterator
+
 from expandcontract.lint.finding import Report
 
 
 def render(report: Report) -> str:
-    lines = []
+    return "".join(chunks(report))
+
+
+def chunks(report: Report) -> Iterator[str]:
     for f in report.findings:
-        lines.append(f"{f.path}:{f.line}:{f.column}: {f.code} {f.rule} [{f.severity}] {f.message}")
+        yield f"{f.path}:{f.line}:{f.column}: {f.code} {f.rule} [{f.severity}] {f.message}\n"
         if f.hint:
-            lines.append(f"    hint: {f.hint}")
-    lines.append(summary(report))
-    return "\n".join(lines)
+            yield f"    hint: {f.hint}\n"
+    yield summary(report)
 
 
 def summary(report: Report) -> str:

@@ -1,16 +1,20 @@
-"""Lint speed: statements per second, cold process, on a generated 10,000-statement script,
-and the wall time for one typical migration file; squawk on the same files when installed.
+"""Lint speed, side by side with squawk, like with like: the same file, the same output
+format (JSON against JSON, text against squawk's gcc one-line text), fresh processes.
 
-    python bench/lint_speed.py [--statements 10000] [--runs 3]
+    python bench/lint_speed.py [--statements 10000] [--runs 5]
 
-squawk: `pip install squawk-cli`. Both tools run as fresh processes, alternately, and
-the best of the runs is kept for each (this machine is noisy).
+Prints, per file and format, the median over --runs cold runs of each tool's CPU time
+(user + system of the child process) and wall time, and the ratio ours / squawk's
+(above 1: we are slower). Runs alternate between the tools (this machine is noisy).
+squawk: `pip install squawk-cli`; without it, only our figures.
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -54,16 +58,21 @@ def generate(n: int) -> str:
     return "\n".join(TEMPLATES[i % len(TEMPLATES)].format(i=i) for i in range(n)) + "\n"
 
 
-def timed(cmd: list[str]) -> float:
+def timed(cmd: list[str]) -> tuple[float, float]:
+    """(CPU, wall) seconds of one fresh process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return cpu, wall
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--statements", type=int, default=10_000)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
 
     ours = [str(Path(sys.executable).with_name("expandcontract"))]
@@ -74,36 +83,46 @@ def main() -> None:
         if Path(sys.executable).with_name("squawk").exists()
         else None
     )
+    formats = {  # ours, squawk's: the same kind of output
+        "json": (["--format", "json"], ["--reporter", "json"]),
+        "text": (["--format", "text"], ["--reporter", "gcc"]),
+    }
+    results: dict[tuple[str, str, str], list[tuple[float, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        big = Path(tmp) / "big.sql"
-        big.write_text(generate(args.statements))
-        small = Path(tmp) / "0042_billing.sql"
-        small.write_text(TYPICAL)
-        tools = {"expandcontract": [*ours, "lint", "--exit-zero", "--format", "json"]}
-        if squawk:
-            tools["squawk"] = [squawk]
-        best: dict[tuple[str, str], float] = {}
+        files = {
+            f"{args.statements:,} statements": Path(tmp) / "big.sql",
+            "typical file": Path(tmp) / "0042_billing.sql",
+        }
+        files[f"{args.statements:,} statements"].write_text(generate(args.statements))
+        files["typical file"].write_text(TYPICAL)
         for _ in range(args.runs):
-            for name, cmd in tools.items():
-                for label, file in (("big", big), ("typical", small)):
-                    elapsed = timed([*cmd, str(file)])
-                    key = (name, label)
-                    best[key] = min(best.get(key, elapsed), elapsed)
+            for label, path in files.items():
+                for fmt, (our_flags, squawk_flags) in formats.items():
+                    cmd = [*ours, "lint", "--exit-zero", *our_flags, str(path)]
+                    results.setdefault((label, fmt, "expandcontract"), []).append(timed(cmd))
+                    if squawk:
+                        cmd = [squawk, *squawk_flags, str(path)]
+                        results.setdefault((label, fmt, "squawk"), []).append(timed(cmd))
 
+    print(f"medians of {args.runs} cold runs; CPU = user + system of the process\n")
     print(
-        f"{'tool':<16}{'statements/s (cold, ' + str(args.statements) + ')':>34}{'typical file (s)':>20}"
+        f"{'file':<20}{'format':<8}{'ours CPU s':>11}{'ours wall s':>12}"
+        f"{'squawk CPU s':>13}{'squawk wall s':>14}{'CPU ratio':>10}{'wall ratio':>11}"
     )
-    for name in tools:
-        rate = args.statements / best[(name, "big")]
-        print(f"{name:<16}{rate:>34,.0f}{best[(name, 'typical')]:>20.3f}")
-    if squawk:
-        ratio = best[("squawk", "big")] / best[("expandcontract", "big")]
-        typical = best[("squawk", "typical")] / best[("expandcontract", "typical")]
-        print(
-            f"\nexpandcontract / squawk throughput ratio: {ratio:.2f} "
-            f"(typical file: {typical:.2f}; above 1 means expandcontract is faster)"
-        )
-    else:
+    for label in files:
+        for fmt in formats:
+            mine = results[(label, fmt, "expandcontract")]
+            cpu, wall = (statistics.median(r[i] for r in mine) for i in (0, 1))
+            line = f"{label:<20}{fmt:<8}{cpu:>11.4f}{wall:>12.4f}"
+            if squawk:
+                theirs = results[(label, fmt, "squawk")]
+                s_cpu, s_wall = (statistics.median(r[i] for r in theirs) for i in (0, 1))
+                line += (
+                    f"{s_cpu:>13.4f}{s_wall:>14.4f}"
+                    f"{cpu / max(s_cpu, 1e-4):>9.1f}x{wall / max(s_wall, 1e-4):>10.1f}x"
+                )
+            print(line)
+    if not squawk:
         print("\nsquawk not found: `pip install squawk-cli` to compare side by side")
 
 

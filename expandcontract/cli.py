@@ -311,7 +311,12 @@ The project now has a head per phase branch, so Alembic needs a branch named:
 def _kind_command(name: str, module) -> click.Command:
     def callback(message, alembic_config, alembic_name, **arguments):
         from expandcontract.alembic_integration.writer import write_change
+        from expandcontract.schema.names import check_identifier
 
+        for key in ("table", "column", "columns", "old", "new", "new_name", "reference"):
+            value = arguments.get(key)
+            for name in value if isinstance(value, tuple) else [value] if value else []:
+                check_identifier(name, key.replace("_", "-"))
         project = _project(alembic_config, alembic_name)
         for path in write_change(project, name, message, module.phases(**arguments)):
             click.echo(path)

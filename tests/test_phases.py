@@ -365,3 +365,39 @@ def test_renaming_a_column_named_like_a_value_function_keeps_its_data(
             f"SELECT count(*) FROM posts WHERE {ident} = {value.replace('g', 'id')}"
         ).fetchone()[0]
         assert kept == 20
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["add-column", "users", "c" * 64, "text"], "column 'cccc"),
+        (["add-column", "users", "я" * 32, "text"], "is 64 bytes"),  # 32 characters
+        (["rename-column", "users", "a", "n" * 70], "new 'nnnn"),
+        (["change-type", "users", "x" * 60, "bigint"], "the new column --new-name defaults to"),
+        (["add-index", "users", "ok", "i" * 64], "columns 'iiii"),
+        (["drop-table", "s." + "t" * 64], "table 'tttt"),
+    ],
+)
+def test_new_refuses_a_name_postgresql_would_cut(tmp_path, args, says) -> None:
+    from click.testing import CliRunner
+
+    from expandcontract.cli import cli
+
+    (tmp_path / "migrations" / "versions").mkdir(parents=True)
+    (tmp_path / "alembic.ini").write_text(
+        f"[alembic]\nscript_location = {tmp_path / 'migrations'}\n"
+    )
+    result = CliRunner().invoke(cli, ["new", *args, "-m", "x", "-c", str(tmp_path / "alembic.ini")])
+    assert result.exit_code == 2, result.output
+    assert says in result.output and "PostgreSQL keeps only the first 63" in result.output
+    assert not list((tmp_path / "migrations" / "versions").iterdir())  # nothing written
+
+
+def test_generated_names_fit_63_bytes_and_never_collide() -> None:
+    from expandcontract.schema.names import object_name
+
+    long_a, long_b = "я" * 40 + "a", "я" * 40 + "b"  # alike in their first 63 bytes
+    a, b = object_name("t", long_a), object_name("t", long_b)
+    assert a != b
+    assert len(a.encode()) <= 63 and len(b.encode()) <= 63
+    assert object_name("t", "c") == "ec_t_c"

@@ -11,7 +11,7 @@ later with rename-column, if wanted).
 import click
 
 from expandcontract.kinds import LOCK_TIMEOUT, Phase, r
-from expandcontract.schema.names import quote
+from expandcontract.schema.names import check_identifier, quote
 
 NAME = "change-type"
 HELP = "Change a column's type with no table rewrite: a synced new column."
@@ -29,6 +29,8 @@ def phases(table, column, new_type, using=None, reverse=None, new_name=None, swa
     """``swap``: the contract gives the new column the old one's name (autogenerate, where
     the model keeps the name); the new version then reads COLUMN from the contract on."""
     new = new_name or f"{column}_new"
+    if not new_name:
+        check_identifier(new, "the new column --new-name defaults to")
     using = using or f"{quote(column)}::{new_type}"
     t, c, n = r(table), r(column), r(new)
     backward = r(reverse) if reverse else "None"

@@ -25,10 +25,31 @@ def quote(name: str) -> str:
     return ".".join(preparer.quote(part) for part in name.split("."))
 
 
+MAX_BYTES = 63  # PostgreSQL's NAMEDATALEN - 1: longer identifiers are cut, silently
+
+
 def object_name(*parts: str, prefix: str = "ec") -> str:
-    """A deterministic name within PostgreSQL's 63 bytes."""
+    """A deterministic name within PostgreSQL's 63 bytes (bytes, not characters: a
+    Cyrillic name is cut twice as soon). A longer one keeps a prefix and a hash of the
+    whole, so two names alike in their first 63 bytes never collide."""
     name = "_".join([prefix, *[p.replace(".", "_") for p in parts]])
-    if len(name) <= 63:
+    encoded = name.encode()
+    if len(encoded) <= MAX_BYTES:
         return name
-    digest = hashlib.sha1(name.encode()).hexdigest()[:8]
-    return f"{name[:54]}_{digest}"
+    digest = hashlib.sha1(encoded).hexdigest()[:8]
+    head = encoded[: MAX_BYTES - 9].decode("utf-8", "ignore")  # never half a character
+    return f"{head}_{digest}"
+
+
+def check_identifier(name: str, what: str) -> None:
+    """Refuse a name PostgreSQL would cut to 63 bytes: the cut name could be another
+    object's, and a phase would act on the wrong one."""
+    from expandcontract.errors import InputError
+
+    for part in name.split("."):
+        size = len(part.encode())
+        if size > MAX_BYTES:
+            raise InputError(
+                f"{what} {part!r} is {size} bytes; PostgreSQL keeps only the first "
+                f"{MAX_BYTES} and would silently act on the cut name. Use a shorter name."
+            )

@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import heapq
 import sys
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from expandcontract.errors import InputError
+from expandcontract.errors import InputError, first_line
 from expandcontract.phases import PHASES
 from expandcontract.urls import postgresql_url
 
@@ -171,7 +172,6 @@ class History:
         for rev, deps in remaining.items():
             for dep in deps:
                 dependants.setdefault(dep, []).append(rev)
-        import heapq
 
         def key(rev: str) -> tuple[int, str]:
             return (self.depth(rev), rev)
@@ -202,7 +202,6 @@ class EnvOptions:
     version_table: str = "alembic_version"
     version_table_schema: str | None = None
     transaction_per_migration: bool = False
-    include_schemas: bool = False
 
     @classmethod
     def read(cls, env_py: Path) -> EnvOptions:
@@ -268,7 +267,7 @@ class Project:
             config.file_config  # noqa: B018  (read it now: a broken file is an input error)
             config.toml_alembic_config  # noqa: B018
         except Exception as err:
-            raise InputError(f"{path}: cannot read: {_first_line(err)}") from None
+            raise InputError(f"{path}: cannot read: {first_line(err)}") from None
         project = cls(config, path)
         if not project.script_location:
             where = f"[{name}]" if ini and toml is None else "[tool.alembic]"
@@ -314,7 +313,7 @@ class Project:
         try:
             return self.config.get_alembic_option(name)
         except Exception as err:  # an interpolation Alembic cannot resolve
-            raise InputError(f"{self.source}: cannot read {name}: {_first_line(err)}") from None
+            raise InputError(f"{self.source}: cannot read {name}: {first_line(err)}") from None
 
     @cached_property
     def script_location(self) -> str | None:
@@ -355,7 +354,7 @@ class Project:
         try:
             return ScriptDirectory.from_config(self.config)
         except Exception as err:
-            raise InputError(f"{self.source}: {_first_line(err)}") from None
+            raise InputError(f"{self.source}: {first_line(err)}") from None
 
     @property
     def script_dir(self) -> Path:
@@ -388,7 +387,7 @@ class Project:
         except Exception as err:
             raise InputError(
                 f"{self.source}: cannot load the Alembic project: {type(err).__name__}: "
-                f"{_first_line(err)}"
+                f"{first_line(err)}"
             ) from None
         return script
 
@@ -398,7 +397,7 @@ class Project:
         try:
             entries = self.config.get_prepend_sys_paths_list() or []
         except Exception as err:
-            raise InputError(f"{self.source}: prepend_sys_path: {_first_line(err)}") from None
+            raise InputError(f"{self.source}: prepend_sys_path: {first_line(err)}") from None
         for entry in reversed(entries):
             path = Path(entry)
             if not path.is_absolute():
@@ -434,8 +433,3 @@ def _has_tool_alembic(path: Path) -> bool:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return "[tool.alembic]" in path.read_text(encoding="utf-8", errors="replace")
     return "alembic" in data.get("tool", {})
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__

@@ -49,9 +49,9 @@ class Context:
     @property
     def effective_phase(self) -> str | None:
         """The phase whose rules apply: a downgrade is judged by its mirror phase."""
-        if self.direction == "up" or self.phase is None:
-            return self.phase
-        return {"expand": "contract", "contract": "expand"}.get(self.phase, self.phase)
+        from expandcontract.phases import mirror
+
+        return mirror(self.phase, self.direction)
 
     @property
     def removal_expected(self) -> bool:

@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from expandcontract.errors import first_line
+
 if TYPE_CHECKING:
     from expandcontract.lint.context import Context
     from expandcontract.lint.engine import RuleSet
@@ -181,7 +183,7 @@ class _TolerantOps:
             except Exception as err:
                 line, _ = self._recorder.position()
                 self._rendered.errors.append(
-                    (line, f"op.{name}() failed: {type(err).__name__}: {_first_line(err)}")
+                    (line, f"op.{name}() failed: {type(err).__name__}: {first_line(err)}")
                 )
                 return None
             finally:
@@ -333,7 +335,7 @@ def render(module, function: str, path: Path) -> Rendered:
                 else ""
             )
             result.errors.append(
-                (_error_line(err, path), f"{type(err).__name__}: {_first_line(err)}{note}")
+                (_error_line(err, path), f"{type(err).__name__}: {first_line(err)}{note}")
             )
         finally:
             operations._remove_proxy()
@@ -411,7 +413,7 @@ def lint_revision(
             what = (
                 f"did not finish within {ruleset.revision_timeout:g} s (an endless loop?)"
                 if isinstance(err, RenderTimeout)
-                else f"does not import: {type(err).__name__}: {_first_line(err)}"
+                else f"does not import: {type(err).__name__}: {first_line(err)}"
             )
             collector = Collector(display, ruleset)
             collector.add(
@@ -541,8 +543,3 @@ def _lint_unit(
             Finding(f.path, src_line, src_col, f.code, f.rule, f.severity, f.message, f.hint)
         )
     return mapped, len(script.statements)
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__

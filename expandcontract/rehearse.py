@@ -213,16 +213,17 @@ class LockMonitor:
     def _run(self) -> None:
         import psycopg
 
+        from expandcontract.connections import connect
+
         with (
             contextlib.suppress(psycopg.Error),
-            psycopg.connect(self.conninfo, autocommit=True) as conn,
+            connect(self.conninfo, autocommit=True) as conn,
         ):
             while not self._stop.is_set():
                 row = conn.execute(
                     "SELECT coalesce(max(extract(epoch FROM clock_timestamp() - query_start)), 0)"
                     " FROM pg_stat_activity WHERE datname = current_database()"
                     " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()",
-                    prepare=True,
                 ).fetchone()
                 self.waits.append((time.monotonic(), float(row[0]) * 1000))
                 self._stop.wait(0.01)
@@ -303,7 +304,6 @@ class Rehearsal:
             )
 
     def run(self, database) -> RehearsalReport:
-        from sqlalchemy import create_engine, text
 
         from expandcontract.alembic_integration import execution
         from expandcontract.alembic_integration.environment import (
@@ -311,25 +311,21 @@ class Rehearsal:
             run_steps,
             upgrade_one,
         )
+        from expandcontract.connections import engine as new_engine
 
         report = RehearsalReport(database=database.description, rows=self.rows)
         workers = int(getattr(self.workload, "WORKERS", 4))
-        engine = create_engine(database.sqlalchemy_url, pool_size=workers + 2)
-        migrator = create_engine(database.sqlalchemy_url, pool_size=1)
+        engine = new_engine(database.sqlalchemy_url, pool_size=workers + 2)
+        migrator = new_engine(database.sqlalchemy_url, pool_size=1)
         change = {r for revs in self.change.values() for r in revs}
         base = [r for r in self.history.topological() if r not in change]
         settings = execution.Settings(self.settings.lock_timeout, self.settings.lock_retries)
 
         def prepare(context):
-            execution.install(context, settings, set_timeout=False)
+            execution.install(context, settings)
             context._expandcontract_backfill = self.settings.batch_settings()
 
         def step(connection, steps, safe=True):
-            if safe:
-                connection.execute(text(f"SET lock_timeout = '{settings.lock_timeout}'"))
-            else:
-                connection.execute(text("SET lock_timeout = 0"))
-            connection.commit()
             run_steps(
                 self.alembic,
                 self.script,
@@ -460,7 +456,8 @@ class Rehearsal:
             window = Window("naive", direction, time.monotonic())
             windows.append(window)
             try:
-                connection.execute(text("SET lock_timeout = 0"))
+                # as an ordinary deploy runs it: no lock_timeout (for this transaction only)
+                connection.execute(text("SELECT set_config('lock_timeout', '0', true)"))
                 context = MigrationContext.configure(connection)
                 with Operations.context(context):
                     fn()

@@ -3,7 +3,8 @@
 The table is walked by its primary key (or a unique NOT NULL key), composite
 or not, of any orderable type, in key ranges. Each batch updates the rows of
 one range ``(last, bound]`` and records ``bound`` as the new last key in
-``expandcontract_backfill``, in one statement, committed on its own: a crash or
+``expandcontract_backfill``, in one statement, committed on its own (under
+``SET LOCAL lock_timeout``, so it works through PgBouncer): a crash or
 Ctrl-C loses at most the batch in flight, which the rerun does again, so no
 row is missed or converted twice.
 
@@ -354,13 +355,11 @@ def _in_parallel(conn, ranges: list[_Range], walk) -> tuple[int, int]:
     results: list[tuple[int, int]] = []
     errors: list[BaseException] = []
     engine = conn.engine
-    timeout = _lock_timeout(conn)  # read here: one connection is one thread's
 
     def worker(part: _Range) -> None:
         try:
             with engine.connect() as own:
                 own = own.execution_options(isolation_level="AUTOCOMMIT")
-                own.execute(text("SELECT set_config('lock_timeout', :t, false)"), {"t": timeout})
                 results.append(walk(own, part))
         except BaseException as err:  # reported by the caller's thread
             errors.append(err)
@@ -374,10 +373,6 @@ def _in_parallel(conn, ranges: list[_Range], walk) -> tuple[int, int]:
     if errors:
         raise errors[0]
     return sum(r[0] for r in results), sum(r[1] for r in results)
-
-
-def _lock_timeout(conn) -> str:
-    return conn.execute(text("SHOW lock_timeout")).scalar()
 
 
 def _walk(
@@ -421,11 +416,12 @@ def _walk(
             "bound_json": json.dumps(bound),
         }
         began = time.monotonic()
-        updated, _ = execution.retry(
-            lambda s=sql, p=batch: conn.execute(s, p).one(),
-            settings,
-            f"backfill batch of {part.name}",
-        )
+
+        def one_batch(s=sql, p=batch):
+            with execution.local(conn, settings):  # SET LOCAL lock_timeout: pooler-safe
+                return conn.execute(s, p).one()
+
+        updated, _ = execution.retry(one_batch, settings, f"backfill batch of {part.name}")
         elapsed = time.monotonic() - began
         updated_total += updated
         batches += 1

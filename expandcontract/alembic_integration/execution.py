@@ -5,12 +5,22 @@ query on the table queue behind it. Under a short ``lock_timeout`` it gives up
 instead (SQLSTATE 55P03), the queue drains, and it is tried again after an
 exponential backoff with jitter. Inside a transaction each attempt runs in a
 savepoint, so a failed attempt does not abort the migration's transaction.
+
+The timeout is set with ``SET LOCAL`` in the transaction that runs the statement,
+never on the session: through PgBouncer in transaction mode a session setting
+would stay on a pooled server connection, and the next transaction may run on
+another one. A statement run outside a transaction (``autocommit_block()``) that
+can run inside one gets a transaction of its own for the purpose (:func:`local`);
+those that cannot (``CONCURRENTLY``, ``VACUUM``) take only ``SHARE UPDATE
+EXCLUSIVE`` or weaker, which no read or write waits behind.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
+import re
 import time
 from dataclasses import dataclass
 
@@ -42,24 +52,36 @@ def backoff(attempt: int, settings: Settings) -> float:
     return random.uniform(delay / 2, delay)
 
 
-def install(context, settings: Settings, set_timeout: bool = True) -> None:
+# statements PostgreSQL refuses inside a transaction block
+_NO_TRANSACTION = re.compile(
+    r"\bCONCURRENTLY\b|^\s*(VACUUM|CREATE\s+DATABASE|DROP\s+DATABASE|ALTER\s+SYSTEM|"
+    r"(CREATE|DROP)\s+TABLESPACE|BEGIN|START|COMMIT|ROLLBACK|END|SET|RESET|SHOW)\b",
+    re.IGNORECASE,
+)
+
+
+def install(context, settings: Settings) -> None:
     """Make every statement Alembic executes on ``context`` lock-safe (idempotent)."""
     impl = context.impl
     if getattr(impl, "_expandcontract_settings", None) is not None or context.as_sql:
         return
     impl._expandcontract_settings = settings
     original = impl._exec
-    if set_timeout:
-        _set_lock_timeout(impl.connection, settings)
 
     def exec_with_retry(construct, *args, **kwargs):
-        what = describe(construct, impl.dialect).splitlines()[0][:120]
+        sql = describe(construct, impl.dialect)
+        what = sql.splitlines()[0][:120] if sql else ""
 
         def attempt():
             # autocommit_block() swaps in an AUTOCOMMIT connection: no savepoints there
             connection = impl.connection
-            autocommit = connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
-            if connection.in_transaction() and not autocommit:
+            if autocommit(connection):
+                if _NO_TRANSACTION.search(sql):
+                    return original(construct, *args, **kwargs)
+                with local(connection, settings):
+                    return original(construct, *args, **kwargs)
+            if connection.in_transaction():
+                set_local_timeout(connection, settings)
                 with connection.begin_nested():
                     return original(construct, *args, **kwargs)
             return original(construct, *args, **kwargs)
@@ -67,6 +89,34 @@ def install(context, settings: Settings, set_timeout: bool = True) -> None:
         return retry(attempt, settings, what)
 
     impl._exec = exec_with_retry
+
+
+def autocommit(connection) -> bool:
+    return connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+
+
+def set_local_timeout(connection, settings: Settings) -> None:
+    """``lock_timeout`` for the rest of the current transaction only."""
+    from sqlalchemy import text
+
+    connection.execute(
+        text("SELECT set_config('lock_timeout', :t, true)"), {"t": settings.lock_timeout}
+    )
+
+
+@contextlib.contextmanager
+def local(connection, settings: Settings):
+    """A transaction of its own, under ``lock_timeout``, on an autocommit connection:
+    committed when the block ends, rolled back if it raises."""
+    connection.exec_driver_sql("BEGIN")
+    try:
+        set_local_timeout(connection, settings)
+        yield
+    except BaseException:
+        with contextlib.suppress(Exception):
+            connection.exec_driver_sql("ROLLBACK")
+        raise
+    connection.exec_driver_sql("COMMIT")
 
 
 def interrupted(err: BaseException | None) -> bool:
@@ -119,13 +169,6 @@ def retry(attempt, settings: Settings, what: str):
             )
             time.sleep(wait)
     return None
-
-
-def _set_lock_timeout(connection, settings: Settings) -> None:
-    from sqlalchemy import text
-
-    value = settings.lock_timeout.replace("'", "")
-    connection.execute(text(f"SET lock_timeout = '{value}'"))
 
 
 def settings_of(context) -> Settings:

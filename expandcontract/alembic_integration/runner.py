@@ -2,8 +2,9 @@
 
 The runner is its own Alembic environment: it connects with the project's
 ``sqlalchemy.url`` (or ``--database-url``), runs each revision in its own
-transaction (``transaction_per_migration``), sets ``lock_timeout`` on the
-session and retries every statement that hits it. The project's ``env.py`` is
+transaction (``transaction_per_migration``), sets ``lock_timeout`` in each
+transaction (``SET LOCAL``: safe through PgBouncer in transaction mode) and
+retries every statement that hits it. The project's ``env.py`` is
 not used, so nothing it imports can get in the way of a rollback.
 """
 
@@ -45,10 +46,11 @@ class PhaseRunner:
         return self.history.revisions_of(phase)
 
     def _engine(self):
-        from sqlalchemy import create_engine
         from sqlalchemy.pool import NullPool
 
-        return create_engine(self.url, poolclass=NullPool)
+        from expandcontract.connections import engine
+
+        return engine(self.url, poolclass=NullPool)
 
     def applied(self, connection) -> set[str]:
         from alembic.runtime.migration import MigrationContext
@@ -132,8 +134,6 @@ class PhaseRunner:
         return [target]
 
     def _run(self, destination: str, direction: str, target: str | None = None) -> None:
-        from sqlalchemy import text
-
         from expandcontract.alembic_integration.environment import downgrade_one, run_steps
 
         script = self.script
@@ -147,12 +147,10 @@ class PhaseRunner:
             return downgrade_one(script, target)  # exactly the newest revision of the phase
 
         def prepare(context):
-            execution.install(context, settings, set_timeout=False)
+            execution.install(context, settings)
             context._expandcontract_backfill = self.settings.batch_settings()
 
         with self._connect() as connection:
-            connection.execute(text(f"SET lock_timeout = '{settings.lock_timeout}'"))
-            connection.commit()
             run_steps(
                 self.alembic, script, connection, steps, prepare, destination, self.project.env
             )

@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from expandcontract.connections import connect
 from expandcontract.errors import InputError
 from expandcontract.urls import display_url, sqlalchemy_url, to_conninfo
 
@@ -44,7 +45,7 @@ def on_server(server_url: str, label: str | None = None) -> Iterator[Database]:
     import psycopg
 
     try:
-        admin = psycopg.connect(to_conninfo(server_url), autocommit=True, connect_timeout=10)
+        admin = connect(to_conninfo(server_url), autocommit=True, connect_timeout=10)
     except psycopg.OperationalError as err:
         reason = " ".join(str(err).split()) or type(err).__name__
         raise InputError(f"cannot connect to {display_url(server_url)}: {reason}") from None
@@ -177,9 +178,7 @@ def local_cluster() -> Iterator[Database]:
         url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
         while True:
             try:
-                import psycopg
-
-                psycopg.connect(url, connect_timeout=2).close()
+                connect(url, connect_timeout=2).close()
                 break
             except Exception:
                 if time.monotonic() > deadline:

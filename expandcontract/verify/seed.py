@@ -121,11 +121,11 @@ def seed(connection, tables: list[str], rows: int = 2) -> list[str]:
     if not tables or rows <= 0:
         return notes
     with connection.cursor() as cursor:
-        cursor.execute(COLUMNS, {"tables": tables}, prepare=True)
+        cursor.execute(COLUMNS, {"tables": tables})
         columns: dict[str, list[Column]] = {}
         for row in cursor.fetchall():
             columns.setdefault(row[0], []).append(Column(*row[1:]))
-        cursor.execute(FOREIGN_KEYS, {"tables": tables}, prepare=True)
+        cursor.execute(FOREIGN_KEYS, {"tables": tables})
         references: dict[str, dict] = {}
         for table, column, ref_table, ref_column in cursor.fetchall():
             references.setdefault(table, {})[column] = (ref_table, ref_column)

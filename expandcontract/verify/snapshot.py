@@ -153,7 +153,7 @@ def take(cursor, version_table: str = "alembic_version") -> Snapshot:
     """Read the snapshot with a psycopg cursor."""
     snapshot = Snapshot({category: {} for category in QUERIES})
     # prepared: planning these catalog joins costs more than running them
-    cursor.execute(SNAPSHOT, {"version_table": version_table}, prepare=True)
+    cursor.execute(SNAPSHOT, {"version_table": version_table})
     for category, key, value in cursor.fetchall():
         snapshot.objects[category][key] = value
     return snapshot

@@ -96,7 +96,7 @@ class Tracer:
     def snapshot_relations(self) -> None:
         """Remember which tables and indexes exist before the revision runs."""
         with self.observer.cursor() as cursor:
-            cursor.execute(RELATIONS, {"version_table": self.version_table}, prepare=True)
+            cursor.execute(RELATIONS, {"version_table": self.version_table})
             rows = cursor.fetchall()
         self.relations = {oid: name for oid, name, _, _ in rows}
         self.tables = {oid: name for oid, name, kind, _ in rows if kind in ("r", "p", "m")}

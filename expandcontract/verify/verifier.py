@@ -172,17 +172,17 @@ class Verifier:
         """The whole stairway in one Alembic run: its steps come from a generator, which
         Alembic consumes one step at a time, each committed before the next is asked for;
         snapshots, seeding and comparisons happen between steps."""
-        import psycopg
-        from sqlalchemy import create_engine
         from sqlalchemy.pool import NullPool
 
         from expandcontract.alembic_integration.environment import run_steps
+        from expandcontract.connections import connect
+        from expandcontract.connections import engine as new_engine
 
         report = VerifyReport(database=database.description)
         order = self.history.topological()
-        engine = create_engine(database.sqlalchemy_url, poolclass=NullPool)
+        engine = new_engine(database.sqlalchemy_url, poolclass=NullPool)
         with (
-            psycopg.connect(database.conninfo, autocommit=True) as observer,
+            connect(database.conninfo, autocommit=True) as observer,
             engine.connect() as connection,
         ):
             tracer = Tracer(observer, self.version_table)

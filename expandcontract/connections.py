@@ -1,0 +1,33 @@
+"""How expandcontract connects: the one place, so that every connection is pooler-safe.
+
+Every connection we open may go through PgBouncer in ``pool_mode = transaction``,
+where consecutive transactions of one client can land on different server
+connections. So none of ours keeps session state:
+
+- psycopg's automatic server-side prepared statements are off
+  (``prepare_threshold=None``): a statement prepared on one server connection
+  does not exist on the next;
+- settings such as ``lock_timeout`` are set with ``SET LOCAL`` inside the
+  transaction that needs them (see :mod:`expandcontract.alembic_integration.execution`),
+  never with a session ``SET`` that would stay on a pooled connection;
+- no session advisory locks, no ``LISTEN``, no temporary tables.
+"""
+
+from __future__ import annotations
+
+POOLER_SAFE = {"prepare_threshold": None}
+
+
+def engine(url: str, **kwargs):
+    """A SQLAlchemy engine on ``url`` (a psycopg 3 URL) with pooler-safe connections."""
+    from sqlalchemy import create_engine
+
+    connect_args = {**POOLER_SAFE, **kwargs.pop("connect_args", {})}
+    return create_engine(url, connect_args=connect_args, **kwargs)
+
+
+def connect(conninfo: str, **kwargs):
+    """A psycopg connection to ``conninfo`` with no server-side prepared statements."""
+    import psycopg
+
+    return psycopg.connect(conninfo, **{**POOLER_SAFE, **kwargs})

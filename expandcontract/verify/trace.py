@@ -5,8 +5,10 @@ statement's locks are read from ``pg_locks`` right after it, on the same
 connection (locks are held until commit); its full-table scans from
 ``pg_stat_xact_user_tables``. A statement that runs outside a transaction
 (``CONCURRENTLY``, in ``autocommit_block()``) keeps no lock afterwards, so a
-second connection watches ``pg_locks`` while it runs. A rewrite is a changed
-``relfilenode``. No savepoints are involved, so nothing is deadlocked.
+second connection watches ``pg_locks`` while it runs, finding the statement's
+backend by the migration connection's ``application_name`` (through PgBouncer in
+transaction mode it may be another server connection each time). A rewrite is a
+changed ``relfilenode``. No savepoints are involved, so nothing is deadlocked.
 """
 
 from __future__ import annotations
@@ -85,8 +87,11 @@ WHERE c.relkind IN ('r', 'p', 'm', 'i') AND n.nspname NOT IN ('pg_catalog', 'inf
 class Tracer:
     """Collects :class:`StatementTrace` for one revision's upgrade or downgrade."""
 
-    def __init__(self, observer, version_table: str = "alembic_version") -> None:
+    def __init__(
+        self, observer, version_table: str = "alembic_version", application_name: str = ""
+    ) -> None:
         self.observer = observer  # a second psycopg connection, autocommit
+        self.application_name = application_name  # the migration connection's
         self.version_table = version_table
         self.statements: list[StatementTrace] = []
         self.direction = "up"
@@ -115,7 +120,9 @@ class Tracer:
                 return original(construct, *args, **kwargs)
             before = tracer._state(connection)
             if autocommit:
-                watcher = _Watcher(tracer.observer, before.pid, list(tracer.tables))
+                watcher = _Watcher(
+                    tracer.observer, before.pid, tracer.application_name, list(tracer.tables)
+                )
                 watcher.start()
             started = time.perf_counter()
             try:
@@ -207,8 +214,9 @@ class _State:
 class _Watcher:
     """Polls pg_locks for another backend while its statement runs outside a transaction."""
 
-    def __init__(self, observer, pid: int, oids: list[int]) -> None:
+    def __init__(self, observer, pid: int, application_name: str, oids: list[int]) -> None:
         self.observer, self.pid, self.oids = observer, pid, oids
+        self.application_name = application_name
         self.seen: set[tuple[int, str]] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -220,9 +228,11 @@ class _Watcher:
         with self.observer.cursor() as cursor:
             while not self._stop.is_set():
                 cursor.execute(
-                    "SELECT relation::int, mode FROM pg_locks WHERE pid = %s "
-                    "AND locktype = 'relation' AND granted AND relation = ANY(%s)",
-                    (self.pid, self.oids),
+                    "SELECT l.relation::int, l.mode FROM pg_locks l WHERE l.locktype = "
+                    "'relation' AND l.granted AND l.relation = ANY(%s) AND (l.pid = %s OR "
+                    "l.pid IN (SELECT pid FROM pg_stat_activity WHERE application_name = %s "
+                    "AND %s <> ''))",
+                    (self.oids, self.pid, self.application_name, self.application_name),
                 )
                 self.seen.update((oid, lock_name(mode)) for oid, mode in cursor.fetchall())
                 self._stop.wait(0.002)

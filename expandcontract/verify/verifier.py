@@ -29,6 +29,7 @@ and may give its own seed data as SQL, or a function of a psycopg connection::
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -180,12 +181,19 @@ class Verifier:
 
         report = VerifyReport(database=database.description)
         order = self.history.topological()
-        engine = new_engine(database.sqlalchemy_url, poolclass=NullPool)
+        # the name the tracer finds the migration's backend by: through PgBouncer in
+        # transaction mode its statements may run on a different server connection each
+        name = f"expandcontract-verify-{uuid.uuid4().hex[:12]}"
+        engine = new_engine(
+            database.sqlalchemy_url,
+            poolclass=NullPool,
+            connect_args={"application_name": name},
+        )
         with (
             connect(database.conninfo, autocommit=True) as observer,
             engine.connect() as connection,
         ):
-            tracer = Tracer(observer, self.version_table)
+            tracer = Tracer(observer, self.version_table, name)
             where = {"revision": None, "what": None}
             try:
                 run_steps(

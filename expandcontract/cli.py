@@ -472,6 +472,18 @@ def status(alembic_config, alembic_name, database_url, output_format) -> None:
     show_default=True,
     help="Rows seeded into every table before each upgrade.",
 )
+@click.option(
+    "--since",
+    "since",
+    metavar="REV",
+    help="Verify only the revisions after REV; upgrade to REV first, unchecked.",
+)
+@click.option(
+    "--changed-since",
+    "changed_since",
+    metavar="GIT_REF",
+    help="Verify only revisions whose files changed since GIT_REF (and those built on them).",
+)
 def verify(
     alembic_config,
     alembic_name,
@@ -481,6 +493,8 @@ def verify(
     pg_version,
     output_format,
     seed_rows,
+    since,
+    changed_since,
 ) -> None:
     """Prove every revision upgrades, downgrades to exactly the schema and data it
     started from, and upgrades again, on a throwaway PostgreSQL; trace the locks and
@@ -490,6 +504,10 @@ def verify(
     Database: --database-url, --docker or --local; with none, a local cluster when
     PostgreSQL's server binaries are here, else Docker when an engine answers.
     Exit codes: 0 all verified, 1 a revision failed, 2 usage or connection error.
+
+    \b
+    In a pull request's CI job, only what it adds:
+      expandcontract verify --changed-since origin/main
 
     \b
     Example:
@@ -503,12 +521,22 @@ def verify(
         seed_rows=seed_rows,
         progress=lambda m: click.echo(f"verifying {m}", err=True),
     )
+    if since and changed_since:
+        raise InputError("--since and --changed-since: give one of them")
+    only = None
+    if since:
+        only = verifier.since(since)
+    elif changed_since:
+        only = verifier.changed_since(changed_since)
+    if only is not None and not only:
+        click.echo("expandcontract verify: no revision to verify (none is new)", err=True)
+        return
     backend, why = throwaway_database(database_url, docker_image, local, pg_version)
     click.echo(f"expandcontract verify: {why}", err=True)
     try:
         with sigterm_as_interrupt(), backend as database:
             click.echo(f"expandcontract verify: working in {database.description}", err=True)
-            report = verifier.run(database)
+            report = verifier.run(database, only)
     except KeyboardInterrupt:
         click.echo("Interrupted: the throwaway database was dropped.", err=True)
         raise SystemExit(130) from None

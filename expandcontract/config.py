@@ -29,6 +29,11 @@ KEYS: dict[str, tuple[type, str]] = {
     ),
     "backfill_workers": (int, "connections backfilling disjoint key ranges (default 1)"),
     "backfill_pause": (float, "seconds to sleep between backfill batches (default 0)"),
+    "backfill_max_replica_lag": (
+        float,
+        "seconds of replica replay lag above which the backfill waits (default 10; 0: off)",
+    ),
+    "replica_urls": (list, "replicas whose replay lag also paces the backfill (default none)"),
     "revision_timeout": (
         float,
         "seconds a revision's own code may run while lint renders it (default 10; 0: no limit)",
@@ -50,6 +55,8 @@ class Config:
     backfill_batch_time: float = 0.05
     backfill_workers: int = 1
     backfill_pause: float = 0.0
+    backfill_max_replica_lag: float = 10.0
+    replica_urls: list[str] = field(default_factory=list)
     revision_timeout: float = 10.0
     path: Path | None = None
 
@@ -62,6 +69,8 @@ class Config:
             self.backfill_pause,
             self.backfill_batch_time,
             self.backfill_workers,
+            self.backfill_max_replica_lag,
+            tuple(self.replica_urls),
         )
 
     @property
@@ -112,8 +121,16 @@ def parse_section(section: dict, path: Path) -> Config:
             raise InputError(f"{where}: {key} must be a {expected.__name__}, not {value!r}")
         if key in ("backfill_batch_size", "backfill_workers", "lock_retries") and value < 1:
             raise InputError(f"{where}: {key} must be at least 1, not {value!r}")
-        if key in ("backfill_batch_time", "backfill_pause", "revision_timeout") and value < 0:
+        non_negative = (
+            "backfill_batch_time",
+            "backfill_pause",
+            "revision_timeout",
+            "backfill_max_replica_lag",
+        )
+        if key in non_negative and value < 0:
             raise InputError(f"{where}: {key} must not be negative, not {value!r}")
+        if key == "replica_urls" and not all(isinstance(v, str) for v in value):
+            raise InputError(f"{where}: replica_urls must be a list of URLs, not {value!r}")
         if key in ("select", "ignore"):
             value = [resolve_rule(v, f"{where}: {key}", LOOKUP) for v in value]
         elif key == "severity":

@@ -162,6 +162,15 @@ class History:
                     stack.append(down)
         return seen
 
+    def with_descendants(self, revisions: set[str]) -> set[str]:
+        """``revisions`` and every revision that needs one of them applied first."""
+        result = set(revisions)
+        for rev in self.topological():
+            meta = self.revisions[rev]
+            if result & set(meta.down_revisions + meta.depends_on):
+                result.add(rev)
+        return result
+
     def topological(self) -> list[str]:
         """Every revision, each after all it depends on, oldest first (ties by file name)."""
         remaining = {

@@ -684,3 +684,72 @@ def test_a_role_without_createdb_is_a_one_line_error(chain: Chain) -> None:
     finally:
         with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
             admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
+def test_since_and_changed_since_verify_only_the_new_revisions(
+    chain: Chain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+
+    # an old revision that fails verify: only a run that checks it sees that
+    chain.rev("r02", "r01", 'op.add_column("users", sa.Column("bad", sa.Text))', "pass")
+    chain.rev(
+        "r03",
+        "r02",
+        'op.add_column("users", sa.Column("z", sa.Text))',
+        'op.drop_column("users", "z")',
+    )
+    result, data = chain.verify("--database-url", ADMIN_URL, "--since", "r02")
+    assert result.exit_code == 0, result.output
+    assert [r["revision"] for r in data["revisions"]] == ["r03"]
+    assert data["base"] == ["r01", "r02"]
+    assert_dropped(result.output)
+
+    # the pull request's view: r04 is new since the commit, r03 edited
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=chain.root, check=True, capture_output=True)
+
+    git("init", "-q")
+    git("-c", "user.email=t@e", "-c", "user.name=t", "commit", "-q", "--allow-empty", "-m", "0")
+    git("add", ".")
+    git("-c", "user.email=t@e", "-c", "user.name=t", "commit", "-q", "-m", "base")
+    chain.rev(
+        "r04",
+        "r03",
+        'op.create_index("ix_users_z", "users", ["z"])',
+        'op.drop_index("ix_users_z")',
+    )
+    monkeypatch.chdir(chain.root)
+    result, data = chain.verify("--database-url", ADMIN_URL, "--changed-since", "HEAD")
+    assert result.exit_code == 0, result.output
+    assert [r["revision"] for r in data["revisions"]] == ["r04"]
+    chain.rev(  # an edit to r03 re-checks r03 and what builds on it, not r01 or r02
+        "r03",
+        "r02",
+        'op.add_column("users", sa.Column("z", sa.Text))',
+        'op.drop_column("users", "z")\n# edited',
+    )
+    result, data = chain.verify("--database-url", ADMIN_URL, "--changed-since", "HEAD")
+    assert [r["revision"] for r in data["revisions"]] == ["r03", "r04"]
+    assert data["base"] == ["r01", "r02"]
+    # the whole chain still fails on r02: the filter hides nothing it was asked to check
+    result, data = chain.verify("--database-url", ADMIN_URL)
+    assert result.exit_code == 1 and by_rev(data)["r02"]["status"] == "failed"
+    # nothing new: nothing to do, and no database made
+    result = CliRunner().invoke(
+        cli,
+        [
+            "verify",
+            "-c",
+            str(chain.root / "alembic.ini"),
+            "--database-url",
+            ADMIN_URL,
+            "--since",
+            "r04",
+        ],
+    )
+    assert result.exit_code == 0 and "no revision to verify" in result.output
+    result = CliRunner().invoke(
+        cli, ["verify", "-c", str(chain.root / "alembic.ini"), "--since", "nope"]
+    )
+    assert result.exit_code == 2 and "--since nope" in result.output

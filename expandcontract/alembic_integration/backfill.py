@@ -19,6 +19,9 @@ key space is cut into that many ranges, recorded up front, each walked by its
 own connection and recorded under its own name; a rerun finds the same ranges
 and resumes each where it stopped.
 
+**Replica lag.** Before each batch the backfill waits while a replica replays
+more than ``max_replica_lag`` seconds behind (see :mod:`.replicas`).
+
 Every refill goes through :func:`run`: migrate's backfill and the refill of a
 contract's rollback alike.
 """
@@ -36,6 +39,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 
 from expandcontract.alembic_integration import execution
+from expandcontract.alembic_integration.replicas import LagGate
 from expandcontract.schema.names import quote
 
 log = logging.getLogger("expandcontract")
@@ -55,6 +59,8 @@ class BatchSettings:
     pause: float = 0.0
     batch_time: float = 0.05  # seconds a batch should take; 0: a fixed batch size
     workers: int = 1
+    max_replica_lag: float = 10.0  # seconds; wait while a replica is further behind (0: off)
+    replica_urls: tuple[str, ...] = ()  # replicas to read the lag on, beside the primary's view
 
 
 def key_columns(conn, table: str) -> list[tuple[str, str]]:
@@ -101,8 +107,18 @@ def _ensure_progress_table(conn) -> None:
             """
         )
     )
-    # a range of a parallel backfill ends here (inclusive); NULL: the end of the table
-    conn.execute(text(f"ALTER TABLE {PROGRESS_TABLE} ADD COLUMN IF NOT EXISTS upper_key jsonb"))
+    # a range of a parallel backfill ends here (inclusive); NULL: the end of the table.
+    # Looked up first: ALTER TABLE needs the owner even when the column is there, and the
+    # role running this backfill may not be the one that made the table.
+    has_upper = conn.execute(
+        text(
+            "SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(:t) "
+            "AND attname = 'upper_key' AND NOT attisdropped"
+        ),
+        {"t": PROGRESS_TABLE},
+    ).scalar()
+    if not has_upper:
+        conn.execute(text(f"ALTER TABLE {PROGRESS_TABLE} ADD COLUMN IF NOT EXISTS upper_key jsonb"))
 
 
 def _keys_sql(keys: list[tuple[str, str]], prefix: str) -> str:
@@ -234,6 +250,8 @@ def run(
     settings: execution.Settings | None = None,
     batch_time: float = 0.05,
     workers: int = 1,
+    max_replica_lag: float = 0.0,
+    replica_urls=(),
 ) -> int:
     """Backfill ``table.column``; returns the number of rows updated by this run.
 
@@ -263,6 +281,7 @@ def run(
         {"names": [r.name for r in ranges]},
     ).scalar()
     progress = _Progress(name, total, int(already))
+    gate = LagGate(conn.engine, max_replica_lag, replica_urls)
     started = time.monotonic()
 
     def walk(connection, part: _Range) -> tuple[int, int]:
@@ -279,6 +298,7 @@ def run(
             batch_size,
             batch_time,
             pause,
+            gate,
         )
 
     todo = [r for r in ranges if not r.done]
@@ -299,12 +319,13 @@ def run(
         {"n": name, "rows": rows_done},
     )
     log.info(
-        "backfill %s: %d rows in %d batches, %.1fs%s",
+        "backfill %s: %d rows in %d batches, %.1fs%s%s",
         name,
         updated,
         batches,
         time.monotonic() - started,
         f", {len(ranges)} workers" if len(ranges) > 1 else "",
+        f", {gate.waited:.1f}s of it waiting for replicas" if gate.waited else "",
     )
     return updated
 
@@ -388,6 +409,7 @@ def _walk(
     size: int,
     batch_time: float,
     pause: float,
+    gate: LagGate,
 ) -> tuple[int, int]:
     """Walk one key range to its end; returns (rows updated, batches)."""
     last, upper = part.last, part.upper
@@ -396,6 +418,7 @@ def _walk(
     bound_from_start = text(bound_sql(table, keys, False, upper is not None))
     upper_params = {f"u{i}": v for i, v in enumerate(upper or [])}
     while True:
+        gate.wait()
         params = {**upper_params, **{f"k{i}": v for i, v in enumerate(last or [])}}
         query = bound_with_upper if last is not None else bound_from_start
         row = conn.execute(query, {**params, "offset": size - 1}).fetchone()

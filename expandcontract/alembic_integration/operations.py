@@ -643,6 +643,8 @@ def _backfill(operations, op: BackfillOp) -> None:
             # an explicit batch_size in the revision is a fixed size
             batch_time=0 if op.batch_size else settings.batch_time,
             workers=settings.workers,
+            max_replica_lag=settings.max_replica_lag,
+            replica_urls=settings.replica_urls,
         )
 
 

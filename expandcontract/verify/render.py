@@ -18,6 +18,8 @@ def render(report: VerifyReport, output_format: str) -> str:
 
 def _text(report: VerifyReport) -> str:
     lines = [f"database: {report.database}"]
+    if report.base:
+        lines.append(f"base: {len(report.base)} earlier revision(s) upgraded without checks")
     for rev in report.revisions:
         phase = f" [{rev.phase}]" if rev.phase else ""
         lines.append(f"{rev.status.upper():<12} {rev.revision}{phase} {rev.doc}".rstrip())

@@ -33,6 +33,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from expandcontract.errors import InputError
 from expandcontract.project import Project
 from expandcontract.verify.snapshot import Problem, Snapshot, compare, take
 from expandcontract.verify.trace import StatementTrace, Tracer
@@ -64,6 +65,8 @@ class VerifyReport:
     database: str
     revisions: list[RevisionReport] = field(default_factory=list)
     unverified: list[str] = field(default_factory=list)
+    # applied first without checks (--since, --changed-since): the base the new ones start on
+    base: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -79,6 +82,7 @@ class VerifyReport:
             "revisions": [r.as_dict() for r in self.revisions],
             "database": self.database,
             "unverified": self.unverified,
+            "base": self.base,
             "ok": self.ok,
         }
 
@@ -169,7 +173,30 @@ class Verifier:
         meta = self.history.get(revision)
         return self.history.phase_of(meta) if meta else None
 
-    def run(self, database) -> VerifyReport:
+    def since(self, revision: str) -> set[str]:
+        """The revisions after ``revision``: those it does not already contain."""
+        from alembic.util import CommandError
+
+        try:
+            found = self.script.get_revision(revision)
+        except CommandError as err:
+            raise InputError(f"--since {revision}: {err}") from None
+        if found is None:
+            raise InputError(f"--since {revision}: no such revision")
+        done = self.history.ancestors(found.revision) | {found.revision}
+        return set(self.history.revisions) - done
+
+    def changed_since(self, ref: str) -> set[str]:
+        """The revisions whose files changed since the git ref, and all that build on them."""
+        from expandcontract.lint.runner import changed_since
+
+        changed = changed_since(ref)
+        touched = {
+            rev for rev, meta in self.history.revisions.items() if meta.path.resolve() in changed
+        }
+        return self.history.with_descendants(touched)
+
+    def run(self, database, only: set[str] | None = None) -> VerifyReport:
         """The whole stairway in one Alembic run: its steps come from a generator, which
         Alembic consumes one step at a time, each committed before the next is asked for;
         snapshots, seeding and comparisons happen between steps."""
@@ -181,6 +208,9 @@ class Verifier:
 
         report = VerifyReport(database=database.description)
         order = self.history.topological()
+        if only is not None:  # the rest is the base they start on, applied unchecked
+            report.base = [r for r in order if r not in only]
+            order = [r for r in order if r in only]
         # the name the tracer finds the migration's backend by: through PgBouncer in
         # transaction mode its statements may run on a different server connection each
         name = f"expandcontract-verify-{uuid.uuid4().hex[:12]}"
@@ -206,6 +236,10 @@ class Verifier:
                 )
             except Exception as err:
                 connection.rollback()
+                if where["what"] == "unchecked upgrade":  # a base revision: report it too
+                    report.revisions.append(
+                        RevisionReport(where["revision"], self.phase(where["revision"]), "")
+                    )
                 result = report.revisions[-1]
                 orig = getattr(err, "orig", None) or err
                 text = str(orig).strip()
@@ -220,13 +254,19 @@ class Verifier:
                 )
                 result.statements += tracer.statements
                 self._judge(result, self.script.get_revision(where["revision"]).module)
-                report.unverified = order[order.index(where["revision"]) + 1 :]
+                failed = where["revision"]
+                report.unverified = order[order.index(failed) + 1 :] if failed in order else order
         return report
 
     def _stairway(self, order, observer, tracer: Tracer, report: VerifyReport, where: dict):
         from expandcontract.alembic_integration.environment import downgrade_one, upgrade_one
         from expandcontract.verify.seed import seed
 
+        if report.base:
+            self.progress(f"the base: {len(report.base)} revisions, upgraded without checks")
+        for revision in report.base:  # the tracer is idle: its relations are empty
+            where.update(revision=revision, what="unchecked upgrade")
+            yield from upgrade_one(self.script, revision)
         for index, revision in enumerate(order):
             script = self.script.get_revision(revision)
             result = RevisionReport(revision, self.phase(revision), script.doc or "")

@@ -461,10 +461,69 @@ def status(alembic_config, alembic_name, database_url, output_format) -> None:
         raise SystemExit(3)
 
 
+def _seconds(value: str) -> float:
+    import re
+
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", value or "")
+    if not match:
+        raise click.BadParameter(f"{value!r} is not a duration such as 30m, 24h or 2d")
+    return float(match[1]) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match[2]]
+
+
+@cli.command()
+@click.argument("phase", type=PHASE_CHOICE)
+@alembic_config_option
+@database_url_option
+@click.option(
+    "--rollback-window",
+    "window",
+    metavar="DURATION",
+    help="Also wait until the phase before PHASE was applied this long ago (30m, 24h, 2d).",
+)
+@format_option("text", "json")
+def check(phase, alembic_config, alembic_name, database_url, window, output_format) -> None:
+    """May PHASE run now? A gate for deploy pipelines.
+
+    Closed while an earlier phase has pending revisions (expand before migrate
+    before switch before contract), and, with --rollback-window, until the
+    phase before PHASE has been applied for that long (the time during which a
+    rollback is still a catalog step).
+
+    \b
+    Exit codes: 0 PHASE may run (or has nothing pending), 1 not yet (the
+    reason is printed), 2 usage or connection error.
+
+    \b
+    Example, the contract step of a pipeline:
+      expandcontract check contract --rollback-window 24h && expandcontract upgrade contract
+    """
+    import json
+
+    min_age = _seconds(window) if window else None
+    gate = _runner(alembic_config, alembic_name, database_url).gate(phase, min_age)
+    if output_format == "json":
+        click.echo(json.dumps(gate.as_dict(), indent=2))
+    elif gate.may_run:
+        pending = ", ".join(gate.pending)
+        click.echo(
+            f"{phase}: may run" + (f" ({pending} pending)" if pending else ", nothing pending")
+        )
+    else:
+        for earlier, revisions in gate.blocking.items():
+            click.echo(
+                f"{phase}: not yet: {earlier} has pending revisions ({', '.join(revisions)}); "
+                f"run `expandcontract upgrade {earlier}` first"
+            )
+        if gate.waiting:
+            click.echo(f"{phase}: not yet: {gate.waiting}")
+    if not gate.may_run:
+        raise SystemExit(1)
+
+
 @cli.command()
 @alembic_config_option
 @throwaway_database_options
-@format_option("text", "json", "junit")
+@format_option("text", "json", "junit", "github")
 @click.option(
     "--seed-rows",
     type=click.IntRange(0, 1000),

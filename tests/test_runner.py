@@ -423,3 +423,45 @@ def test_slow_rows_shrink_the_batches_and_parallel_ranges_cover_every_row(
     assert (
         conn.execute("SELECT count(*) FROM slow WHERE w IS DISTINCT FROM v * 2").fetchone()[0] == 0
     )
+
+
+def test_check_gates_each_phase_for_a_pipeline(tmp_path: Path, database_url: str) -> None:
+    import json
+
+    import psycopg
+
+    project = PhaseProject(tmp_path, database_url, USERS)
+    project.new("rename-column", "users", "name", "full_name")
+    ini = ["-c", str(project.root / "alembic.ini")]
+
+    def check(phase: str, *args: str):
+        return project.cli("check", phase, *ini, *args)
+
+    assert check("expand").exit_code == 0
+    closed = check("switch")
+    assert closed.exit_code == 1
+    assert "expand has pending revisions" in closed.stdout
+    assert "migrate has pending revisions" in closed.stdout
+    as_json = json.loads(check("switch", "--format", "json").stdout)
+    assert as_json["may_run"] is False and set(as_json["blocking"]) == {"expand", "migrate"}
+
+    for phase in ("expand", "migrate", "switch"):
+        assert project.phase("upgrade", phase).exit_code == 0
+    assert check("contract").exit_code == 0
+    # the switch went out seconds ago: a 1-hour rollback window keeps contract closed
+    waiting = check("contract", "--rollback-window", "1h")
+    assert waiting.exit_code == 1 and "rollback window of 1.0h has not passed" in waiting.stdout
+    with psycopg.connect(database_url, autocommit=True) as conn:  # two hours pass
+        conn.execute("UPDATE expandcontract_phase_log SET at = at - interval '2 hours'")
+    assert check("contract", "--rollback-window", "1h").exit_code == 0
+    assert check("contract", "--rollback-window", "3h").exit_code == 1
+    assert project.phase("upgrade", "contract").exit_code == 0
+    opened = check("contract", "--rollback-window", "3h")  # nothing left to gate
+    assert opened.exit_code == 0 and "nothing pending" in opened.stdout
+    with psycopg.connect(database_url) as conn:
+        log = conn.execute(
+            "SELECT phase, direction FROM expandcontract_phase_log ORDER BY at, phase"
+        ).fetchall()
+    assert [p for p, _ in log] == ["expand", "migrate", "switch", "contract"]
+    bad = check("contract", "--rollback-window", "soon")
+    assert bad.exit_code == 2 and "not a duration" in bad.output

@@ -753,3 +753,28 @@ def test_since_and_changed_since_verify_only_the_new_revisions(
         cli, ["verify", "-c", str(chain.root / "alembic.ini"), "--since", "nope"]
     )
     assert result.exit_code == 2 and "--since nope" in result.output
+
+
+def test_github_annotations_point_at_the_failing_revision(
+    chain: Chain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the downgrade does not undo the data change: a data difference, and the re-upgrade works
+    chain.rev("r02", "r01", "op.execute(\"UPDATE users SET email = email || '!'\")", "pass")
+    chain.rev(
+        "r03",
+        "r02",
+        'op.create_index("ix_users_age", "users", ["age"])',
+        'op.drop_index("ix_users_age")',
+    )
+    monkeypatch.chdir(chain.root)
+    result = CliRunner().invoke(
+        cli,
+        ["verify", "--database-url", ADMIN_URL, "--format", "github"],
+    )
+    assert result.exit_code == 1
+    errors = [line for line in result.stdout.splitlines() if line.startswith("::error ")]
+    assert len(errors) == 1 and "file=migrations/versions/r02.py,line=1" in errors[0], errors
+    assert "email" in errors[0]
+    # the non-concurrent CREATE INDEX took a SHARE lock: a warning on r03's file
+    warnings = [line for line in result.stdout.splitlines() if line.startswith("::warning ")]
+    assert any("file=migrations/versions/r03.py" in w and "SHARE on users" in w for w in warnings)

@@ -21,11 +21,37 @@ from expandcontract.project import Project
 log = logging.getLogger("expandcontract")
 
 
+PHASE_LOG = "expandcontract_phase_log"
+
+
 @dataclass
 class PhaseStatus:
     phase: str
     applied: list[str] = field(default_factory=list)
     pending: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Gate:
+    """Whether a phase may run now, for a deploy pipeline to gate on."""
+
+    phase: str
+    pending: list[str]  # this phase's own pending revisions
+    blocking: dict[str, list[str]] = field(default_factory=dict)  # earlier phase -> pending
+    waiting: str | None = None  # the rollback window that has not passed yet
+
+    @property
+    def may_run(self) -> bool:
+        return not self.blocking and self.waiting is None
+
+    def as_dict(self) -> dict:
+        return {
+            "phase": self.phase,
+            "may_run": self.may_run,
+            "pending": self.pending,
+            "blocking": self.blocking,
+            "waiting": self.waiting,
+        }
 
 
 class PhaseRunner:
@@ -84,6 +110,69 @@ class PhaseRunner:
             )
         return result
 
+    def gate(self, phase: str, min_age: float | None = None) -> Gate:
+        """May ``phase`` run now? Not while an earlier phase has pending revisions; with
+        ``min_age`` (seconds), not before the newest revision of the phase just before it
+        was applied that long ago (the rollback window, read from the phase log)."""
+        statuses = {s.phase: s for s in self.status()}
+        gate = Gate(phase, statuses[phase].pending)
+        for earlier in PHASES[: PHASES.index(phase)]:
+            if statuses[earlier].pending:
+                gate.blocking[earlier] = statuses[earlier].pending
+        before = PHASES[PHASES.index(phase) - 1] if PHASES.index(phase) else None
+        if min_age and before and not gate.blocking and gate.pending:
+            applied = statuses[before].applied
+            age = self._age(applied) if applied else None
+            if applied and age is None:
+                gate.waiting = (
+                    f"no record of when {before} was applied (the phase log is written by "
+                    "`expandcontract upgrade`); cannot tell whether the rollback window passed"
+                )
+            elif age is not None and age < min_age:
+                gate.waiting = (
+                    f"{before} was applied {_duration(age)} ago; the rollback window of "
+                    f"{_duration(min_age)} has not passed"
+                )
+        return gate
+
+    def _age(self, revisions: list[str]) -> float | None:
+        """Seconds since the newest of ``revisions`` was applied, from the phase log."""
+        from sqlalchemy import text
+
+        with self._connect() as connection:
+            if (
+                connection.execute(text("SELECT to_regclass(:t)"), {"t": PHASE_LOG}).scalar()
+                is None
+            ):
+                return None
+            return connection.execute(
+                text(
+                    f"SELECT extract(epoch FROM now() - max(at))::float8 FROM {PHASE_LOG} "
+                    "WHERE revision = ANY(:revs) AND direction = 'up'"
+                ),
+                {"revs": revisions},
+            ).scalar()
+
+    def _log(self, revisions: list[str], phase: str, direction: str) -> None:
+        from sqlalchemy import text
+
+        with self._connect() as connection:
+            connection.execute(
+                text(
+                    f"CREATE TABLE IF NOT EXISTS {PHASE_LOG} (revision text NOT NULL, "
+                    "phase text NOT NULL, direction text NOT NULL, "
+                    "at timestamptz NOT NULL DEFAULT now())"
+                )
+            )
+            for revision in revisions:
+                connection.execute(
+                    text(
+                        f"INSERT INTO {PHASE_LOG} (revision, phase, direction) VALUES (:r, :p, :d)"
+                    ),
+                    {"r": revision, "p": phase, "d": direction},
+                )
+            connection.commit()
+
     def _connect(self):
         from sqlalchemy.exc import OperationalError
 
@@ -108,6 +197,7 @@ class PhaseRunner:
         if not pending:
             return []
         self._run(f"{phase}@head", "up")
+        self._log(pending, phase, "up")
         return pending
 
     def downgrade(self, phase: str) -> list[str]:
@@ -131,6 +221,7 @@ class PhaseRunner:
                     f"depend on {target}; run `expandcontract downgrade {later}` first"
                 )
         self._run(f"{target}@-1", "down", target=target)
+        self._log([target], phase, "down")
         return [target]
 
     def _run(self, destination: str, direction: str, target: str | None = None) -> None:
@@ -154,3 +245,13 @@ class PhaseRunner:
             run_steps(
                 self.alembic, script, connection, steps, prepare, destination, self.project.env
             )
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 86400:
+        return f"{seconds / 86400:.1f}d"
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f}h"
+    if seconds >= 60:
+        return f"{seconds / 60:.0f}m"
+    return f"{seconds:.0f}s"

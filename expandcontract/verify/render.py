@@ -13,7 +13,34 @@ def render(report: VerifyReport, output_format: str) -> str:
         return json.dumps(report.as_dict(), indent=2)
     if output_format == "junit":
         return _junit(report)
+    if output_format == "github":
+        return _github(report)
     return _text(report)
+
+
+def _github(report: VerifyReport) -> str:
+    """GitHub Actions annotations: an error on each failed revision's file, a warning on
+    each statement that took a blocking lock or rewrote a table."""
+    from expandcontract.formats.github_format import _data, _property
+
+    lines = []
+    for rev in report.revisions:
+        where = f"file={_property(rev.path)},line=1" if rev.path else ""
+        title = _property(f"expandcontract verify {rev.revision}")
+        if rev.status == "failed":
+            text = _data("\n".join(p.message for p in rev.problems) or "failed")
+            lines.append(f"::error {where},title={title}::{text}")
+        for statement in rev.statements:
+            if statement.flags:
+                sql = " ".join(statement.sql.split())[:120]
+                text = _data(f"{statement.direction}: {', '.join(statement.flags)}: {sql}")
+                lines.append(f"::warning {where},title={title}::{text}")
+    if report.unverified:
+        lines.append(
+            f"::error title=expandcontract verify::not reached: {', '.join(report.unverified)}"
+        )
+    lines.append(_text(report))  # the log keeps the whole report
+    return "\n".join(lines)
 
 
 def _text(report: VerifyReport) -> str:

@@ -32,8 +32,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from expandcontract.errors import InputError
+from expandcontract.lint.runner import display_path
 from expandcontract.project import Project
 from expandcontract.verify.snapshot import Problem, Snapshot, compare, take
 from expandcontract.verify.trace import StatementTrace, Tracer
@@ -48,10 +50,12 @@ class RevisionReport:
     problems: list[Problem] = field(default_factory=list)
     statements: list[StatementTrace] = field(default_factory=list)
     reason: str | None = None
+    path: str = ""  # the revision's file, for annotations
 
     def as_dict(self) -> dict:
         return {
             "revision": self.revision,
+            "path": self.path,
             "phase": self.phase,
             "status": self.status,
             "problems": [p.as_dict() for p in self.problems],
@@ -270,6 +274,7 @@ class Verifier:
         for index, revision in enumerate(order):
             script = self.script.get_revision(revision)
             result = RevisionReport(revision, self.phase(revision), script.doc or "")
+            result.path = display_path(Path(script.path))
             report.revisions.append(result)
             self.progress(f"{revision} ({index + 1}/{len(order)}) {script.doc or ''}".strip())
             with observer.cursor() as cursor:

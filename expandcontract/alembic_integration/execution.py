@@ -108,9 +108,10 @@ def set_local_timeout(connection, settings: Settings) -> None:
 def local(connection, settings: Settings):
     """A transaction of its own, under ``lock_timeout``, on an autocommit connection:
     committed when the block ends, rolled back if it raises."""
-    connection.exec_driver_sql("BEGIN")
+    timeout = settings.lock_timeout.replace("'", "''")
+    # one round trip: without parameters psycopg sends both on the simple query protocol
+    connection.exec_driver_sql(f"BEGIN; SET LOCAL lock_timeout = '{timeout}'")
     try:
-        set_local_timeout(connection, settings)
         yield
     except BaseException:
         with contextlib.suppress(Exception):

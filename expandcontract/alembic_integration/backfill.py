@@ -65,7 +65,7 @@ class BatchSettings:
 
 def key_columns(conn, table: str) -> list[tuple[str, str]]:
     """The primary key's columns and types, else a unique NOT NULL key's."""
-    if conn.execute(text("SELECT to_regclass(:t)"), {"t": table}).scalar() is None:
+    if conn.execute(text("SELECT to_regclass(:t)"), {"t": quote(table)}).scalar() is None:
         raise BackfillError(f"backfill: table {table} does not exist")
     rows = conn.execute(
         text(
@@ -79,7 +79,7 @@ def key_columns(conn, table: str) -> list[tuple[str, str]]:
             ORDER BY i.indisprimary DESC, i.indnatts, i.indexrelid, pos
             """
         ),
-        {"t": table},
+        {"t": quote(table)},
     ).fetchall()
     by_index: dict[int, list] = {}
     for primary, index, name, type_, notnull, _ in rows:
@@ -272,7 +272,7 @@ def run(
     total = (
         conn.execute(
             text("SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = to_regclass(:t)"),
-            {"t": table},
+            {"t": quote(table)},
         ).scalar()
         or 0
     )

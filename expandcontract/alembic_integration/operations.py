@@ -61,7 +61,7 @@ def _exists_constraint(operations, table: str, name: str) -> bool:
             operations,
             "SELECT 1 FROM pg_constraint WHERE conname = :n AND conrelid = to_regclass(:t)",
             n=name,
-            t=table,
+            t=quote(table),
         )
     )
 
@@ -112,7 +112,7 @@ def _create_index_concurrently(operations, op: CreateIndexConcurrentlyOp) -> Non
             valid = _scalar(
                 operations,
                 "SELECT i.indisvalid FROM pg_index i WHERE i.indexrelid = to_regclass(:n)",
-                n=op.index_name,
+                n=quote(op.index_name),
             )
             if valid is True:
                 return
@@ -263,7 +263,7 @@ def _set_not_null(operations, op: SetNotNullOp) -> None:
         already = _scalar(
             operations,
             "SELECT attnotnull FROM pg_attribute WHERE attrelid = to_regclass(:t) AND attname = :c",
-            t=op.table_name,
+            t=quote(op.table_name),
             c=op.column_name,
         )
         if already:
@@ -307,7 +307,7 @@ def _copy_column(operations, op: CopyColumnOp) -> None:
                 operations,
                 "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
                 "WHERE attrelid = to_regclass(:t) AND attname = :c AND NOT attisdropped",
-                t=op.table_name,
+                t=quote(op.table_name),
                 c=op.source,
             )
             if type_sql is None:
@@ -334,13 +334,16 @@ class CopyNotNullOp(MigrateOperation):
 
 @Operations.register_operation("move_default")
 class MoveDefaultOp(MigrateOperation):
-    def __init__(self, table_name, source, target):
-        self.table_name, self.source, self.target = table_name, source, target
+    keep_source = False
+
+    def __init__(self, table_name, source, target, cast=False):
+        self.table_name, self.source, self.target, self.cast = table_name, source, target, cast
 
     @classmethod
-    def move_default(cls, operations, table_name, source, target):
-        """Give ``target`` the default of ``source`` and drop it from ``source``."""
-        return operations.invoke(cls(table_name, source, target))
+    def move_default(cls, operations, table_name, source, target, cast=False):
+        """Give ``target`` the default of ``source`` and drop it from ``source``;
+        ``cast=True`` casts it to the target's type (a change of type)."""
+        return operations.invoke(cls(table_name, source, target, cast))
 
 
 def _attribute(operations, table: str, column: str):
@@ -352,7 +355,7 @@ def _attribute(operations, table: str, column: str):
                 "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
                 "WHERE a.attrelid = to_regclass(:t) AND a.attname = :c AND NOT a.attisdropped"
             ),
-            {"t": table, "c": column},
+            {"t": quote(table), "c": column},
         )
         .fetchone()
     )
@@ -367,6 +370,18 @@ def _copy_not_null(operations, op: CopyNotNullOp) -> None:
     operations.invoke(SetNotNullOp(op.table_name, op.target))
 
 
+@Operations.register_operation("copy_default")
+class CopyDefaultOp(MoveDefaultOp):
+    keep_source = True
+
+    @classmethod
+    def copy_default(cls, operations, table_name, source, target, cast=False):
+        """Give ``target`` the default of ``source`` (``cast=True``: cast to the target's
+        type), leaving ``source``'s in place: it goes with the column, recorded."""
+        return operations.invoke(cls(table_name, source, target, cast))
+
+
+@Operations.implementation_for(CopyDefaultOp)
 @Operations.implementation_for(MoveDefaultOp)
 def _move_default(operations, op: MoveDefaultOp) -> None:
     table = quote(op.table_name)
@@ -375,10 +390,20 @@ def _move_default(operations, op: MoveDefaultOp) -> None:
         if row is None or row[1] is None:
             return
         default = row[1]
+        if op.cast:
+            type_sql = _scalar(
+                operations,
+                "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+                "WHERE attrelid = to_regclass(:t) AND attname = :c AND NOT attisdropped",
+                t=quote(op.table_name),
+                c=op.target,
+            )
+            default = f"CAST(({default}) AS {type_sql})"
     else:
         default = "NULL"
     operations.execute(f"ALTER TABLE {table} ALTER COLUMN {quote(op.target)} SET DEFAULT {default}")
-    operations.execute(f"ALTER TABLE {table} ALTER COLUMN {quote(op.source)} DROP DEFAULT")
+    if not op.keep_source:
+        operations.execute(f"ALTER TABLE {table} ALTER COLUMN {quote(op.source)} DROP DEFAULT")
 
 
 DROPPED_COLUMNS = "expandcontract_dropped_columns"
@@ -425,12 +450,12 @@ def _drop_column_recorded(operations, op: DropColumnRecordedOp) -> None:
                 "format_type(a.atttypid, a.atttypmod), a.attnotnull, "
                 "pg_get_expr(d.adbin, d.adrelid) FROM pg_attribute a "
                 "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
-                "WHERE a.attrelid = to_regclass(:t) AND a.attname = CAST(:c AS name) "
+                "WHERE a.attrelid = to_regclass(:rel) AND a.attname = CAST(:c AS name) "
                 "AND NOT a.attisdropped "
                 "ON CONFLICT (table_name, column_name) DO UPDATE SET type = EXCLUDED.type, "
                 "not_null = EXCLUDED.not_null, default_sql = EXCLUDED.default_sql"
             ),
-            {"t": op.table_name, "c": op.column_name},
+            {"t": op.table_name, "c": op.column_name, "rel": quote(op.table_name)},
         )
     operations.execute(
         f"ALTER TABLE {quote(op.table_name)} DROP COLUMN IF EXISTS {quote(op.column_name)}"
@@ -626,7 +651,7 @@ def _backfill(operations, op: BackfillOp) -> None:
                 operations,
                 "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
                 "WHERE attrelid = to_regclass(:t) AND attname = :c AND NOT attisdropped",
-                t=op.table_name,
+                t=quote(op.table_name),
                 c=op.column,
             )
             expression = f"CAST({quote(op.cast_from)} AS {type_sql})"
@@ -654,3 +679,45 @@ def _forget_backfill(operations, op: ForgetBackfillOp) -> None:
 
     if _online(operations):
         backfill.forget(operations.get_bind(), op.table_name, op.column)
+
+
+# --- carrying a column's attachments over -----------------------------------------------------
+
+
+@Operations.register_operation("carry_over")
+class CarryOverOp(MigrateOperation):
+    def __init__(self, table_name, source, target, step):
+        self.table_name, self.source, self.target, self.step = table_name, source, target, step
+
+    @classmethod
+    def carry_over(cls, operations, table_name, source, target, step):
+        """One step of carrying ``source``'s indexes, constraints, comment, grants,
+        statistics target and sequence over to ``target`` (see
+        :mod:`expandcontract.alembic_integration.carry` for the steps)."""
+        return operations.invoke(cls(table_name, source, target, step))
+
+
+@Operations.implementation_for(CarryOverOp)
+def _carry_over(operations, op: CarryOverOp) -> None:
+    from expandcontract.alembic_integration import carry
+
+    carry.run(operations, op.table_name, op.source, op.target, op.step)
+
+
+@Operations.register_operation("drop_default")
+class DropDefaultOp(MigrateOperation):
+    def __init__(self, table_name, column_name):
+        self.table_name, self.column_name = table_name, column_name
+
+    @classmethod
+    def drop_default(cls, operations, table_name, column_name):
+        """ALTER COLUMN ... DROP DEFAULT (catalog only)."""
+        return operations.invoke(cls(table_name, column_name))
+
+
+@Operations.implementation_for(DropDefaultOp)
+def _drop_default(operations, op: DropDefaultOp) -> None:
+    _online(operations)
+    operations.execute(
+        f"ALTER TABLE {quote(op.table_name)} ALTER COLUMN {quote(op.column_name)} DROP DEFAULT"
+    )

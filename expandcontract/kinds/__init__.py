@@ -47,3 +47,12 @@ def kinds():
 def r(value: str) -> str:
     """A Python literal for generated code."""
     return repr(value)
+
+
+def native(table: str) -> tuple[str, str]:
+    """For Alembic's own ops (``op.drop_column`` and the like), which quote their table
+    name as one identifier: the table's name literal and a ``, schema=...`` argument."""
+    if "." in table:
+        schema, name = table.rsplit(".", 1)
+        return r(name), f", schema={r(schema)}"
+    return r(table), ""

@@ -10,7 +10,7 @@ goes, as no old version writes any more.
 import click
 
 from expandcontract.errors import InputError
-from expandcontract.kinds import LOCK_TIMEOUT, Phase, r
+from expandcontract.kinds import LOCK_TIMEOUT, Phase, native, r
 
 NAME = "add-column"
 HELP = "Add a column; NOT NULL and a computed fill without locking the table."
@@ -35,7 +35,7 @@ def phases(table, column, type_, not_null=False, default=None, backfill=None):
     add = f"ALTER TABLE {quote(table)} ADD COLUMN {quote(column)} {type_}"
     expand = Phase(
         [LOCK_TIMEOUT, f"op.execute({r(add)})"],
-        [LOCK_TIMEOUT, f"op.drop_column({r(table)}, {r(column)})"],
+        [LOCK_TIMEOUT, f"op.drop_column({native(table)[0]}, {r(column)}{native(table)[1]})"],
     )
     if default is not None:
         expand.upgrade.append(

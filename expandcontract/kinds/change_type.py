@@ -2,15 +2,19 @@
 
 expand: NAME (default COLUMN_new) of the new type, kept equal to COLUMN by a
 two-way sync trigger converting with --using (old to new) and --reverse (new to
-old); migrate: existing rows converted in batches; switch: NAME becomes NOT NULL
-if COLUMN is; contract: COLUMN's default moves over, the trigger and COLUMN go.
+old), with COLUMN's indexes, constraints, comment, grants and statistics target
+carried over as rename-column does; migrate: existing rows converted in
+batches; switch: the carried constraints are validated, NAME becomes NOT NULL
+if COLUMN is; contract: COLUMN's default (cast to the new type) and sequence
+move over, the trigger and COLUMN go, the carried objects take the original
+names.
 The new application version reads and writes NAME (rename it back to COLUMN
 later with rename-column, if wanted).
 """
 
 import click
 
-from expandcontract.kinds import LOCK_TIMEOUT, Phase, r
+from expandcontract.kinds import LOCK_TIMEOUT, Phase, native, r
 from expandcontract.schema.names import check_identifier, quote
 
 NAME = "change-type"
@@ -33,12 +37,24 @@ def phases(table, column, new_type, using=None, reverse=None, new_name=None, swa
         check_identifier(new, "the new column --new-name defaults to")
     using = using or f"{quote(column)}::{new_type}"
     t, c, n = r(table), r(column), r(new)
+    tn, schema = native(table)
     backward = r(reverse) if reverse else "None"
     sync = f"op.create_sync_trigger({t}, {c}, {n}, forward={r(using)}, backward={backward})"
     result = {
         "expand": Phase(
-            [LOCK_TIMEOUT, f"op.copy_column({t}, {c}, {n}, type_={r(new_type)})", sync],
-            [LOCK_TIMEOUT, f"op.drop_sync_trigger({t}, {c}, {n})", f"op.drop_column({t}, {n})"],
+            [
+                LOCK_TIMEOUT,
+                f"op.carry_over({t}, {c}, {n}, 'check')",
+                f"op.copy_column({t}, {c}, {n}, type_={r(new_type)})",
+                sync,
+                f"op.carry_over({t}, {c}, {n}, 'expand')",
+            ],
+            [
+                LOCK_TIMEOUT,
+                f"op.drop_sync_trigger({t}, {c}, {n})",
+                f"op.drop_column({tn}, {n}{schema})",
+                f"op.carry_over({t}, {c}, {n}, 'forget')",
+            ],
         ),
         "migrate": Phase(
             [f"op.backfill({t}, {n}, {r(using)})"],
@@ -46,14 +62,21 @@ def phases(table, column, new_type, using=None, reverse=None, new_name=None, swa
             kept=(f"{table}.{new}",),
         ),
         "switch": Phase(
-            [LOCK_TIMEOUT, f"op.copy_not_null({t}, {c}, {n})"],
+            [
+                LOCK_TIMEOUT,
+                f"op.carry_over({t}, {c}, {n}, 'switch')",
+                f"op.copy_not_null({t}, {c}, {n})",
+            ],
             [LOCK_TIMEOUT, f"op.drop_not_null({t}, {n})"],
         ),
         "contract": Phase(
             [
                 LOCK_TIMEOUT,
+                f"op.copy_default({t}, {c}, {n}, cast=True)",
+                f"op.carry_over({t}, {c}, {n}, 'hand_over')",
                 f"op.drop_sync_trigger({t}, {c}, {n})",
                 f"op.drop_column_recorded({t}, {c})",
+                f"op.carry_over({t}, {c}, {n}, 'rename')",
             ],
             [
                 LOCK_TIMEOUT,
@@ -65,11 +88,13 @@ def phases(table, column, new_type, using=None, reverse=None, new_name=None, swa
                 else f"op.backfill({t}, {c}, cast_from={n})",
                 f"op.forget_backfill({t}, {c})",
                 f"op.copy_not_null({t}, {n}, {c})",
+                f"op.drop_default({t}, {n})",
+                f"op.carry_over({t}, {c}, {n}, 'restore')",
             ],
         ),
     }
     if swap:
         contract = result["contract"]
-        contract.upgrade.append(f"op.alter_column({t}, {n}, new_column_name={c})")
-        contract.downgrade.insert(1, f"op.alter_column({t}, {c}, new_column_name={n})")
+        contract.upgrade.append(f"op.alter_column({tn}, {n}, new_column_name={c}{schema})")
+        contract.downgrade.insert(1, f"op.alter_column({tn}, {c}, new_column_name={n}{schema})")
     return result

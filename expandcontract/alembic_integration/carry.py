@@ -1,0 +1,305 @@
+"""Carry what hangs on a column over to its replacement, phase by phase, and back.
+
+``op.carry_over(table, source, target, step)`` is how rename-column and
+change-type keep a column's indexes, UNIQUE and CHECK constraints, outgoing
+foreign keys, comment, column grants, statistics target and owned sequence
+(see :mod:`expandcontract.schema.inventory`). The steps, in the order the
+phases run them:
+
+``check``   (expand, first) read the source column's inventory, refuse with a
+            message naming the object if something cannot be carried, and
+            record it in ``expandcontract_carried``: the later steps, and the
+            rollback, work from that record, so a rerun sees the same list.
+``expand``  (expand, last) recreate each on the target under a generated name:
+            CHECK and foreign keys ``NOT VALID``, indexes ``CONCURRENTLY``
+            (UNIQUE ones too), comment, grants, statistics.
+``switch``  ``VALIDATE`` the carried constraints, each in its own transaction.
+``hand_over`` (contract, before the source column goes) the owned sequence
+            now belongs to the target, so dropping the source keeps it.
+``rename``  (contract, after) the carried objects take the original names;
+            a carried UNIQUE index becomes the UNIQUE constraint again.
+``restore`` (the contract's downgrade, once the source is back and filled)
+            the target's objects go back to their generated names and the
+            originals are recreated on the source from the record.
+``forget``  (the expand's downgrade) the record goes with the target column.
+
+Every step is idempotent: each object is looked up before it is made,
+renamed or validated, and an index left INVALID by a failed build is rebuilt.
+"""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import text
+
+from expandcontract.alembic_integration import execution
+from expandcontract.schema import rewrite
+from expandcontract.schema.inventory import column_inventory, regclass
+from expandcontract.schema.names import object_name, quote
+
+CARRIED = "expandcontract_carried"
+STEPS = ("check", "expand", "switch", "hand_over", "rename", "restore", "forget")
+
+
+class CarryError(Exception):
+    """Something attached to the column cannot be carried over safely."""
+
+
+def carried_name(original: str, target: str) -> str:
+    return object_name(original, target, prefix="ec")
+
+
+def run(operations, table: str, source: str, target: str, step: str) -> None:
+    if step not in STEPS:
+        raise ValueError(f"carry_over: step must be one of {', '.join(STEPS)}, not {step!r}")
+    context = operations.get_context()
+    if context.as_sql:
+        operations.execute(f"-- carry_over {step}: {table}.{source} -> {target} (catalog)")
+        return
+    execution.install(context, execution.settings_of(context))
+    globals()[f"_{step}"](operations, table, source, target)
+
+
+def _bind(operations):
+    return operations.get_bind()
+
+
+def _exists(operations, sql: str, **params) -> bool:
+    return bool(_bind(operations).execute(text(sql), params).scalar())
+
+
+def _records(operations, table: str, source: str, target: str) -> list[dict]:
+    bind = _bind(operations)
+    if bind.execute(text("SELECT to_regclass(:t)"), {"t": CARRIED}).scalar() is None:
+        return []
+    rows = bind.execute(
+        text(
+            f"SELECT kind, name, carried, definition, extra FROM {CARRIED} "
+            "WHERE table_name = :t AND source = :s AND target = :n ORDER BY position"
+        ),
+        {"t": table, "s": source, "n": target},
+    ).mappings()
+    return [dict(row) for row in rows]
+
+
+def _check(operations, table, source, target) -> None:
+    from expandcontract.alembic_integration.sync import name as sync_name
+
+    bind = _bind(operations)
+    if _records(operations, table, source, target):
+        return  # recorded by an earlier run of this expand
+    inventory = column_inventory(bind, table, source, sync_name(table, source, target))
+    if inventory.refusals:
+        raise CarryError(
+            f"cannot replace {table}.{source} while both versions run:\n  - "
+            + "\n  - ".join(inventory.refusals)
+        )
+    operations.execute(
+        f"CREATE TABLE IF NOT EXISTS {CARRIED} (table_name text NOT NULL, source text NOT NULL, "
+        "target text NOT NULL, position int NOT NULL, kind text NOT NULL, name text NOT NULL, "
+        "carried text NOT NULL, definition text NOT NULL, extra jsonb NOT NULL, "
+        "PRIMARY KEY (table_name, source, target, position))"
+    )
+    for position, item in enumerate(inventory.attachments):
+        bind.execute(
+            text(
+                f"INSERT INTO {CARRIED} VALUES (:t, :s, :n, :p, :k, :name, :carried, :d, "
+                "CAST(:x AS jsonb))"
+            ),
+            {
+                "t": table,
+                "s": source,
+                "n": target,
+                "p": position,
+                "k": item.kind,
+                "name": item.name,
+                "carried": carried_name(item.name, target) if item.name else "",
+                "d": item.definition,
+                "x": json.dumps(item.extra),
+            },
+        )
+
+
+def _column_extras(operations, table: str, column: str, record: dict) -> None:
+    """Comment, grant or statistics target of ``record``, given to ``column``."""
+    t, c = quote(table), quote(column)
+    kind = record["kind"]
+    if kind == "comment":
+        literal = "'" + record["definition"].replace("'", "''") + "'"
+        operations.execute(f"COMMENT ON COLUMN {t}.{c} IS {literal}")
+    elif kind == "grant":
+        option = " WITH GRANT OPTION" if record["extra"].get("grantable") else ""
+        operations.execute(f"GRANT {record['definition']} ({c}) ON {t} TO {record['name']}{option}")
+    elif kind == "statistics":
+        operations.execute(
+            f"ALTER TABLE {t} ALTER COLUMN {c} SET STATISTICS {int(record['definition'])}"
+        )
+
+
+def _constraint_exists(operations, table: str, name: str) -> bool:
+    return _exists(
+        operations,
+        "SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass(:t) AND conname = :n",
+        t=regclass(table),
+        n=name,
+    )
+
+
+def _index_valid(operations, table: str, name: str) -> bool | None:
+    """True, False (left INVALID by a failed build) or None (no such index)."""
+    return (
+        _bind(operations)
+        .execute(
+            text(
+                "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                "WHERE i.indrelid = to_regclass(:t) AND c.relname = :n"
+            ),
+            {"t": regclass(table), "n": name},
+        )
+        .scalar()
+    )
+
+
+def _schema_of(table: str) -> str:
+    return f"{quote(table.rsplit('.', 1)[0])}." if "." in table else ""
+
+
+def _build_index(operations, table: str, name: str, sql: str) -> None:
+    """CREATE INDEX CONCURRENTLY, rebuilding an INVALID leftover of an earlier failure."""
+    with operations.get_context().autocommit_block():
+        valid = _index_valid(operations, table, name)
+        if valid:
+            return
+        if valid is False:
+            operations.execute(
+                f"DROP INDEX CONCURRENTLY IF EXISTS {_schema_of(table)}{quote(name)}"
+            )
+        operations.execute(sql)
+
+
+def _expand(operations, table, source, target) -> None:
+    records = _records(operations, table, source, target)
+    t = quote(table)
+    for record in records:
+        kind, carried = record["kind"], record["carried"]
+        if kind == "check" and not _constraint_exists(operations, table, carried):
+            definition = rewrite.rename_column(record["definition"], source, target)
+            operations.execute(
+                f"ALTER TABLE {t} ADD CONSTRAINT {quote(carried)} {rewrite.not_valid(definition)}"
+            )
+        elif kind == "foreign_key" and not _constraint_exists(operations, table, carried):
+            definition = rewrite.carried_foreign_key(record["definition"], source, target)
+            operations.execute(
+                f"ALTER TABLE {t} ADD CONSTRAINT {quote(carried)} {rewrite.not_valid(definition)}"
+            )
+        else:
+            _column_extras(operations, table, target, record)
+    for record in records:  # last: each builds in autocommit, after the rest is committed
+        if record["kind"] in ("index", "unique"):
+            sql = rewrite.carried_index(record["definition"], source, target, record["carried"])
+            _build_index(operations, table, record["carried"], sql)
+
+
+def _validate(operations, table: str, name: str) -> None:
+    valid = (
+        _bind(operations)
+        .execute(
+            text(
+                "SELECT convalidated FROM pg_constraint WHERE conrelid = to_regclass(:t) "
+                "AND conname = :n"
+            ),
+            {"t": regclass(table), "n": name},
+        )
+        .scalar()
+    )
+    if valid is False:
+        with operations.get_context().autocommit_block():
+            operations.execute(f"ALTER TABLE {quote(table)} VALIDATE CONSTRAINT {quote(name)}")
+
+
+def _switch(operations, table, source, target) -> None:
+    for record in _records(operations, table, source, target):
+        if record["kind"] in ("check", "foreign_key"):
+            _validate(operations, table, record["carried"])
+
+
+def _hand_over(operations, table, source, target) -> None:
+    for record in _records(operations, table, source, target):
+        if record["kind"] == "sequence":
+            operations.execute(
+                f"ALTER SEQUENCE {record['name']} OWNED BY {quote(table)}.{quote(target)}"
+            )
+
+
+def _rename_constraint(operations, table: str, old: str, new: str) -> None:
+    if _constraint_exists(operations, table, old) and not _constraint_exists(
+        operations, table, new
+    ):
+        operations.execute(
+            f"ALTER TABLE {quote(table)} RENAME CONSTRAINT {quote(old)} TO {quote(new)}"
+        )
+
+
+def _rename_index(operations, table: str, old: str, new: str) -> None:
+    if _index_valid(operations, table, old) is not None:
+        operations.execute(f"ALTER INDEX {_schema_of(table)}{quote(old)} RENAME TO {quote(new)}")
+
+
+def _rename(operations, table, source, target) -> None:
+    for record in _records(operations, table, source, target):
+        kind, name, carried = record["kind"], record["name"], record["carried"]
+        if kind in ("check", "foreign_key"):
+            _rename_constraint(operations, table, carried, name)
+        elif kind == "index":
+            _rename_index(operations, table, carried, name)
+        elif kind == "unique" and not _constraint_exists(operations, table, name):
+            index = record["extra"].get("index", name)
+            _rename_index(operations, table, carried, index)
+            operations.execute(
+                f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} UNIQUE USING INDEX "
+                f"{quote(index)}"
+            )
+
+
+def _restore(operations, table, source, target) -> None:
+    records = _records(operations, table, source, target)
+    t = quote(table)
+    # the target's objects take their generated names again: the originals' are free
+    for record in records:
+        kind, name, carried = record["kind"], record["name"], record["carried"]
+        if kind in ("check", "foreign_key", "unique"):
+            _rename_constraint(operations, table, name, carried)
+        elif kind == "index":
+            _rename_index(operations, table, name, carried)
+    for record in records:
+        kind, name = record["kind"], record["name"]
+        if kind in ("check", "foreign_key") and not _constraint_exists(operations, table, name):
+            operations.execute(
+                f"ALTER TABLE {t} ADD CONSTRAINT {quote(name)} "
+                f"{rewrite.not_valid(record['definition'])}"
+            )
+        elif kind == "sequence":
+            operations.execute(f"ALTER SEQUENCE {name} OWNED BY {t}.{quote(source)}")
+        elif kind not in ("index", "unique"):
+            _column_extras(operations, table, source, record)
+    for record in records:
+        kind, name = record["kind"], record["name"]
+        if kind == "index":
+            _build_index(operations, table, name, rewrite.original_index(record["definition"]))
+        elif kind == "unique" and not _constraint_exists(operations, table, name):
+            index = record["extra"].get("index", name)
+            _build_index(operations, table, index, rewrite.original_index(record["definition"]))
+            operations.execute(
+                f"ALTER TABLE {t} ADD CONSTRAINT {quote(name)} UNIQUE USING INDEX {quote(index)}"
+            )
+        elif kind in ("check", "foreign_key"):
+            _validate(operations, table, name)
+
+
+def _forget(operations, table, source, target) -> None:
+    if _bind(operations).execute(text("SELECT to_regclass(:t)"), {"t": CARRIED}).scalar():
+        _bind(operations).execute(
+            text(f"DELETE FROM {CARRIED} WHERE table_name = :t AND source = :s AND target = :n"),
+            {"t": table, "s": source, "n": target},
+        )

@@ -285,3 +285,85 @@ def test_the_post_write_lint_hook_runs_on_the_phases_autogenerate_writes(
     assert result.returncode != 0, result.stdout + result.stderr
     assert "EC105" in result.stdout + result.stderr
     assert "error(s) in" in result.stdout + result.stderr
+
+
+SCHEMA_V1 = """
+invoices = sa.Table("invoices", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("amount", sa.Integer, nullable=False),
+    sa.Column("note", sa.Text),
+    schema="billing",
+)
+decoy = sa.Table("invoices", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("amount", sa.Integer, nullable=False),
+    sa.Column("note", sa.Text),
+)
+"""
+
+
+def test_a_change_in_another_schema_is_written_and_run_there(
+    tmp_path: Path, database_url: str
+) -> None:
+    """A type change, an index and a NOT NULL column on billing.invoices, with a
+    public.invoices beside it that must not be touched."""
+    url = sqlalchemy_url(database_url)
+    with sa.create_engine(url).begin() as conn:
+        conn.execute(sa.text("CREATE SCHEMA billing"))
+    project = Project(tmp_path, url)
+    env = project.root / "migrations" / "env.py"
+    env.write_text(env.read_text().replace("**phased()", "include_schemas=True, **phased()"))
+    project.models(SCHEMA_V1)
+    project.autogenerate()
+    project.phase("upgrade", "expand")
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        for table in ("billing.invoices", "invoices"):
+            conn.execute(
+                sa.text(f"INSERT INTO {table} SELECT g, g, 'n' || g FROM generate_series(1, 20) g")
+            )
+    changed = SCHEMA_V1.replace(
+        'sa.Column("amount", sa.Integer, nullable=False),\n    sa.Column("note", sa.Text),\n    schema',
+        'sa.Column("amount", sa.BigInteger, nullable=False),\n    sa.Column("note", sa.Text),\n'
+        '    sa.Column("state", sa.Text, nullable=False, server_default="open"),\n'
+        '    sa.Index("ix_invoices_note", "note"),\n    schema',
+    )
+    assert changed != SCHEMA_V1
+    project.models(changed)
+    written = project.autogenerate()
+    assert [p.name.split("_")[1] for p in written] == ["expand", "migrate", "switch", "contract"]
+    for phase in ("expand", "migrate", "switch", "contract"):
+        project.phase("upgrade", phase)
+
+    def shape(conn) -> dict:
+        columns = conn.execute(
+            sa.text(
+                "SELECT table_schema || '.' || column_name, data_type FROM "
+                "information_schema.columns WHERE table_name = 'invoices' ORDER BY 1"
+            )
+        ).fetchall()
+        indexes = conn.execute(
+            sa.text(
+                "SELECT schemaname || '.' || indexname FROM pg_indexes WHERE tablename = 'invoices'"
+            )
+        ).fetchall()
+        return {"columns": dict(columns), "indexes": sorted(i[0] for i in indexes)}
+
+    with engine.connect() as conn:
+        after = shape(conn)
+    assert after["columns"]["billing.amount"] == "bigint"
+    assert after["columns"]["billing.state"] == "text"
+    assert after["columns"]["public.amount"] == "integer"  # the decoy is untouched
+    assert "public.state" not in after["columns"]
+    assert "billing.ix_invoices_note" in after["indexes"]
+    assert not any(i.startswith("public.ix_invoices_note") for i in after["indexes"])
+    check = project.alembic("check")
+    assert check.returncode == 0, check.stdout + check.stderr
+    for phase in ("contract", "switch", "migrate", "expand"):
+        project.phase("downgrade", phase)
+    with engine.connect() as conn:
+        back = shape(conn)
+    assert back["columns"]["billing.amount"] == "integer"
+    assert "billing.state" not in back["columns"]
+    assert "billing.ix_invoices_note" not in back["indexes"]
+    engine.dispose()

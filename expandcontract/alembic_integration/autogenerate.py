@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from expandcontract.kinds import LOCK_TIMEOUT, PHASES, Phase, r
+from expandcontract.kinds import LOCK_TIMEOUT, PHASES, Phase, native, r
 
 BOOKKEEPING_PREFIX = "expandcontract_"
 
@@ -133,6 +133,11 @@ def rewrite(context, revision, directives) -> None:
     directives[:] = []  # the phases replace Alembic's single revision
 
 
+def qualified(name: str, schema: str | None) -> str:
+    """``schema.name`` as the kinds and our operations take it (they quote each part)."""
+    return f"{schema}.{name}" if schema else name
+
+
 def _render(op, autogen) -> list[str]:
     from alembic.autogenerate.render import render_op_text
 
@@ -149,7 +154,7 @@ def _operation(op, plan: Plan, autogen) -> None:
     elif isinstance(op, ops.DropTableOp):
         from expandcontract.kinds import drop_table
 
-        plan.add(drop_table.phases(op.table_name))
+        plan.add(drop_table.phases(qualified(op.table_name, op.schema)))
     elif isinstance(op, ops.CreateIndexOp):
         _create_index(op, plan)
     elif isinstance(op, ops.DropIndexOp):
@@ -161,7 +166,7 @@ def _operation(op, plan: Plan, autogen) -> None:
 def _table_ops(group, plan: Plan, autogen) -> None:
     from alembic.operations import ops
 
-    table = group.table_name
+    table = qualified(group.table_name, group.schema)
     added = {o.column.name: o for o in group.ops if isinstance(o, ops.AddColumnOp)}
     dropped = {o.column_name: o for o in group.ops if isinstance(o, ops.DropColumnOp)}
     renamed = set()
@@ -246,7 +251,7 @@ def _add_column(op, plan: Plan, autogen) -> None:
 
     plan.add(
         add_column.phases(
-            op.table_name,
+            qualified(op.table_name, op.schema),
             column.name,
             _type_sql(column.type),
             not_null=not column.nullable,
@@ -259,7 +264,7 @@ def _add_column(op, plan: Plan, autogen) -> None:
 def _alter_column(op, plan: Plan, autogen) -> None:
     from expandcontract.kinds import change_type, set_not_null
 
-    table, column = op.table_name, op.column_name
+    table, column = qualified(op.table_name, op.schema), op.column_name
     if op.modify_type is not None:
         new_type = _type_sql(op.modify_type)
         old_type = _type_sql(op.existing_type) if op.existing_type is not None else None
@@ -276,7 +281,7 @@ def _alter_column(op, plan: Plan, autogen) -> None:
         from alembic.operations import ops
 
         rest = ops.AlterColumnOp(
-            table,
+            op.table_name,
             column,
             schema=op.schema,
             existing_type=op.existing_type,
@@ -296,14 +301,12 @@ def _columns(op) -> list[str]:
 def _create_index(op, plan: Plan) -> None:
     unique = ", unique=True" if op.unique else ""
     cols = "[" + ", ".join(r(c) for c in _columns(op)) + "]"
+    table = qualified(op.table_name, op.schema)
     plan.add(
         {
             "expand": Phase(
-                [
-                    f"op.create_index_concurrently({r(op.index_name)}, {r(op.table_name)}, "
-                    f"{cols}{unique})"
-                ],
-                [f"op.drop_index_concurrently({r(op.index_name)})"],
+                [f"op.create_index_concurrently({r(op.index_name)}, {r(table)}, {cols}{unique})"],
+                [f"op.drop_index_concurrently({r(qualified(op.index_name, op.schema))})"],
             )
         }
     )
@@ -315,26 +318,30 @@ def _drop_index(op, plan: Plan, autogen) -> None:
     if reverse is not None:
         cols = "[" + ", ".join(r(c) for c in _columns(reverse)) + "]"
         unique = ", unique=True" if reverse.unique else ""
+        table = qualified(op.table_name, op.schema)
         downgrade = [
-            f"op.create_index_concurrently({r(op.index_name)}, {r(op.table_name)}, {cols}{unique})"
+            f"op.create_index_concurrently({r(op.index_name)}, {r(table)}, {cols}{unique})"
         ]
-    plan.add({"contract": Phase([f"op.drop_index_concurrently({r(op.index_name)})"], downgrade)})
+    index = qualified(op.index_name, op.schema)
+    plan.add({"contract": Phase([f"op.drop_index_concurrently({r(index)})"], downgrade)})
 
 
 def _unique(op, plan: Plan) -> None:
     name = op.constraint_name or f"{op.table_name}_{'_'.join(op.columns)}_key"
     cols = "[" + ", ".join(r(c) for c in op.columns) + "]"
-    t, n = r(op.table_name), r(name)
+    table = qualified(op.table_name, op.schema)
+    t, n, qn = r(table), r(name), r(qualified(name, op.schema))
+    tn, schema = native(table)
     plan.add(
         {
             "expand": Phase(
                 [f"op.create_index_concurrently({n}, {t}, {cols}, unique=True)"],
-                [f"op.drop_index_concurrently({n})"],
+                [f"op.drop_index_concurrently({qn})"],
             ),
             "switch": Phase(
                 [LOCK_TIMEOUT, f"op.add_unique_using_index({t}, {n}, {n})"],
                 [
-                    f"op.drop_constraint({n}, {t})",
+                    f"op.drop_constraint({n}, {tn}{schema})",
                     f"op.create_index_concurrently({n}, {t}, {cols}, unique=True)",
                 ],
             ),
@@ -344,7 +351,10 @@ def _unique(op, plan: Plan) -> None:
 
 def _foreign_key(op, plan: Plan) -> None:
     name = op.constraint_name or f"{op.source_table}_{'_'.join(op.local_cols)}_fkey"
-    t, n = r(op.source_table), r(name)
+    source = qualified(op.source_table, op.source_schema)
+    referent = r(qualified(op.referent_table, op.referent_schema))
+    t, n = r(source), r(name)
+    tn, schema = native(source)
     local = "[" + ", ".join(r(c) for c in op.local_cols) + "]"
     remote = "[" + ", ".join(r(c) for c in op.remote_cols) + "]"
     plan.add(
@@ -352,17 +362,15 @@ def _foreign_key(op, plan: Plan) -> None:
             "expand": Phase(
                 [
                     LOCK_TIMEOUT,
-                    f"op.add_foreign_key_not_valid({n}, {t}, {local}, "
-                    f"{r(op.referent_table)}, {remote})",
+                    f"op.add_foreign_key_not_valid({n}, {t}, {local}, {referent}, {remote})",
                 ],
-                [f"op.drop_constraint({n}, {t}, type_='foreignkey')"],
+                [f"op.drop_constraint({n}, {tn}{schema}, type_='foreignkey')"],
             ),
             "switch": Phase(
                 [f"op.validate_constraint({t}, {n})"],
                 [
-                    f"op.drop_constraint({n}, {t}, type_='foreignkey')",
-                    f"op.add_foreign_key_not_valid({n}, {t}, {local}, {r(op.referent_table)}, "
-                    f"{remote})",
+                    f"op.drop_constraint({n}, {tn}{schema}, type_='foreignkey')",
+                    f"op.add_foreign_key_not_valid({n}, {t}, {local}, {referent}, {remote})",
                 ],
             ),
         }

@@ -21,6 +21,8 @@ Offline (``--sql``, and the linter) they render the SQL they would run.
 
 from __future__ import annotations
 
+import contextlib
+
 from alembic.operations import MigrateOperation, Operations
 from sqlalchemy import text
 
@@ -107,18 +109,29 @@ def _create_index_concurrently(operations, op: CreateIndexConcurrentlyOp) -> Non
         f"CREATE {unique}INDEX CONCURRENTLY IF NOT EXISTS {quote(op.index_name)} "
         f"ON {quote(op.table_name)} ({_column_list(op.columns)}){where}"
     )
+    # an index lives in its table's schema; its name in CREATE INDEX cannot say so
+    schema = op.table_name.rsplit(".", 1)[0] + "." if "." in op.table_name else ""
+    where = quote(schema + op.index_name)
     with operations.get_context().autocommit_block():
         if _online(operations):
             valid = _scalar(
                 operations,
                 "SELECT i.indisvalid FROM pg_index i WHERE i.indexrelid = to_regclass(:n)",
-                n=quote(op.index_name),
+                n=where,
             )
             if valid is True:
                 return
             if valid is False:  # left INVALID by an earlier failed build: drop and retry
-                operations.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {quote(op.index_name)}")
-        operations.execute(sql)
+                operations.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {where}")
+        try:
+            operations.execute(sql)
+        except Exception:
+            # a failed build (a duplicate for a UNIQUE one, a lock timeout) leaves an INVALID
+            # index that would slow every write and block the rerun's name: drop it now
+            if _online(operations):
+                with contextlib.suppress(Exception):
+                    operations.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {where}")
+            raise
 
 
 @Operations.implementation_for(DropIndexConcurrentlyOp)

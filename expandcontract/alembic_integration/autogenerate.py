@@ -351,8 +351,8 @@ def _unique(op, plan: Plan) -> None:
 
 def _foreign_key(op, plan: Plan) -> None:
     name = op.constraint_name or f"{op.source_table}_{'_'.join(op.local_cols)}_fkey"
-    source = qualified(op.source_table, op.source_schema)
-    referent = r(qualified(op.referent_table, op.referent_schema))
+    source = qualified(op.source_table, op.kw.get("source_schema"))
+    referent = r(qualified(op.referent_table, op.kw.get("referent_schema")))
     t, n = r(source), r(name)
     tn, schema = native(source)
     local = "[" + ", ".join(r(c) for c in op.local_cols) + "]"

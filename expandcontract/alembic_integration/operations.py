@@ -283,7 +283,17 @@ def _set_not_null(operations, op: SetNotNullOp) -> None:
             return
     _add_constraint(operations, op.table_name, check, f"CHECK ({column} IS NOT NULL) NOT VALID")
     with operations.get_context().autocommit_block():
-        operations.execute(f"ALTER TABLE {table} VALIDATE CONSTRAINT {quote(check)}")
+        try:
+            operations.execute(f"ALTER TABLE {table} VALIDATE CONSTRAINT {quote(check)}")
+        except Exception:
+            # a NULL is still there: the committed NOT VALID CHECK would go on rejecting the
+            # old version's NULL writes while nothing is applied; take it away again
+            if _online(operations):
+                with contextlib.suppress(Exception):
+                    operations.execute(
+                        f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {quote(check)}"
+                    )
+            raise
     operations.execute(f"ALTER TABLE {table} ALTER COLUMN {column} SET NOT NULL")
     operations.execute(f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {quote(check)}")
 

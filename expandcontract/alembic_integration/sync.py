@@ -21,7 +21,7 @@ from __future__ import annotations
 import sqlglot
 from sqlglot import exp
 
-from expandcontract.schema.names import object_name, quote
+from expandcontract.schema.names import in_schema_of, object_name, quote
 
 
 def _on_new_row(expression: str | None, column: str) -> str:
@@ -46,7 +46,8 @@ def name(table: str, old: str, new: str) -> str:
 def sync_trigger_sql(
     table: str, old: str, new: str, forward: str | None = None, backward: str | None = None
 ) -> list[str]:
-    function = trigger = name(table, old, new)
+    trigger = name(table, old, new)
+    function = in_schema_of(table, trigger)
     qo, qn = quote(old), quote(new)
     to_new = _on_new_row(forward, old)
     to_old = _on_new_row(backward, new)
@@ -77,33 +78,47 @@ END
 
 
 def drop_sync_trigger_sql(table: str, old: str, new: str) -> list[str]:
-    function = trigger = name(table, old, new)
+    trigger = name(table, old, new)
+    function = in_schema_of(table, trigger)
     return [
         f"DROP TRIGGER IF EXISTS {quote(trigger)} ON {quote(table)}",
         f"DROP FUNCTION IF EXISTS {quote(function)}()",
     ]
 
 
-def _on_row(expression: str) -> str:
-    """Every unqualified column reference of ``expression`` read from ``NEW``."""
+def _on_row(expression: str, row: str = "NEW") -> str:
+    """Every unqualified column reference of ``expression`` read from ``row`` (NEW, OLD)."""
     tree = sqlglot.parse_one(expression, read="postgres")
 
     def rewrite(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Column) and not node.table:
-            return exp.column(node.this.copy(), table="NEW")
+            return exp.column(node.this.copy(), table=row)
         return node
 
     return tree.transform(rewrite).sql(dialect="postgres")
 
 
 def fill_trigger_sql(table: str, column: str, expression: str) -> list[str]:
-    """A BEFORE INSERT OR UPDATE trigger computing ``column`` from ``expression`` whenever a
-    write leaves it NULL: rows the old application version writes get it too."""
-    function = trigger = object_name(table, column, prefix="ec_fill")
+    """A BEFORE INSERT OR UPDATE trigger keeping ``column`` computed from ``expression`` for
+    the rows the old application version writes (it never names the column):
+
+    - INSERT leaving it NULL: computed;
+    - UPDATE not changing it, of a row whose value is still the computed one: computed
+      again from the new row, so a derived value does not go stale when the old version
+      changes what it derives from. A value someone set by hand is left alone."""
+    trigger = object_name(table, column, prefix="ec_fill")
+    function = in_schema_of(table, trigger)
     qc = quote(column)
     body = f"""
 BEGIN
-    IF NEW.{qc} IS NULL THEN
+    IF TG_OP = 'INSERT' THEN
+        IF NEW.{qc} IS NULL THEN
+            NEW.{qc} := {_on_row(expression)};
+        END IF;
+    ELSIF NEW.{qc} IS NOT DISTINCT FROM OLD.{qc}
+          AND OLD.{qc} IS NOT DISTINCT FROM {_on_row(expression, "OLD")} THEN
+        NEW.{qc} := {_on_row(expression)};
+    ELSIF NEW.{qc} IS NULL AND OLD.{qc} IS NULL THEN
         NEW.{qc} := {_on_row(expression)};
     END IF;
     RETURN NEW;
@@ -122,5 +137,5 @@ def drop_fill_trigger_sql(table: str, column: str) -> list[str]:
     name = object_name(table, column, prefix="ec_fill")
     return [
         f"DROP TRIGGER IF EXISTS {quote(name)} ON {quote(table)}",
-        f"DROP FUNCTION IF EXISTS {quote(name)}()",
+        f"DROP FUNCTION IF EXISTS {quote(in_schema_of(table, name))}()",
     ]

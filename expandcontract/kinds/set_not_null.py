@@ -1,8 +1,11 @@
 """set-not-null TABLE COLUMN [--backfill SQL]
 
-migrate (with --backfill): NULLs filled in batches; switch: NOT NULL by the
-lock-safe recipe (CHECK NOT VALID, VALIDATE, SET NOT NULL, drop the CHECK).
-The old application version must no longer write NULL by the time switch runs.
+expand (with --backfill): a trigger filling the NULLs the old application
+version still writes; migrate (with --backfill): existing NULLs filled in
+batches; switch: NOT NULL by the lock-safe recipe (CHECK NOT VALID, VALIDATE,
+SET NOT NULL, drop the CHECK); contract (with --backfill): the trigger goes.
+Without --backfill the old version must no longer write NULL by the time switch
+runs; if a NULL is still there, switch fails and leaves nothing behind.
 """
 
 import click
@@ -23,6 +26,9 @@ def phases(table, column, backfill=None):
     t, c = r(table), r(column)
     result = {}
     if backfill:
+        fill = f"op.create_fill_trigger({t}, {c}, {r(backfill)})"
+        drop = f"op.drop_fill_trigger({t}, {c})"
+        result["expand"] = Phase([LOCK_TIMEOUT, fill], [LOCK_TIMEOUT, drop])
         result["migrate"] = Phase(
             [f"op.backfill({t}, {c}, {r(backfill)}, where={r(f'{quote(column)} IS NULL')})"],
             [f"op.forget_backfill({t}, {c})"],
@@ -32,4 +38,6 @@ def phases(table, column, backfill=None):
         [LOCK_TIMEOUT, f"op.set_not_null({t}, {c})"],
         [LOCK_TIMEOUT, f"op.drop_not_null({t}, {c})"],
     )
+    if backfill:
+        result["contract"] = Phase([LOCK_TIMEOUT, drop], [LOCK_TIMEOUT, fill])
     return result

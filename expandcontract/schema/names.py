@@ -41,6 +41,12 @@ def object_name(*parts: str, prefix: str = "ec") -> str:
     return f"{head}_{digest}"
 
 
+def in_schema_of(table: str, name: str) -> str:
+    """``name`` in ``table``'s schema (``billing.invoices`` -> ``billing.name``): a
+    function we make beside a table lives where the table does."""
+    return f"{table.rsplit('.', 1)[0]}.{name}" if "." in table else name
+
+
 def check_identifier(name: str, what: str) -> None:
     """Refuse a name PostgreSQL would cut to 63 bytes: the cut name could be another
     object's, and a phase would act on the wrong one."""

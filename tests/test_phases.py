@@ -143,7 +143,7 @@ CASES = {
             "UPDATE users SET email = %(v)s WHERE id = %(id)s",
             "SELECT email FROM users WHERE id = %(id)s",
         ),
-        phases=("migrate", "switch"),
+        phases=("expand", "migrate", "switch", "contract"),
     ),
     "add-foreign-key": Case(
         ["add-foreign-key", "memberships", "team_id", "teams.id"],

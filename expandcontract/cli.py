@@ -309,27 +309,73 @@ The project now has a head per phase branch, so Alembic needs a branch named:
 
 
 def _kind_command(name: str, module) -> click.Command:
-    def callback(message, alembic_config, alembic_name, **arguments):
+    def callback(message, alembic_config, alembic_name, database_check, **arguments):
         from expandcontract.alembic_integration.writer import write_change
         from expandcontract.schema.names import check_identifier
 
         for key in ("table", "column", "columns", "old", "new", "new_name", "reference"):
             value = arguments.get(key)
-            for name in value if isinstance(value, tuple) else [value] if value else []:
-                check_identifier(name, key.replace("_", "-"))
+            for identifier in value if isinstance(value, tuple) else [value] if value else []:
+                check_identifier(identifier, key.replace("_", "-"))
         project = _project(alembic_config, alembic_name)
-        for path in write_change(project, name, message, module.phases(**arguments)):
+        change = module.phases(**arguments)  # bad arguments are refused before any I/O
+        if database_check:
+            _check_against_database(project, name, module, arguments)
+        for path in write_change(project, name, message, change):
             click.echo(path)
         click.echo(NEXT_STEPS, err=True)
 
     params = [
         *module.PARAMS,
         click.Option(["-m", "--message"], required=True, help="What the change is for."),
+        click.Option(
+            ["--database-check/--no-database-check"],
+            default=True,
+            show_default=True,
+            help="Inspect the project's database first: refuse a change that cannot be "
+            "carried out safely there (a missing column, a view reading it, ...).",
+        ),
     ]
     command = click.Command(
         name, params=params, callback=callback, help=module.__doc__, short_help=module.HELP
     )
     return alembic_config_option(command)
+
+
+def _check_against_database(project, name: str, module, arguments: dict) -> None:
+    """The kind's own check of the live schema, when the project's database answers."""
+    precheck = getattr(module, "precheck", None)
+    if precheck is None:
+        return
+    try:
+        url = project.database_url(None)
+    except InputError:
+        url = None
+    if not url:
+        click.echo(f"new {name}: no database configured: not inspected", err=True)
+        return
+    from sqlalchemy.exc import OperationalError
+
+    from expandcontract.connections import engine
+
+    eng = engine(url, connect_args={"connect_timeout": 3})
+    try:
+        with eng.connect() as connection:
+            problems = precheck(connection, **arguments)
+    except OperationalError as err:
+        reason = str(err.orig).strip().splitlines()[0] if err.orig else "unreachable"
+        click.echo(
+            f"new {name}: the database did not answer ({reason}): not inspected; the "
+            "expand phase checks again before it changes anything",
+            err=True,
+        )
+        return
+    finally:
+        eng.dispose()
+    if problems:
+        raise InputError(
+            f"new {name}: refused, from what the database says:\n  - " + "\n  - ".join(problems)
+        )
 
 
 def _register_kinds() -> None:

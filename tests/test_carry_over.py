@@ -279,7 +279,15 @@ def test_what_cannot_be_carried_is_refused_before_anything_runs(
             conn.execute(setup)
         columns_before = _inventory(conn, q, column)["columns"]
         args = [kind, table, column, "bigint" if kind == "change-type" else f"{column}_renamed"]
-        project.new(*args)
+        versions = project.root / "migrations" / "versions"
+        files = sorted(versions.iterdir())
+        ini = str(project.root / "alembic.ini")
+        refused = project.cli("new", *args, "-m", "change", "-c", ini)
+        assert refused.exit_code == 2, refused.output  # `new` asks the database first
+        assert says in refused.output and "Traceback" not in refused.output
+        assert sorted(versions.iterdir()) == files  # nothing written
+        # written without asking, the expand phase refuses before it changes anything
+        project.new(*args, "--no-database-check")
         result = project.phase("upgrade", "expand")
         assert result.exit_code == 1, result.output
         assert says in result.output, result.output

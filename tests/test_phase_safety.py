@@ -32,9 +32,7 @@ def test_a_failed_not_null_switch_leaves_no_check_behind(tmp_path: Path, databas
         assert failed.exit_code == 1, failed.output
         assert _constraints(conn) == before  # no NOT VALID CHECK left rejecting NULLs
         conn.execute("INSERT INTO users (id, name) VALUES (1000, 'old version, no email')")
-        status = project.cli(
-            "status", "-c", str(project.root / "alembic.ini"), "--format", "json"
-        )
+        status = project.cli("status", "-c", str(project.root / "alembic.ini"), "--format", "json")
         switch = next(s for s in json.loads(status.stdout) if s["phase"] == "switch")
         assert len(switch["pending"]) == 1  # status tells the truth: not applied
         conn.execute("UPDATE users SET email = 'filled' WHERE email IS NULL")

@@ -295,12 +295,18 @@ def _alter_column(op, plan: Plan, autogen) -> None:
 
 
 def _columns(op) -> list[str]:
-    return [getattr(c, "name", None) or str(c) for c in op.columns]
+    """Python source for each indexed column: its name, or ``sa.text(...)`` of an
+    expression (which our operations take as SQL; a plain string is always a name)."""
+    rendered = []
+    for column in op.columns:
+        name = getattr(column, "name", None)
+        rendered.append(r(name) if name else f"sa.text({r(str(column))})")
+    return rendered
 
 
 def _create_index(op, plan: Plan) -> None:
     unique = ", unique=True" if op.unique else ""
-    cols = "[" + ", ".join(r(c) for c in _columns(op)) + "]"
+    cols = "[" + ", ".join(_columns(op)) + "]"
     table = qualified(op.table_name, op.schema)
     plan.add(
         {
@@ -316,7 +322,7 @@ def _drop_index(op, plan: Plan, autogen) -> None:
     downgrade = []
     reverse = op.reverse() if op._reverse is not None else None
     if reverse is not None:
-        cols = "[" + ", ".join(r(c) for c in _columns(reverse)) + "]"
+        cols = "[" + ", ".join(_columns(reverse)) + "]"
         unique = ", unique=True" if reverse.unique else ""
         table = qualified(op.table_name, op.schema)
         downgrade = [

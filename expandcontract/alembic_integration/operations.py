@@ -98,7 +98,11 @@ class DropIndexConcurrentlyOp(MigrateOperation):
 
 
 def _column_list(columns) -> str:
-    return ", ".join(c if "(" in c or " " in c else quote(c) for c in columns)
+    """Column names, each quoted; an expression only as ``sa.text("lower(email)")``: a
+    name is never read as SQL, whatever it contains."""
+    from sqlalchemy.sql.elements import TextClause
+
+    return ", ".join(c.text if isinstance(c, TextClause) else quote(c) for c in columns)
 
 
 @Operations.implementation_for(CreateIndexConcurrentlyOp)
@@ -744,3 +748,94 @@ def _drop_default(operations, op: DropDefaultOp) -> None:
     operations.execute(
         f"ALTER TABLE {quote(op.table_name)} ALTER COLUMN {quote(op.column_name)} DROP DEFAULT"
     )
+
+
+# --- tables: the rename view and the archive --------------------------------------------------
+
+
+@Operations.register_operation("create_rename_view")
+class CreateRenameViewOp(MigrateOperation):
+    def __init__(self, old, new):
+        self.old, self.new = old, new
+
+    @classmethod
+    def create_rename_view(cls, operations, old, new):
+        """NEW as an updatable view of table OLD, with OLD's grants (rename-table)."""
+        return operations.invoke(cls(old, new))
+
+
+@Operations.register_operation("drop_rename_view")
+class DropRenameViewOp(MigrateOperation):
+    def __init__(self, old, new):
+        self.old, self.new = old, new
+
+    @classmethod
+    def drop_rename_view(cls, operations, old, new):
+        """DROP VIEW IF EXISTS NEW (in OLD's schema unless NEW names one)."""
+        return operations.invoke(cls(old, new))
+
+
+@Operations.implementation_for(CreateRenameViewOp)
+def _create_rename_view(operations, op: CreateRenameViewOp) -> None:
+    from expandcontract.alembic_integration import tables
+
+    bind = operations.get_bind() if _online(operations) else None
+    for statement in tables.create_view_sql(bind, op.old, op.new):
+        operations.execute(statement)
+
+
+@Operations.implementation_for(DropRenameViewOp)
+def _drop_rename_view(operations, op: DropRenameViewOp) -> None:
+    from expandcontract.alembic_integration import tables
+
+    _online(operations)
+    operations.execute(f"DROP VIEW IF EXISTS {quote(tables.view_name(op.old, op.new))}")
+
+
+@Operations.register_operation("archive_table")
+class ArchiveTableOp(MigrateOperation):
+    def __init__(self, table_name):
+        self.table_name = table_name
+
+    @classmethod
+    def archive_table(cls, operations, table_name):
+        """Rename the table to its archive name, its outgoing foreign keys recorded and
+        dropped (drop-table's contract)."""
+        return operations.invoke(cls(table_name))
+
+
+@Operations.register_operation("restore_archived_table")
+class RestoreArchivedTableOp(MigrateOperation):
+    def __init__(self, table_name):
+        self.table_name = table_name
+
+    @classmethod
+    def restore_archived_table(cls, operations, table_name):
+        """Undo ``archive_table``: the name back, the foreign keys NOT VALID, validated."""
+        return operations.invoke(cls(table_name))
+
+
+@Operations.implementation_for(ArchiveTableOp)
+def _archive_table(operations, op: ArchiveTableOp) -> None:
+    from expandcontract.alembic_integration import tables
+
+    if not _online(operations):
+        name = tables.archive_name(op.table_name).rsplit(".", 1)[-1]
+        operations.execute(f"ALTER TABLE {quote(op.table_name)} RENAME TO {quote(name)}")
+        return
+    tables.archive(operations, op.table_name)
+
+
+@Operations.implementation_for(RestoreArchivedTableOp)
+def _restore_archived_table(operations, op: RestoreArchivedTableOp) -> None:
+    from expandcontract.alembic_integration import tables
+
+    if not _online(operations):
+        operations.execute(
+            f"ALTER TABLE {quote(tables.archive_name(op.table_name))} "
+            f"RENAME TO {quote(op.table_name.rsplit('.', 1)[-1])}"
+        )
+        return
+    keys = tables.unarchive(operations, op.table_name)
+    for key in keys:
+        operations.invoke(ValidateConstraintOp(op.table_name, key))

@@ -25,6 +25,12 @@ PARAMS = [
 
 
 def phases(table, column, type_, not_null=False, default=None, backfill=None):
+    from expandcontract.kinds import check_sql_expression, check_sql_type
+
+    check_sql_type(type_)
+    for option, sql in (("--default", default), ("--backfill", backfill)):
+        if sql is not None:
+            check_sql_expression(sql, option)
     fill = backfill or default
     if not_null and fill is None:
         raise InputError(
@@ -66,3 +72,12 @@ def phases(table, column, type_, not_null=False, default=None, backfill=None):
             [LOCK_TIMEOUT, f"op.drop_not_null({r(table)}, {r(column)})"],
         )
     return result
+
+
+def precheck(bind, table, column, type_, not_null=False, default=None, backfill=None):
+    from expandcontract.kinds import has_column, missing, valid_type
+
+    problems = missing(bind, table)
+    if not problems and has_column(bind, table, column):
+        problems.append(f"column {table}.{column} already exists")
+    return problems + valid_type(bind, type_)

@@ -2,11 +2,13 @@
 
 expand: the foreign key NOT VALID (enforced for new writes at once, no scan);
 switch: VALIDATE CONSTRAINT in its own transaction (reads and writes go on).
+REFTABLE may name its schema (billing.customers.id); REFCOLUMN defaults to id.
 """
 
 import click
 
 from expandcontract.kinds import LOCK_TIMEOUT, Phase, native, r
+from expandcontract.schema.names import derived_name
 
 NAME = "add-foreign-key"
 HELP = "Add a foreign key without blocking writes to either table."
@@ -17,18 +19,25 @@ PARAMS = [
 ]
 
 
+def split_reference(reference: str) -> tuple[str, str]:
+    """``customers`` -> (customers, id); ``customers.uid``; ``billing.customers.uid``."""
+    parts = reference.split(".")
+    if len(parts) == 1:
+        return reference, "id"
+    return ".".join(parts[:-1]), parts[-1]
+
+
 def phases(table, column, reference):
-    ref_table, _, ref_column = reference.partition(".")
-    name = f"{table}_{column}_fkey"
+    ref_table, ref_column = split_reference(reference)
+    name = derived_name(table, column, "fkey")
     t, n = r(table), r(name)
     tn, schema = native(table)
+    add = (
+        f"op.add_foreign_key_not_valid({n}, {t}, [{r(column)}], {r(ref_table)}, [{r(ref_column)}])"
+    )
     return {
         "expand": Phase(
-            [
-                LOCK_TIMEOUT,
-                f"op.add_foreign_key_not_valid({n}, {t}, [{r(column)}], {r(ref_table)}, "
-                f"[{r(ref_column or 'id')}])",
-            ],
+            [LOCK_TIMEOUT, add],
             [LOCK_TIMEOUT, f"op.drop_constraint({n}, {tn}{schema})"],
         ),
         "switch": Phase(
@@ -36,8 +45,14 @@ def phases(table, column, reference):
             [
                 LOCK_TIMEOUT,
                 f"op.drop_constraint({n}, {tn}{schema})  # back to NOT VALID, as expand left it",
-                f"op.add_foreign_key_not_valid({n}, {t}, [{r(column)}], {r(ref_table)}, "
-                f"[{r(ref_column or 'id')}])",
+                add,
             ],
         ),
     }
+
+
+def precheck(bind, table, column, reference):
+    from expandcontract.kinds import missing
+
+    ref_table, ref_column = split_reference(reference)
+    return missing(bind, table, column) + missing(bind, ref_table, ref_column)

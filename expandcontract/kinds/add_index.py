@@ -7,6 +7,7 @@ leftover of an interrupted build is dropped and rebuilt.
 import click
 
 from expandcontract.kinds import Phase, r
+from expandcontract.schema.names import in_schema_of, object_name
 
 NAME = "add-index"
 HELP = "Create an index concurrently."
@@ -18,12 +19,18 @@ PARAMS = [
 
 
 def phases(table, columns, unique=False):
-    name = f"ix_{table}_{'_'.join(columns)}"
+    name = object_name(table.rsplit(".", 1)[-1], *columns, prefix="ix")
     cols = "[" + ", ".join(r(c) for c in columns) + "]"
     flag = ", unique=True" if unique else ""
     return {
         "expand": Phase(
             [f"op.create_index_concurrently({r(name)}, {r(table)}, {cols}{flag})"],
-            [f"op.drop_index_concurrently({r(name)})"],
+            [f"op.drop_index_concurrently({r(in_schema_of(table, name))})"],
         )
     }
+
+
+def precheck(bind, table, columns, unique=False):
+    from expandcontract.kinds import missing
+
+    return missing(bind, table, *columns)

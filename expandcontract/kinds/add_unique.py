@@ -8,6 +8,7 @@ rebuilds the index concurrently, so expand's state is exactly restored.
 import click
 
 from expandcontract.kinds import LOCK_TIMEOUT, Phase, native, r
+from expandcontract.schema.names import derived_name, in_schema_of
 
 NAME = "add-unique"
 HELP = "Add a UNIQUE constraint from an index built concurrently."
@@ -15,13 +16,14 @@ PARAMS = [click.Argument(["table"]), click.Argument(["columns"], nargs=-1, requi
 
 
 def phases(table, columns):
-    name = f"{table}_{'_'.join(columns)}_key"
+    name = derived_name(table, *columns, "key")
     t, n, cols = r(table), r(name), "[" + ", ".join(r(c) for c in columns) + "]"
+    qualified = r(in_schema_of(table, name))
     tn, schema = native(table)
     return {
         "expand": Phase(
             [f"op.create_index_concurrently({n}, {t}, {cols}, unique=True)"],
-            [f"op.drop_index_concurrently({n})"],
+            [f"op.drop_index_concurrently({qualified})"],
         ),
         "switch": Phase(
             [LOCK_TIMEOUT, f"op.add_unique_using_index({t}, {n}, {n})"],
@@ -32,3 +34,9 @@ def phases(table, columns):
             ],
         ),
     }
+
+
+def precheck(bind, table, columns):
+    from expandcontract.kinds import missing
+
+    return missing(bind, table, *columns)

@@ -32,6 +32,12 @@ PARAMS = [
 def phases(table, column, new_type, using=None, reverse=None, new_name=None, swap=False):
     """``swap``: the contract gives the new column the old one's name (autogenerate, where
     the model keeps the name); the new version then reads COLUMN from the contract on."""
+    from expandcontract.kinds import check_sql_expression, check_sql_type
+
+    check_sql_type(new_type, "NEWTYPE")
+    for option, sql in (("--using", using), ("--reverse", reverse)):
+        if sql:
+            check_sql_expression(sql, option)
     new = new_name or f"{column}_new"
     if not new_name:
         check_identifier(new, "the new column --new-name defaults to")
@@ -98,3 +104,11 @@ def phases(table, column, new_type, using=None, reverse=None, new_name=None, swa
         contract.upgrade.append(f"op.alter_column({tn}, {n}, new_column_name={c}{schema})")
         contract.downgrade.insert(1, f"op.alter_column({tn}, {c}, new_column_name={n}{schema})")
     return result
+
+
+def precheck(bind, table, column, new_type, using=None, reverse=None, new_name=None):
+    from expandcontract.kinds import carry_problems, valid_type
+
+    return carry_problems(bind, table, column, new_name or f"{column}_new") + valid_type(
+        bind, new_type
+    )

@@ -24,3 +24,9 @@ def phases(table, column):
             "the column empty",
         )
     }
+
+
+def precheck(bind, table, column):
+    from expandcontract.kinds import missing
+
+    return missing(bind, table, column)

@@ -1,8 +1,11 @@
 """drop-table TABLE
 
 contract only, once no running version uses the table: it is renamed to
-``expandcontract_dropped_TABLE``, with its data, so the downgrade brings it back
-whole. Drop the archive once the rollback window has passed.
+``expandcontract_dropped_TABLE`` in its schema, with its data, so the downgrade
+brings it back whole. The archive stops enforcing its foreign keys (they are
+recorded, and come back with it); a table other tables still reference is
+refused. `expandcontract purge` drops archives once the rollback window has
+passed.
 """
 
 import click
@@ -15,10 +18,17 @@ PARAMS = [click.Argument(["table"])]
 
 
 def phases(table):
-    archive = f"expandcontract_dropped_{table}"
+    t = r(table)
     return {
         "contract": Phase(
-            [LOCK_TIMEOUT, f"op.rename_table({r(table)}, {r(archive)})"],
-            [LOCK_TIMEOUT, f"op.rename_table({r(archive)}, {r(table)})"],
+            [LOCK_TIMEOUT, f"op.archive_table({t})"],
+            [LOCK_TIMEOUT, f"op.restore_archived_table({t})"],
         )
     }
+
+
+def precheck(bind, table):
+    from expandcontract.alembic_integration.tables import referencing
+    from expandcontract.kinds import missing
+
+    return missing(bind, table) or referencing(bind, table)

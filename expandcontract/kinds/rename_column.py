@@ -75,3 +75,9 @@ def phases(table, old, new):
             ],
         ),
     }
+
+
+def precheck(bind, table, old, new):
+    from expandcontract.kinds import carry_problems
+
+    return carry_problems(bind, table, old, new)

@@ -1,13 +1,15 @@
 """rename-table OLD NEW
 
-expand: NEW as a simple (automatically updatable) view of OLD, for the new
-application version; contract: the view goes and the table takes its name, in
-one transaction. Undoing the contract renames it back and restores the view.
+expand: NEW as a simple (automatically updatable) view of OLD, with OLD's
+grants, for the new application version; contract: the view goes and the
+table takes its name, in one transaction. Undoing the contract renames it back
+and restores the view. NEW lives in OLD's schema. The view's columns are OLD's
+when expand runs: add columns before or after the rename, not during it.
 """
 
 import click
 
-from expandcontract.kinds import LOCK_TIMEOUT, Phase, r
+from expandcontract.kinds import LOCK_TIMEOUT, Phase, native, r
 
 NAME = "rename-table"
 HELP = "Rename a table behind an updatable view while both versions run."
@@ -15,18 +17,30 @@ PARAMS = [click.Argument(["old"]), click.Argument(["new"])]
 
 
 def phases(old, new):
-    view = f"CREATE VIEW {new} AS SELECT * FROM {old}"
+    from expandcontract.errors import InputError
+
+    if "." in new:
+        raise InputError(f"NEW {new!r}: give the new name alone; it stays in {old}'s schema")
+    o, n = r(old), r(new)
+    name, schema = native(old)  # Alembic's rename_table takes the schema apart
+    view, drop = f"op.create_rename_view({o}, {n})", f"op.drop_rename_view({o}, {n})"
     return {
-        "expand": Phase(
-            [LOCK_TIMEOUT, f"op.execute({r(view)})"],
-            [LOCK_TIMEOUT, f"op.execute({r(f'DROP VIEW IF EXISTS {new}')})"],
-        ),
+        "expand": Phase([LOCK_TIMEOUT, view], [LOCK_TIMEOUT, drop]),
         "contract": Phase(
-            [
-                LOCK_TIMEOUT,
-                f"op.execute({r(f'DROP VIEW IF EXISTS {new}')})",
-                f"op.rename_table({r(old)}, {r(new)})",
-            ],
-            [LOCK_TIMEOUT, f"op.rename_table({r(new)}, {r(old)})", f"op.execute({r(view)})"],
+            [LOCK_TIMEOUT, drop, f"op.rename_table({name}, {n}{schema})"],
+            [LOCK_TIMEOUT, f"op.rename_table({n}, {name}{schema})", view],
         ),
     }
+
+
+def precheck(bind, old, new):
+    from sqlalchemy import text
+
+    from expandcontract.kinds import missing
+    from expandcontract.schema.names import in_schema_of, quote
+
+    problems = missing(bind, old)
+    target = in_schema_of(old, new)
+    if bind.execute(text("SELECT to_regclass(:t)"), {"t": quote(target)}).scalar() is not None:
+        problems.append(f"{target} already exists")
+    return problems

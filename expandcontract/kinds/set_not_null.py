@@ -23,6 +23,10 @@ PARAMS = [
 
 
 def phases(table, column, backfill=None):
+    if backfill:
+        from expandcontract.kinds import check_sql_expression
+
+        check_sql_expression(backfill, "--backfill")
     t, c = r(table), r(column)
     result = {}
     if backfill:
@@ -41,3 +45,9 @@ def phases(table, column, backfill=None):
     if backfill:
         result["contract"] = Phase([LOCK_TIMEOUT, drop], [LOCK_TIMEOUT, fill])
     return result
+
+
+def precheck(bind, table, column, backfill=None):
+    from expandcontract.kinds import missing
+
+    return missing(bind, table, column)

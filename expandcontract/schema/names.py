@@ -32,13 +32,20 @@ def object_name(*parts: str, prefix: str = "ec") -> str:
     """A deterministic name within PostgreSQL's 63 bytes (bytes, not characters: a
     Cyrillic name is cut twice as soon). A longer one keeps a prefix and a hash of the
     whole, so two names alike in their first 63 bytes never collide."""
-    name = "_".join([prefix, *[p.replace(".", "_") for p in parts]])
+    name = "_".join([p for p in [prefix, *[p.replace(".", "_") for p in parts]] if p])
     encoded = name.encode()
     if len(encoded) <= MAX_BYTES:
         return name
     digest = hashlib.sha1(encoded).hexdigest()[:8]
     head = encoded[: MAX_BYTES - 9].decode("utf-8", "ignore")  # never half a character
     return f"{head}_{digest}"
+
+
+def derived_name(table: str, *parts: str) -> str:
+    """A name for an object a change creates on ``table``, PostgreSQL-style
+    (``orders_code_key``): the table's own name, without its schema, and the parts,
+    kept within 63 bytes by :func:`object_name`'s hash when longer."""
+    return object_name(table.rsplit(".", 1)[-1], *parts, prefix="")
 
 
 def in_schema_of(table: str, name: str) -> str:

@@ -507,6 +507,52 @@ def status(alembic_config, alembic_name, database_url, output_format) -> None:
         raise SystemExit(3)
 
 
+@cli.command()
+@alembic_config_option
+@database_url_option
+@click.option(
+    "--older-than",
+    "older_than",
+    metavar="DURATION",
+    default="0s",
+    show_default=True,
+    help="Only archives made at least this long ago (7d, 24h).",
+)
+@click.option("--yes", is_flag=True, help="Drop them; without it, only list them.")
+def purge(alembic_config, alembic_name, database_url, older_than, yes) -> None:
+    """List, then with --yes drop, the archives drop-table's contracts left.
+
+    A dropped table is kept as expandcontract_dropped_TABLE so the contract can
+    be undone; once the rollback window has passed, purge frees the space. A
+    contract whose archive was purged can no longer be undone (its downgrade
+    says so).
+
+    \b
+    Example:
+      expandcontract purge --older-than 7d --yes
+    """
+    from expandcontract.alembic_integration import tables
+
+    min_age = _seconds(older_than)
+    runner = _runner(alembic_config, alembic_name, database_url)
+    with runner._connect() as connection:
+        rows = [r for r in tables.archives(connection) if r["purged_at"] is None]
+        due = [r for r in rows if r["age"] >= min_age]
+        if not due:
+            click.echo("no archive to purge" + (f" older than {older_than}" if min_age else ""))
+            return
+        for row in due:
+            size = f"{(row['bytes'] or 0) / 1e6:,.1f} MB"
+            when = row["archived_at"].strftime("%Y-%m-%d %H:%M")
+            verb = "dropping" if yes else "would drop"
+            click.echo(f"{verb} {row['archive']} (was {row['original']}, {when}, {size})")
+            if yes:
+                tables.purge(connection, row["archive"])
+        connection.commit()
+    if not yes:
+        click.echo("(nothing dropped: add --yes)")
+
+
 def _seconds(value: str) -> float:
     import re
 

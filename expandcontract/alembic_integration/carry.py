@@ -23,6 +23,10 @@ phases run them:
             originals are recreated on the source from the record.
 ``forget``  (the expand's downgrade) the record goes with the target column.
 
+drop-column uses two more, with no target: ``record`` (before the drop: the
+inventory, whatever it holds) and ``recreate`` (once the downgrade has brought
+the column back: its indexes, constraints, comment, grants and statistics).
+
 Every step is idempotent: each object is looked up before it is made,
 renamed or validated, and an index left INVALID by a failed build is rebuilt.
 """
@@ -39,7 +43,17 @@ from expandcontract.schema.inventory import column_inventory, regclass
 from expandcontract.schema.names import object_name, quote
 
 CARRIED = "expandcontract_carried"
-STEPS = ("check", "expand", "switch", "hand_over", "rename", "restore", "forget")
+STEPS = (
+    "check",
+    "expand",
+    "switch",
+    "hand_over",
+    "rename",
+    "restore",
+    "forget",
+    "record",
+    "recreate",
+)
 
 
 class CarryError(Exception):
@@ -84,13 +98,27 @@ def _records(operations, table: str, source: str, target: str) -> list[dict]:
 
 
 def _check(operations, table, source, target) -> None:
+    _save(operations, table, source, target, strict=True)
+
+
+def _record(operations, table, source, target) -> None:
+    _save(operations, table, source, target, strict=False)
+
+
+def _save(operations, table, source, target, strict: bool) -> None:
     from expandcontract.alembic_integration.sync import name as sync_name
+    from expandcontract.schema.inventory import MissingColumn
 
     bind = _bind(operations)
     if _records(operations, table, source, target):
-        return  # recorded by an earlier run of this expand
-    inventory = column_inventory(bind, table, source, sync_name(table, source, target))
-    if inventory.refusals:
+        return  # recorded by an earlier run
+    try:
+        inventory = column_inventory(bind, table, source, sync_name(table, source, target))
+    except MissingColumn:
+        if strict:
+            raise
+        return  # dropped by an earlier run, before its record was kept: nothing to keep
+    if strict and inventory.refusals:
         raise CarryError(
             f"cannot replace {table}.{source} while both versions run:\n  - "
             + "\n  - ".join(inventory.refusals)
@@ -264,7 +292,6 @@ def _rename(operations, table, source, target) -> None:
 
 def _restore(operations, table, source, target) -> None:
     records = _records(operations, table, source, target)
-    t = quote(table)
     # the target's objects take their generated names again: the originals' are free
     for record in records:
         kind, name, carried = record["kind"], record["name"], record["carried"]
@@ -272,6 +299,16 @@ def _restore(operations, table, source, target) -> None:
             _rename_constraint(operations, table, name, carried)
         elif kind == "index":
             _rename_index(operations, table, name, carried)
+    _originals(operations, table, source, records)
+
+
+def _recreate(operations, table, source, target) -> None:
+    _originals(operations, table, source, _records(operations, table, source, target))
+
+
+def _originals(operations, table: str, source: str, records: list[dict]) -> None:
+    """Everything recorded, made again on ``source`` under the original names."""
+    t = quote(table)
     for record in records:
         kind, name = record["kind"], record["name"]
         if kind in ("check", "foreign_key") and not _constraint_exists(operations, table, name):

@@ -22,6 +22,7 @@ Offline (``--sql``, and the linter) they render the SQL they would run.
 from __future__ import annotations
 
 import contextlib
+import re
 
 from alembic.operations import MigrateOperation, Operations
 from sqlalchemy import text
@@ -450,19 +451,22 @@ class DropColumnRecordedOp(MigrateOperation):
 
 @Operations.register_operation("restore_column")
 class RestoreColumnOp(MigrateOperation):
-    def __init__(self, table_name, column_name):
-        self.table_name, self.column_name = table_name, column_name
+    def __init__(self, table_name, column_name, complete=False):
+        self.table_name, self.column_name, self.complete = table_name, column_name, complete
 
     @classmethod
-    def restore_column(cls, operations, table_name, column_name):
+    def restore_column(cls, operations, table_name, column_name, complete=False):
         """Re-add a column dropped by ``drop_column_recorded``: its type and default,
-        nullable (fill it, then ``copy_not_null`` / ``set_not_null``)."""
-        return operations.invoke(cls(table_name, column_name))
+        nullable (fill it, then ``copy_not_null`` / ``set_not_null``). ``complete=True``
+        (nothing will refill it): a constant default fills the existing rows as it is
+        added (catalog only), and a NOT NULL column is NOT NULL again."""
+        return operations.invoke(cls(table_name, column_name, complete))
 
 
 @Operations.implementation_for(DropColumnRecordedOp)
 def _drop_column_recorded(operations, op: DropColumnRecordedOp) -> None:
     if _online(operations):
+        _recorded_or_present(operations, op)
         bind = operations.get_bind()
         bind.execute(
             text(
@@ -489,6 +493,28 @@ def _drop_column_recorded(operations, op: DropColumnRecordedOp) -> None:
     )
 
 
+def _recorded_or_present(operations, op) -> None:
+    """Refuse to drop a column that is not there, unless an earlier run dropped it (a
+    misspelt column must not make the contract succeed while dropping nothing)."""
+    exists = _scalar(
+        operations,
+        "SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(:t) AND attname = :c "
+        "AND attnum > 0 AND NOT attisdropped",
+        t=quote(op.table_name),
+        c=op.column_name,
+    )
+    if exists:
+        return
+    recorded = _scalar(operations, "SELECT to_regclass(:t)", t=DROPPED_COLUMNS) and _scalar(
+        operations,
+        f"SELECT 1 FROM {DROPPED_COLUMNS} WHERE table_name = :t AND column_name = :c",
+        t=op.table_name,
+        c=op.column_name,
+    )
+    if not recorded:
+        raise ValueError(f"drop_column_recorded: {op.table_name}.{op.column_name} does not exist")
+
+
 @Operations.implementation_for(RestoreColumnOp)
 def _restore_column(operations, op: RestoreColumnOp) -> None:
     table, column = quote(op.table_name), quote(op.column_name)
@@ -499,7 +525,7 @@ def _restore_column(operations, op: RestoreColumnOp) -> None:
         operations.get_bind()
         .execute(
             text(
-                f"SELECT type, default_sql FROM {DROPPED_COLUMNS} "
+                f"SELECT type, default_sql, not_null FROM {DROPPED_COLUMNS} "
                 "WHERE table_name = :t AND column_name = :c"
             ),
             {"t": op.table_name, "c": op.column_name},
@@ -513,9 +539,24 @@ def _restore_column(operations, op: RestoreColumnOp) -> None:
             f"restore_column: no record of {op.table_name}.{op.column_name}; it was not dropped "
             "by drop_column_recorded"
         )
-    operations.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {row[0]}")
-    if row[1] is not None:
-        operations.execute(f"ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT {row[1]}")
+    type_sql, default, not_null = row
+    if op.complete and default is not None and _CONSTANT.match(default):
+        # a constant default: existing rows read it without a rewrite (PostgreSQL 11+)
+        operations.execute(
+            f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {type_sql} DEFAULT {default}"
+        )
+        if not_null:
+            operations.invoke(SetNotNullOp(op.table_name, op.column_name))
+        return
+    operations.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {type_sql}")
+    if default is not None:
+        operations.execute(f"ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT {default}")
+
+
+# a default whose value is fixed: a literal, maybe cast (pg_get_expr's spelling)
+_CONSTANT = re.compile(
+    r"^(?:'(?:[^']|'')*'|-?\d+(?:\.\d+)?|true|false|NULL)(?:::[\w ]+(?:\([\d, ]+\))?)*$"
+)
 
 
 # --- two-way sync ------------------------------------------------------------------------------
@@ -838,4 +879,13 @@ def _restore_archived_table(operations, op: RestoreArchivedTableOp) -> None:
         return
     keys = tables.unarchive(operations, op.table_name)
     for key in keys:
-        operations.invoke(ValidateConstraintOp(op.table_name, key))
+        valid = _scalar(
+            operations,
+            "SELECT convalidated FROM pg_constraint WHERE conrelid = to_regclass(:t) "
+            "AND conname = :n",
+            t=quote(op.table_name),
+            n=key,
+        )
+        if not valid:
+            operations.invoke(ValidateConstraintOp(op.table_name, key))
+    tables.forget(operations, op.table_name)

@@ -124,11 +124,11 @@ def archive(operations, table: str) -> None:
 
 
 def unarchive(operations, table: str) -> list[str]:
-    """Rename the archive back; returns the foreign keys to add back (NOT VALID)."""
+    """Rename the archive back and add its foreign keys back NOT VALID; returns their
+    names, to validate. Rerunnable: the record stays until :func:`forget` (after the
+    validation), so a rerun after a failed validation finds the keys again."""
     bind = operations.get_bind()
     name = archive_name(table)
-    if bind.execute(text("SELECT to_regclass(:t)"), {"t": quote(table)}).scalar():
-        return []  # undone by an earlier run
     record = None
     if bind.execute(text("SELECT to_regclass(:t)"), {"t": ARCHIVES}).scalar():
         record = bind.execute(
@@ -140,15 +140,26 @@ def unarchive(operations, table: str) -> list[str]:
             f"drop-table: the archive of {table} was purged on {record.purged_at:%Y-%m-%d}; "
             "this contract can no longer be undone"
         )
-    operations.execute(f"ALTER TABLE {quote(name)} RENAME TO {quote(table.rsplit('.', 1)[-1])}")
+    if bind.execute(text("SELECT to_regclass(:t)"), {"t": quote(table)}).scalar() is None:
+        operations.execute(f"ALTER TABLE {quote(name)} RENAME TO {quote(table.rsplit('.', 1)[-1])}")
     keys = record.foreign_keys if record is not None else []
     for key, definition in keys:
-        suffix = "" if definition.rstrip().endswith("NOT VALID") else " NOT VALID"
-        operations.execute(
-            f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(key)} {definition}{suffix}"
-        )
-    bind.execute(text(f"DELETE FROM {ARCHIVES} WHERE archive = :a"), {"a": name})
+        exists = bind.execute(
+            text("SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass(:t) AND conname = :n"),
+            {"t": quote(table), "n": key},
+        ).scalar()
+        if not exists:
+            suffix = "" if definition.rstrip().endswith("NOT VALID") else " NOT VALID"
+            operations.execute(
+                f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(key)} {definition}{suffix}"
+            )
     return [key for key, _ in keys]
+
+
+def forget(operations, table: str) -> None:
+    bind = operations.get_bind()
+    if bind.execute(text("SELECT to_regclass(:t)"), {"t": ARCHIVES}).scalar():
+        bind.execute(text(f"DELETE FROM {ARCHIVES} WHERE archive = :a"), {"a": archive_name(table)})
 
 
 def archives(conn) -> list[dict]:

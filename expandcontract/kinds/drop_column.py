@@ -1,8 +1,11 @@
 """drop-column TABLE COLUMN
 
 contract only, once no running version reads the column: it is dropped, its
-type, NOT NULL and default recorded first, so the downgrade re-creates it
-(empty: its data is what a drop gives up; keep it with rename-column instead).
+type, NOT NULL, default, indexes, constraints, comment, grants and statistics
+target recorded first, so the downgrade re-creates all of them. Its data is
+what a drop gives up: the column comes back holding its default where that is
+a constant (and NOT NULL then, as it was), else empty; keep the data with
+rename-column instead.
 """
 
 import click
@@ -18,8 +21,17 @@ def phases(table, column):
     t, c = r(table), r(column)
     return {
         "contract": Phase(
-            [LOCK_TIMEOUT, f"op.drop_column_recorded({t}, {c})"],
-            [LOCK_TIMEOUT, f"op.restore_column({t}, {c})"],
+            [
+                LOCK_TIMEOUT,
+                f"op.carry_over({t}, {c}, '', 'record')",
+                f"op.drop_column_recorded({t}, {c})",
+            ],
+            [
+                LOCK_TIMEOUT,
+                f"op.restore_column({t}, {c}, complete=True)",
+                f"op.carry_over({t}, {c}, '', 'recreate')",
+                f"op.carry_over({t}, {c}, '', 'forget')",
+            ],
             irreversible=f"the data of {table}.{column} is dropped; the downgrade restores "
             "the column empty",
         )

@@ -34,6 +34,10 @@ KEYS: dict[str, tuple[type, str]] = {
         "seconds of replica replay lag above which the backfill waits (default 10; 0: off)",
     ),
     "replica_urls": (list, "replicas whose replay lag also paces the backfill (default none)"),
+    "backfill_triggers": (
+        str,
+        "the table's own triggers during a backfill: 'skip' (default; needs a superuser) or 'fire'",
+    ),
     "revision_timeout": (
         float,
         "seconds a revision's own code may run while lint renders it (default 10; 0: no limit)",
@@ -57,6 +61,7 @@ class Config:
     backfill_pause: float = 0.0
     backfill_max_replica_lag: float = 10.0
     replica_urls: list[str] = field(default_factory=list)
+    backfill_triggers: str = "skip"
     revision_timeout: float = 10.0
     path: Path | None = None
 
@@ -71,6 +76,7 @@ class Config:
             self.backfill_workers,
             self.backfill_max_replica_lag,
             tuple(self.replica_urls),
+            self.backfill_triggers,
         )
 
     @property
@@ -129,6 +135,8 @@ def parse_section(section: dict, path: Path) -> Config:
         )
         if key in non_negative and value < 0:
             raise InputError(f"{where}: {key} must not be negative, not {value!r}")
+        if key == "backfill_triggers" and value not in ("skip", "fire"):
+            raise InputError(f"{where}: backfill_triggers must be 'skip' or 'fire', not {value!r}")
         if key == "replica_urls" and not all(isinstance(v, str) for v in value):
             raise InputError(f"{where}: replica_urls must be a list of URLs, not {value!r}")
         if key in ("select", "ignore"):

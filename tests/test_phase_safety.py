@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from tests.phase_project import PhaseProject
 
@@ -178,3 +179,39 @@ def test_a_dropped_tables_archive_enforces_nothing_and_can_be_purged(
         )
         gone = project.phase("downgrade", "contract")
         assert gone.exit_code == 1 and "was purged" in gone.output
+
+
+STAMPED = """
+CREATE TABLE posts (id bigint PRIMARY KEY, title text NOT NULL,
+                    updated_at timestamptz NOT NULL DEFAULT '2020-01-01');
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS
+$$ BEGIN NEW.updated_at := now(); RETURN NEW; END $$;
+CREATE TRIGGER posts_touch BEFORE UPDATE ON posts FOR EACH ROW EXECUTE FUNCTION touch();
+INSERT INTO posts (id, title) SELECT g, 'post ' || g FROM generate_series(1, 100) g;
+"""
+
+
+@pytest.mark.parametrize("triggers", ["skip", "fire"])
+def test_a_backfill_does_not_fire_the_tables_own_triggers_unless_asked(
+    tmp_path: Path, database_url: str, triggers: str
+) -> None:
+    project = PhaseProject(
+        tmp_path,
+        database_url,
+        STAMPED,
+        pyproject=f'[tool.expandcontract]\nbackfill_triggers = "{triggers}"\n',
+    )
+    project.new("rename-column", "posts", "title", "headline")
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        for phase in ("expand", "migrate"):
+            assert project.phase("upgrade", phase).exit_code == 0
+        copied, touched = conn.execute(
+            "SELECT count(*) FILTER (WHERE headline = title), "
+            "count(*) FILTER (WHERE updated_at > '2020-01-01') FROM posts"
+        ).fetchone()
+        assert copied == 100
+        assert touched == (0 if triggers == "skip" else 100)
+        # an application write still fires it
+        conn.execute("UPDATE posts SET title = 'edited' WHERE id = 1")
+        stamped = conn.execute("SELECT updated_at > '2020-01-01' FROM posts WHERE id = 1")
+        assert stamped.fetchone() == (True,)

@@ -65,7 +65,9 @@ def test_backfill_killed_midway_resumes_exactly_once(
         database_url,
         EVENTS.format(rows=rows),
         "[tool.expandcontract]\nbackfill_batch_size = 200\nbackfill_pause = 0.01\n"
-        f"backfill_batch_time = 0\nbackfill_workers = {workers}\n",
+        f"backfill_batch_time = 0\nbackfill_workers = {workers}\n"
+        # the audit trigger counts each row's conversion: let it fire for the backfill
+        'backfill_triggers = "fire"\n',
     )
     project.new("add-column", "events", "b", "integer", "--backfill", "a * 2")
     assert project.phase("upgrade", "expand").exit_code == 0
@@ -416,7 +418,14 @@ def test_slow_rows_shrink_the_batches_and_parallel_ranges_cover_every_row(
         backfill.next_size, saved = spy, backfill.next_size
         try:
             updated = backfill.run(
-                sa_conn, "slow", "w", "v * 2", batch_size=1000, batch_time=0.05, workers=3
+                sa_conn,
+                "slow",
+                "w",
+                "v * 2",
+                batch_size=1000,
+                batch_time=0.05,
+                workers=3,
+                triggers="fire",  # the trigger makes rows slow and counts them
             )
         finally:
             backfill.next_size = saved

@@ -79,6 +79,10 @@ class Plan:
 
     def finish(self) -> dict[str, Phase]:
         for phase in self.phases.values():
+            # each CONCURRENTLY step commits what ran before it: removals go first and
+            # builds last, so a failure never strands half a revision's transaction
+            phase.upgrade = _concurrent_at_the_edges(phase.upgrade)
+            phase.downgrade = _concurrent_at_the_edges(phase.downgrade)
             if any(
                 line.startswith("op.")
                 and "concurrently" not in line
@@ -91,6 +95,14 @@ class Plan:
                 phase.upgrade.remove(LOCK_TIMEOUT)
                 phase.upgrade.insert(0, LOCK_TIMEOUT)
         return {p: self.phases[p] for p in PHASES if p in self.phases}
+
+
+def _concurrent_at_the_edges(lines: list[str]) -> list[str]:
+    first = [line for line in lines if line.startswith("op.drop_index_concurrently(")]
+    last = [line for line in lines if line.startswith("op.create_index_concurrently(")]
+    rest = [line for line in lines if line not in first and line not in last]
+    head = [line for line in rest if line == LOCK_TIMEOUT]
+    return head + first + [line for line in rest if line != LOCK_TIMEOUT] + last
 
 
 def rewrite(context, revision, directives) -> None:

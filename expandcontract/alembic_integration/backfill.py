@@ -19,6 +19,15 @@ key space is cut into that many ranges, recorded up front, each walked by its
 own connection and recorded under its own name; a rerun finds the same ranges
 and resumes each where it stopped.
 
+**User triggers.** A backfill is not an application write: with
+``triggers="skip"`` (the default) each batch runs with
+``session_replication_role = replica`` when the role is a superuser, so the
+table's own triggers (an ``updated_at`` stamp, an audit row) do not fire for it.
+Otherwise they fire, and a warning names them; every batch sets
+``expandcontract.backfill = 'on'``, which a trigger can test with
+``current_setting('expandcontract.backfill', true)`` to skip itself.
+``triggers="fire"`` lets them fire.
+
 **Replica lag.** Before each batch the backfill waits while a replica replays
 more than ``max_replica_lag`` seconds behind (see :mod:`.replicas`).
 
@@ -61,6 +70,7 @@ class BatchSettings:
     workers: int = 1
     max_replica_lag: float = 10.0  # seconds; wait while a replica is further behind (0: off)
     replica_urls: tuple[str, ...] = ()  # replicas to read the lag on, beside the primary's view
+    triggers: str = "skip"  # the table's own triggers: "skip" them for the backfill, or "fire"
 
 
 def key_columns(conn, table: str) -> list[tuple[str, str]]:
@@ -252,6 +262,7 @@ def run(
     workers: int = 1,
     max_replica_lag: float = 0.0,
     replica_urls=(),
+    triggers: str = "skip",
 ) -> int:
     """Backfill ``table.column``; returns the number of rows updated by this run.
 
@@ -282,6 +293,7 @@ def run(
     ).scalar()
     progress = _Progress(name, total, int(already))
     gate = LagGate(conn.engine, max_replica_lag, replica_urls)
+    batch_settings = _trigger_settings(conn, table, triggers)
     started = time.monotonic()
 
     def walk(connection, part: _Range) -> tuple[int, int]:
@@ -299,6 +311,7 @@ def run(
             batch_time,
             pause,
             gate,
+            batch_settings,
         )
 
     todo = [r for r in ranges if not r.done]
@@ -328,6 +341,40 @@ def run(
         f", {gate.waited:.1f}s of it waiting for replicas" if gate.waited else "",
     )
     return updated
+
+
+def _trigger_settings(conn, table: str, triggers: str) -> dict[str, str]:
+    """The SET LOCALs of every batch: the backfill marker, and the replica role that keeps
+    the table's own triggers quiet when asked and allowed."""
+    settings = {"expandcontract.backfill": "on"}
+    if triggers != "skip":
+        return settings
+    own = [
+        name
+        for (name,) in conn.execute(
+            text(
+                "SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass(:t) "
+                "AND NOT tgisinternal AND tgname NOT LIKE 'ec\\_%' ORDER BY 1"
+            ),
+            {"t": quote(table)},
+        )
+    ]
+    if not own:
+        return settings
+    superuser = conn.execute(
+        text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+    ).scalar()
+    if superuser:
+        settings["session_replication_role"] = "replica"
+    else:
+        log.warning(
+            "backfill %s: its triggers (%s) fire for every row: skipping them needs a "
+            "superuser; a trigger can skip itself when "
+            "current_setting('expandcontract.backfill', true) = 'on'",
+            table,
+            ", ".join(own),
+        )
+    return settings
 
 
 def _ranges(conn, name, table, keys, state, workers: int) -> list[_Range]:
@@ -410,6 +457,7 @@ def _walk(
     batch_time: float,
     pause: float,
     gate: LagGate,
+    batch_settings: dict[str, str],
 ) -> tuple[int, int]:
     """Walk one key range to its end; returns (rows updated, batches)."""
     last, upper = part.last, part.upper
@@ -441,7 +489,7 @@ def _walk(
         began = time.monotonic()
 
         def one_batch(s=sql, p=batch):
-            with execution.local(conn, settings):  # SET LOCAL lock_timeout: pooler-safe
+            with execution.local(conn, settings, batch_settings):  # SET LOCAL: pooler-safe
                 return conn.execute(s, p).one()
 
         updated, _ = execution.retry(one_batch, settings, f"backfill batch of {part.name}")

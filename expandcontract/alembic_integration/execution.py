@@ -105,12 +105,16 @@ def set_local_timeout(connection, settings: Settings) -> None:
 
 
 @contextlib.contextmanager
-def local(connection, settings: Settings):
-    """A transaction of its own, under ``lock_timeout``, on an autocommit connection:
-    committed when the block ends, rolled back if it raises."""
-    timeout = settings.lock_timeout.replace("'", "''")
-    # one round trip: without parameters psycopg sends both on the simple query protocol
-    connection.exec_driver_sql(f"BEGIN; SET LOCAL lock_timeout = '{timeout}'")
+def local(connection, settings: Settings, extra: dict[str, str] | None = None):
+    """A transaction of its own, under ``lock_timeout`` (and the ``extra`` settings), on
+    an autocommit connection: committed when the block ends, rolled back if it raises."""
+    values = {"lock_timeout": settings.lock_timeout, **(extra or {})}
+    sets = "; ".join(
+        f"SET LOCAL {name} = '{value.replace(chr(39), chr(39) * 2)}'"
+        for name, value in values.items()
+    )
+    # one round trip: without parameters psycopg sends them on the simple query protocol
+    connection.exec_driver_sql(f"BEGIN; {sets}")
     try:
         yield
     except BaseException:

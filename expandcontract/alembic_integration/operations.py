@@ -738,6 +738,7 @@ def _backfill(operations, op: BackfillOp) -> None:
             workers=settings.workers,
             max_replica_lag=settings.max_replica_lag,
             replica_urls=settings.replica_urls,
+            triggers=settings.triggers,
         )
 
 

@@ -97,6 +97,10 @@ def phases(table, column, new_type, using=None, reverse=None, new_name=None, swa
                 f"op.drop_default({t}, {n})",
                 f"op.carry_over({t}, {c}, {n}, 'restore')",
             ],
+            irreversible=f"undoing the contract converts {new} back to {column}'s type: a "
+            "value that does not survive the round trip (JSON spacing and key order, "
+            "precision, time zone) comes back converted",
+            kept=(f"{table}.{column}",),
         ),
     }
     if swap:

@@ -503,6 +503,12 @@ def status(alembic_config, alembic_name, database_url, output_format) -> None:
                 f"{len(s.pending)} pending ({', '.join(s.pending)})" if s.pending else "up to date"
             )
             click.echo(f"{s.phase:<9} {len(s.applied)} applied, {state}")
+            for run in s.interrupted:
+                verb = "upgrade" if run["direction"] == "up" else "downgrade"
+                click.echo(
+                    f"          {verb} of {run['revision']} started {run['started_at']} and did "
+                    f"not finish: rerun `expandcontract {verb} {s.phase}` to finish it"
+                )
     if any(s.pending for s in statuses):
         raise SystemExit(3)
 

@@ -477,6 +477,8 @@ def test_check_gates_each_phase_for_a_pipeline(tmp_path: Path, database_url: str
         log = conn.execute(
             "SELECT phase, direction FROM expandcontract_phase_log ORDER BY at, phase"
         ).fetchall()
-    assert [p for p, _ in log] == ["expand", "migrate", "switch", "contract"]
+    finished = [p for p, d in log if d == "up"]
+    assert finished == ["expand", "migrate", "switch", "contract"]
+    assert [p for p, d in log if d == "up-started"] == finished
     bad = check("contract", "--rollback-window", "soon")
     assert bad.exit_code == 2 and "not a duration" in bad.output

@@ -270,7 +270,12 @@ def _rename_constraint(operations, table: str, old: str, new: str) -> None:
 
 
 def _rename_index(operations, table: str, old: str, new: str) -> None:
-    if _index_valid(operations, table, old) is not None:
+    # rerunnable: renamed already when ``new`` exists (and ``old`` may then be another
+    # index, rebuilt since under the original name)
+    if (
+        _index_valid(operations, table, old) is not None
+        and _index_valid(operations, table, new) is None
+    ):
         operations.execute(f"ALTER INDEX {_schema_of(table)}{quote(old)} RENAME TO {quote(new)}")
 
 
@@ -282,6 +287,10 @@ def _rename(operations, table, source, target) -> None:
         elif kind == "index":
             _rename_index(operations, table, carried, name)
         elif kind == "unique" and not _constraint_exists(operations, table, name):
+            if _constraint_exists(operations, table, carried):
+                # a constraint already (an undone contract left it one): a rename does
+                _rename_constraint(operations, table, carried, name)
+                continue
             index = record["extra"].get("index", name)
             _rename_index(operations, table, carried, index)
             operations.execute(

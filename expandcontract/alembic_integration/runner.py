@@ -29,6 +29,9 @@ class PhaseStatus:
     phase: str
     applied: list[str] = field(default_factory=list)
     pending: list[str] = field(default_factory=list)
+    # runs that started and did not finish: {"revision", "direction", "started_at"}; what
+    # they committed (CONCURRENTLY steps, backfill batches) is there, the version is not
+    interrupted: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -98,17 +101,49 @@ class PhaseRunner:
     def status(self) -> list[PhaseStatus]:
         with self._connect() as connection:
             applied = self.applied(connection)
+            last = self._last_runs(connection)
         result = []
         for phase in PHASES:
             revs = self.revisions_of(phase)
+            interrupted = [
+                {
+                    "revision": r,
+                    "direction": last[r][0].removesuffix("-started"),
+                    "started_at": last[r][1],
+                }
+                for r in revs
+                if r in last
+                and (
+                    (last[r][0] == "up-started" and r not in applied)
+                    or (last[r][0] == "down-started" and r in applied)
+                )
+            ]
             result.append(
                 PhaseStatus(
                     phase,
                     [r for r in revs if r in applied],
                     [r for r in revs if r not in applied],
+                    interrupted,
                 )
             )
         return result
+
+    def _last_runs(self, connection) -> dict[str, tuple[str, str]]:
+        """Each revision's latest phase-log entry: (direction, when, ISO 8601)."""
+        from sqlalchemy import text
+
+        if connection.execute(text("SELECT to_regclass(:t)"), {"t": PHASE_LOG}).scalar() is None:
+            connection.rollback()
+            return {}
+        rows = connection.execute(
+            text(
+                f"SELECT DISTINCT ON (revision) revision, direction, "
+                f"to_char(at, 'YYYY-MM-DD\"T\"HH24:MI:SSOF') FROM {PHASE_LOG} "
+                "ORDER BY revision, at DESC"
+            )
+        ).fetchall()
+        connection.rollback()
+        return {revision: (direction, at) for revision, direction, at in rows}
 
     def gate(self, phase: str, min_age: float | None = None) -> Gate:
         """May ``phase`` run now? Not while an earlier phase has pending revisions; with
@@ -157,13 +192,15 @@ class PhaseRunner:
         from sqlalchemy import text
 
         with self._connect() as connection:
-            connection.execute(
-                text(
-                    f"CREATE TABLE IF NOT EXISTS {PHASE_LOG} (revision text NOT NULL, "
-                    "phase text NOT NULL, direction text NOT NULL, "
-                    "at timestamptz NOT NULL DEFAULT now())"
+            exists = connection.execute(text("SELECT to_regclass(:t)"), {"t": PHASE_LOG})
+            if exists.scalar() is None:
+                connection.execute(
+                    text(
+                        f"CREATE TABLE IF NOT EXISTS {PHASE_LOG} (revision text NOT NULL, "
+                        "phase text NOT NULL, direction text NOT NULL, "
+                        "at timestamptz NOT NULL DEFAULT now())"
+                    )
                 )
-            )
             for revision in revisions:
                 connection.execute(
                     text(
@@ -196,6 +233,7 @@ class PhaseRunner:
         pending = statuses[phase].pending
         if not pending:
             return []
+        self._log(pending, phase, "up-started")
         self._run(f"{phase}@head", "up")
         self._log(pending, phase, "up")
         return pending
@@ -220,6 +258,7 @@ class PhaseRunner:
                     f"cannot downgrade {phase}: {later} revision(s) {', '.join(blocking)} "
                     f"depend on {target}; run `expandcontract downgrade {later}` first"
                 )
+        self._log([target], phase, "down-started")
         self._run(f"{target}@-1", "down", target=target)
         self._log([target], phase, "down")
         return [target]

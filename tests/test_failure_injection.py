@@ -1,0 +1,99 @@
+"""A failure at every DDL step of every phase, up and down: status tells the truth and
+a rerun finishes the phase, leaving exactly what a clean run leaves.
+
+The failure is PostgreSQL's own: an event trigger on ``ddl_command_start`` raises
+an error (``error``), or terminates the migration's own backend as a killed process
+or a dropped connection would (``kill``), at the k-th DDL statement the phase runs,
+for every k until the phase gets through. The change is rename-column on the
+realistic table of test_carry_over (indexes, UNIQUE, CHECKs, a foreign key, comment,
+grants, statistics), so every carry-over step is among those interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.test_carry_over import _inventory, _project, _renamed
+from tests.test_carry_over import role as role  # the fixture
+
+INJECT = """
+CREATE SEQUENCE IF NOT EXISTS ec_inject_count;
+CREATE OR REPLACE FUNCTION ec_inject() RETURNS event_trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_query() LIKE '%expandcontract_phase_log%' THEN
+        RETURN;  -- the runner's own log of the run, written before and after it
+    END IF;
+    IF nextval('ec_inject_count') = {k} THEN
+        IF '{mode}' = 'kill' THEN
+            PERFORM pg_terminate_backend(pg_backend_pid());
+        END IF;
+        RAISE EXCEPTION 'injected failure at DDL statement {k}';
+    END IF;
+END $$;
+DROP EVENT TRIGGER IF EXISTS ec_inject;
+CREATE EVENT TRIGGER ec_inject ON ddl_command_start EXECUTE FUNCTION ec_inject();
+"""
+CLEAR = "DROP EVENT TRIGGER IF EXISTS ec_inject; DROP SEQUENCE IF EXISTS ec_inject_count"
+
+
+def _status(project) -> dict:
+    result = project.cli("status", "-c", str(project.root / "alembic.ini"), "--format", "json")
+    return {s["phase"]: s for s in json.loads(result.stdout)}
+
+
+def _fail_each_step(conn, project, action: str, phase: str, mode: str) -> int:
+    """Inject at k = 1, 2, ... until the phase runs through; after each failure check
+    status and rerun. Returns how many steps were interrupted."""
+    k = 0
+    while True:
+        k += 1
+        conn.execute(INJECT.format(k=k, mode=mode))
+        result = project.phase(action, phase)
+        conn.execute(CLEAR)
+        if result.exit_code == 0:
+            # fewer than k DDL statements: the phase ran clean. Undo it for the caller's
+            # next step to find it as before (the injection loop ends here)
+            return k - 1
+        assert result.exit_code in (1, 130), result.output
+        assert "Traceback" not in result.output
+        state = _status(project)[phase]
+        # the version table says not done, and status says a run did not finish
+        if action == "upgrade":
+            assert state["pending"], state
+        else:
+            assert state["applied"], state
+        assert state["interrupted"], state
+        assert state["interrupted"][0]["direction"] == ("up" if action == "upgrade" else "down")
+        rerun = project.phase(action, phase)
+        assert rerun.exit_code == 0, f"rerun of {action} {phase} after step {k}: {rerun.output}"
+        assert not _status(project)[phase]["interrupted"]
+        back = project.phase("downgrade" if action == "upgrade" else "upgrade", phase)
+        assert back.exit_code == 0, back.output
+
+
+@pytest.mark.parametrize("mode", ["error", "kill"])
+def test_a_failure_at_every_step_is_reported_and_finished_by_a_rerun(
+    tmp_path: Path,
+    database_url: str,
+    role: str,
+    mode: str,
+) -> None:
+    project, table, q = _project(tmp_path, database_url, "public", role)
+    project.new("rename-column", table, "code", "ref")
+    steps = {}
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        before = _inventory(conn, q, "code")
+        for phase in ("expand", "migrate", "switch", "contract"):
+            steps[f"up {phase}"] = _fail_each_step(conn, project, "upgrade", phase, mode)
+            assert project.phase("upgrade", phase).exit_code == 0
+        assert _inventory(conn, q, "ref") == _renamed(before, "code", "ref")
+        for phase in ("contract", "switch", "migrate", "expand"):
+            steps[f"down {phase}"] = _fail_each_step(conn, project, "downgrade", phase, mode)
+            assert project.phase("downgrade", phase).exit_code == 0
+        assert _inventory(conn, q, "code") == before
+    # every phase that issues DDL was interrupted at each of its statements
+    assert steps["up expand"] >= 8 and steps["up contract"] >= 5 and steps["down contract"] >= 5

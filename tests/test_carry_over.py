@@ -27,10 +27,12 @@ TARGETS = {
     "schema": ("billing.invoices", "billing.invoices"),
     "mixed-case": ("Orders", '"Orders"'),
 }
+# the table whose foreign key points at the target's key, beside it
+LINES = {"public": "order_lines", "schema": "billing.invoice_lines", "mixed-case": '"OrderLines"'}
 
 SCHEMA = """
 CREATE SCHEMA IF NOT EXISTS billing;
-CREATE TABLE customers (id bigserial PRIMARY KEY, email text NOT NULL);
+CREATE TABLE customers (id serial PRIMARY KEY, email text NOT NULL);
 INSERT INTO customers (email) SELECT 'c' || g || '@example.com' FROM generate_series(1, 50) g;
 CREATE TABLE {q} (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -48,6 +50,9 @@ GRANT SELECT (code), UPDATE (code) ON {q} TO {role};
 ALTER TABLE {q} ALTER COLUMN code SET STATISTICS 500;
 INSERT INTO {q} (customer_id, code, amount, note)
 SELECT g % 50 + 1, 'code-' || g, g, 'n' || g FROM generate_series(1, 400) g;
+CREATE TABLE {lines} (id bigint PRIMARY KEY,
+                      order_id bigint NOT NULL REFERENCES {q} (id) ON DELETE CASCADE);
+INSERT INTO {lines} SELECT g, g % 400 + 1 FROM generate_series(1, 800) g;
 """
 
 
@@ -93,7 +98,9 @@ def _renamed(inventory: dict, old: str, new: str) -> dict:
     """The inventory with the column's references (not the objects' names) renamed."""
 
     def sub(definition: str) -> str:
-        return re.sub(rf"\b{old}\b", new, definition)
+        # a foreign key's referenced columns are another table's: only its own change
+        own, sep, referenced = definition.partition(" REFERENCES ")
+        return re.sub(rf"\b{old}\b", new, own) + sep + referenced
 
     return {
         "indexes": sorted((n, sub(d)) for n, d in inventory["indexes"]),
@@ -122,7 +129,8 @@ def role(database_url: str):
 def _project(tmp_path: Path, database_url: str, target: str, role: str):
     table, q = TARGETS[target]
     prefix = "ix" if target == "mixed-case" else table.split(".")[-1]
-    project = PhaseProject(tmp_path, database_url, SCHEMA.format(q=q, p=prefix, role=role))
+    base = SCHEMA.format(q=q, p=prefix, role=role, lines=LINES[target])
+    project = PhaseProject(tmp_path, database_url, base)
     return project, table, q
 
 
@@ -246,8 +254,12 @@ def test_change_type_moves_the_default_for_the_new_version(
 @pytest.mark.parametrize(
     ("kind", "column", "setup", "says"),
     [
-        ("rename-column", "id", "", "is an identity column"),
-        ("change-type", "id", "", "primary key"),
+        (
+            "rename-column",
+            "code",
+            "CREATE POLICY own_codes ON orders USING (code <> 'secret')",
+            "row-level security policy own_codes on orders uses code",
+        ),
         (
             "rename-column",
             "note",
@@ -261,12 +273,6 @@ def test_change_type_moves_the_default_for_the_new_version(
             "'BEGIN RETURN NEW; END'; CREATE TRIGGER touch_note BEFORE UPDATE OF note ON orders "
             "FOR EACH ROW EXECUTE FUNCTION touch()",
             "trigger touch_note on orders fires on UPDATE OF note",
-        ),
-        (
-            "change-type",
-            "id",
-            "CREATE TABLE refunds (id int PRIMARY KEY, order_id bigint REFERENCES orders (id))",
-            "foreign key refunds_order_id_fkey on public.refunds references orders.id",
         ),
     ],
 )
@@ -294,3 +300,94 @@ def test_what_cannot_be_carried_is_refused_before_anything_runs(
         assert _inventory(conn, q, column)["columns"] == columns_before  # nothing added
         status = project.cli("status", "-c", str(project.root / "alembic.ini"))
         assert "expand    0 applied, 1 pending" in status.stdout
+
+
+def _key_state(conn: psycopg.Connection, q: str, lines: str, column: str) -> dict:
+    """The key's own inventory and what the lines table's foreign key points at."""
+    return {
+        "table": _inventory(conn, q, column),
+        "lines": conn.execute(
+            "SELECT conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint "
+            "WHERE conrelid = %s::regclass ORDER BY 1",
+            (lines,),
+        ).fetchall(),
+        "identity": conn.execute(
+            "SELECT attidentity FROM pg_attribute WHERE attrelid = %s::regclass AND attname = %s",
+            (q, column),
+        ).fetchone(),
+    }
+
+
+@pytest.mark.parametrize("target", list(TARGETS))
+def test_rename_of_an_identity_primary_key_referenced_by_another_table(
+    tmp_path: Path, database_url: str, role: str, target: str
+) -> None:
+    project, table, q = _project(tmp_path, database_url, target, role)
+    lines = LINES[target]
+    project.new("rename-column", table, "id", "order_no")
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        before = _key_state(conn, q, lines, "id")
+        rows = conn.execute(f"SELECT id, code FROM {q} ORDER BY id").fetchall()
+        for phase in ("expand", "migrate", "switch"):
+            _run(project, "upgrade", phase)
+            # the old version inserts without an id: the identity still numbers it
+            conn.execute(f"INSERT INTO {q} (customer_id, code) VALUES (1, %s)", (f"o-{phase}",))
+        _run(project, "upgrade", "contract")
+        after = _key_state(conn, q, lines, "order_no")
+        expected = _renamed(before["table"], "id", "order_no")
+        for key in expected:
+            assert after["table"][key] == expected[key], key
+        assert after["lines"] == [
+            (n, re.sub(r"\(id\)", "(order_no)", d) if "REFERENCES" in d else d, v)
+            for n, d, v in before["lines"]
+        ]
+        assert after["identity"] == before["identity"] == ("a",)
+        # the new version inserts without a key: numbering goes on where it was
+        new_id = conn.execute(
+            f"INSERT INTO {q} (customer_id, code) VALUES (1, 'n-1') RETURNING order_no"
+        ).fetchone()[0]
+        assert new_id == 404
+        with pytest.raises(psycopg.errors.ForeignKeyViolation):
+            conn.execute(f"INSERT INTO {lines} VALUES (100000, 999999)")
+        conn.execute(f"DELETE FROM {q} WHERE order_no = 404")
+        for phase in ("contract", "switch", "migrate", "expand"):
+            _run(project, "downgrade", phase)
+        assert _key_state(conn, q, lines, "id") == before
+        conn.execute(f"DELETE FROM {q} WHERE code LIKE 'o-%'")
+        assert conn.execute(f"SELECT id, code FROM {q} ORDER BY id").fetchall() == rows
+        again = conn.execute(
+            f"INSERT INTO {q} (customer_id, code) VALUES (1, 'a-1') RETURNING id"
+        ).fetchone()[0]
+        assert again == 405  # the restored identity goes on from the moved one
+
+
+def test_change_type_of_a_serial_primary_key_referenced_by_another_table(
+    tmp_path: Path, database_url: str, role: str
+) -> None:
+    project, _, q = _project(tmp_path, database_url, "public", role)
+    project.new("change-type", "customers", "id", "bigint")
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        before = _key_state(conn, "customers", q, "id")
+        for phase in ("expand", "migrate", "switch", "contract"):
+            _run(project, "upgrade", phase)
+        after = _key_state(conn, "customers", q, "id_new")
+        assert [c[:2] for c in after["table"]["constraints"]] == [
+            c[:2] for c in before["table"]["constraints"]
+        ]
+        assert after["table"]["indexes"] == _renamed(before["table"], "id", "id_new")["indexes"]
+        sequence = conn.execute("SELECT pg_get_serial_sequence('customers', 'id_new')")
+        assert sequence.fetchone() == ("public.customers_id_seq",)  # kept, not dropped
+        new_id = conn.execute(
+            "INSERT INTO customers (email) VALUES ('new') RETURNING id_new"
+        ).fetchone()[0]
+        assert new_id == 51  # the default came along, and the sequence goes on
+        fk = [d for n, d, _ in after["lines"] if n == "orders_customer_id_fkey"]
+        assert fk == ["FOREIGN KEY (customer_id) REFERENCES customers(id_new) ON DELETE CASCADE"]
+        with pytest.raises(psycopg.errors.ForeignKeyViolation):
+            conn.execute(f"INSERT INTO {q} (customer_id, code) VALUES (999999, 'orphan')")
+        conn.execute("DELETE FROM customers WHERE id_new = 51")
+        for phase in ("contract", "switch", "migrate", "expand"):
+            _run(project, "downgrade", phase)
+        restored = _key_state(conn, "customers", q, "id")
+        assert restored["table"] == before["table"]
+        assert restored["lines"] == before["lines"]

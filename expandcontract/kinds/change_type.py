@@ -73,7 +73,11 @@ def phases(table, column, new_type, using=None, reverse=None, new_name=None, swa
                 f"op.carry_over({t}, {c}, {n}, 'switch')",
                 f"op.copy_not_null({t}, {c}, {n})",
             ],
-            [LOCK_TIMEOUT, f"op.drop_not_null({t}, {n})"],
+            [
+                LOCK_TIMEOUT,
+                f"op.drop_not_null({t}, {n})",
+                f"op.carry_over({t}, {c}, {n}, 'unswitch')",
+            ],
         ),
         "contract": Phase(
             [

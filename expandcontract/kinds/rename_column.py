@@ -51,7 +51,11 @@ def phases(table, old, new):
                 f"op.carry_over({t}, {o}, {n}, 'switch')",
                 f"op.copy_not_null({t}, {o}, {n})",
             ],
-            [LOCK_TIMEOUT, f"op.drop_not_null({t}, {n})"],
+            [
+                LOCK_TIMEOUT,
+                f"op.drop_not_null({t}, {n})",
+                f"op.carry_over({t}, {o}, {n}, 'unswitch')",
+            ],
         ),
         "contract": Phase(
             [

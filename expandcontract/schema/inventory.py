@@ -9,12 +9,13 @@ rename or a type change would lose if the column were simply replaced:
 - its comment, column grants and statistics target;
 - the sequence it owns (serial);
 
+- the primary key it is in, its identity, and foreign keys pointing at it;
+
 and what cannot be carried safely while both application versions run, each
 as a sentence naming the object and what to do (:attr:`Inventory.refusals`):
-identity columns, primary keys and columns other tables' foreign keys point at,
 views and materialized views reading it, row-level security policies,
 ``UPDATE OF`` triggers, generated columns computed from it, exclusion
-constraints and constraint triggers.
+constraints, constraint triggers and partitioned tables.
 
 Every object is read by its dependency on the column (``pg_depend``), so an
 index whose predicate alone names the column is found too.
@@ -74,14 +75,10 @@ def column_inventory(bind, table: str, column: str, ignore_trigger: str = "") ->
         raise MissingColumn(f"{table}.{column} does not exist")
     oid, attnum, identity, stattarget, comment, relkind = row
     inv = Inventory(table, column)
-    where = f"{table}.{column}"
     params = {"oid": oid, "attnum": attnum}
 
     if identity:
-        inv.refusals.append(
-            f"{where} is an identity column: its sequence cannot move to a new column while "
-            "both versions insert; keep the column, or change it by hand in a maintenance window"
-        )
+        inv.attachments.append(Attachment("identity", "", identity))
     if relkind == "p":
         inv.refusals.append(
             f"{table} is partitioned: indexes and constraints would have to be carried on "
@@ -108,10 +105,7 @@ def column_inventory(bind, table: str, column: str, ignore_trigger: str = "") ->
         params,
     ):
         if primary:
-            inv.refusals.append(
-                f"{where} is in the primary key {conname}: a key column cannot be replaced "
-                "while both versions run; add a new key beside it instead"
-            )
+            inv.attachments.append(Attachment("primary_key", conname, definition, {"index": name}))
         elif contype == "x":
             inv.refusals.append(
                 f"exclusion constraint {conname} on {table} uses {column}: drop it first, "
@@ -126,7 +120,7 @@ def column_inventory(bind, table: str, column: str, ignore_trigger: str = "") ->
         text(
             """
             SELECT con.conname, con.contype, pg_get_constraintdef(con.oid),
-                   quote_ident(n.nspname) || '.' || quote_ident(oc.relname),
+                   n.nspname || '.' || oc.relname,
                    con.confrelid = :oid AND :attnum = ANY (con.confkey),
                    con.conrelid = :oid AND :attnum = ANY (con.conkey)
             FROM pg_constraint con
@@ -141,10 +135,14 @@ def column_inventory(bind, table: str, column: str, ignore_trigger: str = "") ->
     ):
         if contype == "c":
             inv.attachments.append(Attachment("check", conname, definition))
-        elif contype == "f" and points_at:
+        elif contype == "f" and points_at and points_from:
             inv.refusals.append(
-                f"foreign key {conname} on {source} references {where}: move it to the new "
-                "column first (a new foreign key NOT VALID, then VALIDATE), then change this one"
+                f"foreign key {conname} on {table} both uses and references {column}: "
+                "recreate it by hand"
+            )
+        elif contype == "f" and points_at:
+            inv.attachments.append(
+                Attachment("referenced_by", conname, definition, {"table": source})
             )
         elif contype == "f" and points_from:
             inv.attachments.append(Attachment("foreign_key", conname, definition))

@@ -93,5 +93,18 @@ def carried_foreign_key(definition: str, old: str, new: str) -> str:
     return f"FOREIGN KEY ({local}) REFERENCES {definition[match.end() :]}"
 
 
+_NAME = r'(?:"(?:[^"]|"")*"|[^\s(."]+)'
+_REFERENCES = re.compile(rf"( REFERENCES {_NAME}(?:\.{_NAME})?)\((.*?)\)", re.S)
+
+
+def referencing_foreign_key(definition: str, old: str, new: str) -> str:
+    """``... REFERENCES t(old)`` pointing at ``new``: only the referenced columns change."""
+    match = _REFERENCES.search(definition)
+    if match is None:
+        raise ValueError(f"not a foreign key: {definition}")
+    columns = rename_column(match.group(2), old, new)
+    return f"{definition[: match.start()]}{match.group(1)}({columns}){definition[match.end() :]}"
+
+
 def not_valid(definition: str) -> str:
     return definition if definition.rstrip().endswith("NOT VALID") else f"{definition} NOT VALID"

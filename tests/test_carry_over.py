@@ -13,6 +13,7 @@ none of their statements may fail.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from pathlib import Path
@@ -391,3 +392,51 @@ def test_change_type_of_a_serial_primary_key_referenced_by_another_table(
         restored = _key_state(conn, "customers", q, "id")
         assert restored["table"] == before["table"]
         assert restored["lines"] == before["lines"]
+
+
+def test_verify_passes_on_the_realistic_project(
+    tmp_path: Path, database_url: str, role: str
+) -> None:
+    """The stairway (each revision up, down, compared, up again) over three changes on the
+    realistic tables: a carried column, a retyped serial key, a renamed identity key."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ADMIN_URL, assert_dropped
+
+    project, _, _ = _project(tmp_path, database_url, "public", role)
+    base = project.root / "migrations" / "versions" / "r0001_base.py"
+    base.write_text(
+        base.read_text().replace(
+            "def downgrade():\n    pass",
+            'def downgrade():\n    op.execute("DROP TABLE order_lines, orders, customers")',
+        )
+    )
+    project.new("rename-column", "orders", "code", "ref")
+    project.new("change-type", "customers", "id", "bigint")
+    project.new("rename-column", "orders", "id", "order_no")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "expandcontract",
+            "verify",
+            "-c",
+            str(project.root / "alembic.ini"),
+            "--database-url",
+            ADMIN_URL,
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    report = json.loads(result.stdout)
+    failed = {
+        r["revision"]: [p["message"] for p in r["problems"] if p["severity"] == "error"]
+        for r in report["revisions"]
+        if r["status"] == "failed"
+    }
+    assert result.returncode == 0 and not failed, failed
+    assert len(report["revisions"]) == 13
+    assert_dropped(result.stderr)

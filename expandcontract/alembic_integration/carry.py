@@ -259,9 +259,26 @@ def _switch(operations, table, source, target) -> None:
 
 
 def _unswitch(operations, table, source, target) -> None:
+    """Back to what expand left: no copies on other tables, carried constraints NOT VALID
+    again (dropped and re-added NOT VALID: catalog only, a brief lock)."""
     for record in _records(operations, table, source, target):
         if record["kind"] == "referenced_by":
             _drop_constraint(operations, record["extra"]["table"], record["carried"])
+        elif record["kind"] in ("check", "foreign_key") and _validated(
+            operations, table, record["carried"]
+        ):
+            _drop_constraint(operations, table, record["carried"])
+    _expand(operations, table, source, target)  # re-adds them NOT VALID; the rest is there
+
+
+def _validated(operations, table: str, name: str) -> bool:
+    return _exists(
+        operations,
+        "SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass(:t) AND conname = :n "
+        "AND convalidated",
+        t=regclass(table),
+        n=name,
+    )
 
 
 def _point(operations, record: dict, name: str, old: str, new: str) -> None:
@@ -484,6 +501,14 @@ def _originals(operations, table: str, source: str, records: list[dict], target:
     primary = [r for r in records if r["kind"] == "primary_key"]
     if primary:
         _primary_key_back(operations, table, source, target, primary[0], records)
+    if target and not [r for r in records if r["kind"] == "referenced_by"]:
+        for record in records:  # as switch left it: a unique index, not yet a constraint
+            if record["kind"] == "unique" and _constraint_on(
+                operations, table, record["carried"], table, target
+            ):
+                _drop_constraint(operations, table, record["carried"])
+                sql = rewrite.carried_index(record["definition"], source, target, record["carried"])
+                _build_index(operations, table, record["carried"], sql)
     for record in records:
         if record["kind"] == "identity" and target:
             _identity_always(operations, table, source, record["definition"])

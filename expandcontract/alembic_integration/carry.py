@@ -503,12 +503,13 @@ def _originals(operations, table: str, source: str, records: list[dict], target:
         _primary_key_back(operations, table, source, target, primary[0], records)
     if target and not [r for r in records if r["kind"] == "referenced_by"]:
         for record in records:  # as switch left it: a unique index, not yet a constraint
-            if record["kind"] == "unique" and _constraint_on(
-                operations, table, record["carried"], table, target
-            ):
+            if record["kind"] != "unique":
+                continue
+            if _constraint_on(operations, table, record["carried"], table, target):
                 _drop_constraint(operations, table, record["carried"])
-                sql = rewrite.carried_index(record["definition"], source, target, record["carried"])
-                _build_index(operations, table, record["carried"], sql)
+            # built again, or found built by the run this one finishes
+            sql = rewrite.carried_index(record["definition"], source, target, record["carried"])
+            _build_index(operations, table, record["carried"], sql)
     for record in records:
         if record["kind"] == "identity" and target:
             _identity_always(operations, table, source, record["definition"])

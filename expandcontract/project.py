@@ -172,7 +172,10 @@ class History:
         return result
 
     def topological(self) -> list[str]:
-        """Every revision, each after all it depends on, oldest first (ties by file name)."""
+        """Every revision, each after all it depends on, in the order a deployment runs
+        them: the unphased trunk, then phase by phase (every expand revision, then every
+        migrate one, ...), each branch parents first, ties by revision id. Alembic's
+        version-table bookkeeping of ``depends_on`` merges holds in this order."""
         remaining = {
             rev: set(m.down_revisions + m.depends_on) & self.revisions.keys()
             for rev, m in self.revisions.items()
@@ -182,8 +185,9 @@ class History:
             for dep in deps:
                 dependants.setdefault(dep, []).append(rev)
 
-        def key(rev: str) -> tuple[int, str]:
-            return (self.depth(rev), rev)
+        def key(rev: str) -> tuple[int, int, str]:
+            phase = self.phase_of(self.revisions[rev])
+            return (PHASES.index(phase) if phase else -1, self.depth(rev), rev)
 
         ready = [key(r) for r, deps in remaining.items() if not deps]
         heapq.heapify(ready)
@@ -193,7 +197,7 @@ class History:
                 rest = min((r for r in remaining if r not in set(ordered)), key=key)
                 heapq.heappush(ready, key(rest))
                 remaining[rest].clear()
-            _, rev = heapq.heappop(ready)
+            *_, rev = heapq.heappop(ready)
             if rev in ordered:
                 continue
             ordered.append(rev)

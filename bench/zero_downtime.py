@@ -1,7 +1,12 @@
-"""Zero downtime, measured: the rename-column example at 1,000,000 rows, the phased change
-and the naive one-step rename side by side in one run.
+"""Zero downtime, measured: an example at 1,000,000 rows, the phased change and the naive
+one-step change side by side in one run.
 
-    python bench/zero_downtime.py [--rows 1000000] [--duration 3] [--database-url URL]
+    python bench/zero_downtime.py [--example rename-column|key-change] [--rows 1000000]
+                                  [--duration 3] [--database-url URL]
+
+rename-column: customers.name becomes full_name. key-change: the realistic one, a serial
+integer primary key retyped to bigint while orders' foreign key points at it (key,
+sequence, default, UNIQUE and the foreign key carried over), 2 orders per customer.
 
 Prints the rehearsal's table (per phase and direction: queries, failed queries, latency
 percentiles, longest lock wait, throughput against the baseline, the phase's own time),
@@ -16,26 +21,32 @@ import subprocess
 import sys
 from pathlib import Path
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "rename-column"
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+NAIVE = {
+    "rename-column": "0002_rename_naive.py",
+    "key-change": "0002_customer_id_bigint_naive.py",
+}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--example", choices=sorted(NAIVE), default="rename-column")
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--duration", type=float, default=3.0)
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
+    example = EXAMPLES / args.example
     command = [
         sys.executable,
         "-m",
         "expandcontract",
         "rehearse",
         "-c",
-        str(EXAMPLE / "alembic.ini"),
+        str(example / "alembic.ini"),
         "--workload",
-        str(EXAMPLE / "workload.py"),
+        str(example / "workload.py"),
         "--naive",
-        str(EXAMPLE / "naive" / "0002_rename_naive.py"),
+        str(example / "naive" / NAIVE[args.example]),
         "--rows",
         str(args.rows),
         "--duration",
@@ -47,7 +58,7 @@ def main() -> None:
     if not data.stdout.strip().startswith("{"):
         sys.exit(f"rehearse failed:\n{data.stderr[-2000:]}")
     report = json.loads(data.stdout)
-    print(f"rename-column, {args.rows:,} rows, phased vs naive, one run\n")
+    print(f"{args.example}, {args.rows:,} rows, phased vs naive, one run\n")
     rows = [report["baseline"], *report["phases"], report["naive"], report["naive_downgrade"]]
     print(
         "| phase | dir | queries | failed | p50 ms | p99 ms | max ms | lock wait ms | throughput | phase s |"

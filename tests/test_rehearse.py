@@ -24,6 +24,7 @@ CASES = {
     "rename-column": "naive/0002_rename_naive.py",
     "change-type": "naive/0002_payload_jsonb_naive.py",
     "not-null-column": "naive/0002_order_number_naive.py",
+    "key-change": "naive/0002_customer_id_bigint_naive.py",
 }
 
 
@@ -84,7 +85,8 @@ def test_example_phases_have_zero_failed_queries(name: str, tmp_path: Path) -> N
         assert phase["queries"] > 0
         assert phase["failed"] == 0, phase
         assert phase["max_lock_wait_ms"] < 2000, phase  # under the default lock_timeout
-    assert report["naive"]["failed"] > 0, report["naive"]  # what the phases saved
+    if name != "key-change":  # a retype in place keeps the name: it blocks, not breaks
+        assert report["naive"]["failed"] > 0, report["naive"]  # what the phases saved
     assert (tmp_path / "latency.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert_dropped(result.stderr)
 

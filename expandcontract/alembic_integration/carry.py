@@ -263,7 +263,9 @@ def _unswitch(operations, table, source, target) -> None:
     again (dropped and re-added NOT VALID: catalog only, a brief lock)."""
     for record in _records(operations, table, source, target):
         if record["kind"] == "referenced_by":
-            _drop_constraint(operations, record["extra"]["table"], record["carried"])
+            _drop_constraint(
+                operations, record["extra"]["table"], record["carried"], record["extra"]["parent"]
+            )
         elif record["kind"] in ("check", "foreign_key") and _validated(
             operations, table, record["carried"]
         ):
@@ -286,6 +288,7 @@ def _point(operations, record: dict, name: str, old: str, new: str) -> None:
     instead of ``old``: added NOT VALID (a brief lock on both tables), then validated."""
     other = record["extra"]["table"]
     if not _constraint_exists(operations, other, name):
+        _lock_first(operations, record["extra"]["parent"], "SHARE ROW EXCLUSIVE")
         definition = record["definition"]
         if old != new:
             definition = rewrite.referencing_foreign_key(definition, old, new)
@@ -296,9 +299,22 @@ def _point(operations, record: dict, name: str, old: str, new: str) -> None:
     _validate(operations, other, name)
 
 
-def _drop_constraint(operations, table: str, name: str) -> None:
+def _drop_constraint(operations, table: str, name: str, parent: str | None = None) -> None:
     if _constraint_exists(operations, table, name):
+        if parent:  # a foreign key: both tables, the referenced one first (see _lock_first)
+            _lock_first(operations, parent, "ACCESS EXCLUSIVE")
         operations.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+
+
+def _lock_first(operations, parent: str, mode: str) -> None:
+    """Lock the referenced table before touching a foreign key on the referencing one.
+
+    Adding or dropping a foreign key locks both tables, the referencing one first. An
+    application transaction that writes the parent row, then the child (a customer,
+    then their order), holds them the other way round: a deadlock, and PostgreSQL's
+    detector (after deadlock_timeout, 1 s, before our lock_timeout) may cancel the
+    application's query. Taking the parent first follows the application's order."""
+    operations.execute(f"LOCK TABLE {quote(parent)} IN {mode} MODE")
 
 
 def _identity_to(operations, table: str, source: str, target: str, kind: str) -> None:
@@ -358,7 +374,9 @@ def _hand_over(operations, table, source, target) -> None:
             _identity_always(operations, table, target, record["definition"])
         elif record["kind"] == "referenced_by":
             # the copy pointing at the target has been enforced since switch
-            _drop_constraint(operations, record["extra"]["table"], record["name"])
+            _drop_constraint(
+                operations, record["extra"]["table"], record["name"], record["extra"]["parent"]
+            )
 
 
 def _constraint_on(
@@ -524,7 +542,9 @@ def _primary_key_back(operations, table, source, target, record, records) -> Non
     incoming = [r for r in records if r["kind"] == "referenced_by"]
     if not _constraint_on(operations, table, name, table, source):  # not moved back yet
         for other in incoming:  # they depend on the target's key index
-            _drop_constraint(operations, other["extra"]["table"], other["carried"])
+            _drop_constraint(
+                operations, other["extra"]["table"], other["carried"], other["extra"]["parent"]
+            )
         _drop_constraint(operations, table, carried)
         operations.execute(
             f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} PRIMARY KEY USING INDEX "

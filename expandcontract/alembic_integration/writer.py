@@ -28,11 +28,20 @@ def _declarations(phase: str, body) -> str:
         return ""
     why = "; ".join(reasons)
     if not body.kept:
-        return f"expandcontract_irreversible = (\n    {why!r}\n)\n"
+        return f"expandcontract_irreversible = (\n{_wrapped(why, 4)}\n)\n"
     data = "".join(f"        {name!r},\n" for name in body.kept)
     return (
-        f'expandcontract_irreversible = {{\n    "why": {why!r},\n    "data": [\n{data}    ],\n}}\n'
+        f'expandcontract_irreversible = {{\n    "why": (\n{_wrapped(why, 8)}\n    ),\n'
+        f'    "data": [\n{data}    ],\n}}\n'
     )
+
+
+def _wrapped(text: str, indent: int, width: int = 88) -> str:
+    """``text`` as adjacent string literals, each line within ``width``."""
+    import textwrap
+
+    pieces = textwrap.wrap(text, width - indent - 4, drop_whitespace=False) or [""]
+    return "\n".join(" " * indent + repr(piece) for piece in pieces)
 
 
 def _docstring_text(message: str) -> str:

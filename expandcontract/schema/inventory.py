@@ -142,7 +142,7 @@ def column_inventory(bind, table: str, column: str, ignore_trigger: str = "") ->
             )
         elif contype == "f" and points_at:
             inv.attachments.append(
-                Attachment("referenced_by", conname, definition, {"table": source})
+                Attachment("referenced_by", conname, definition, {"table": source, "parent": table})
             )
         elif contype == "f" and points_from:
             inv.attachments.append(Attachment("foreign_key", conname, definition))

@@ -60,6 +60,17 @@ def _fail_each_step(conn, project, action: str, phase: str, mode: str) -> int:
             return k - 1
         assert result.exit_code in (1, 130), result.output
         assert "Traceback" not in result.output
+        assert k < 100, "the phase never gets through"
+        if mode == "error" and "injected failure" not in result.output:
+            # the event trigger itself is in the way (DROP INDEX CONCURRENTLY must be the
+            # first action of its transaction, and the trigger acted first): no more steps
+            # can be failed this way; the rerun below still has to finish the phase
+            conn.execute(CLEAR)
+            rerun = project.phase(action, phase)
+            assert rerun.exit_code == 0, rerun.output
+            back = project.phase("downgrade" if action == "upgrade" else "upgrade", phase)
+            assert back.exit_code == 0, back.output
+            return k - 1
         state = _status(project)[phase]
         # the version table says not done, and status says a run did not finish
         if action == "upgrade":
@@ -121,3 +132,45 @@ def test_a_failure_at_every_step_is_reported_and_finished_by_a_rerun(
         assert _inventory(conn, table, column) == before
     # every phase that issues DDL was interrupted at each of its statements
     assert steps["up expand"] >= 3 and steps["up contract"] >= 3 and steps["down contract"] >= 3
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "add-column",
+        "change-type",
+        "set-not-null",
+        "add-foreign-key",
+        "add-unique",
+        "add-index",
+        "drop-column",
+        "rename-table",
+        "drop-table",
+    ],
+)
+def test_every_kind_survives_a_failure_at_every_step(
+    tmp_path: Path, database_url: str, kind: str
+) -> None:
+    """The other kinds, on a table in a schema with a quoted mixed-case name: a failure at
+    each DDL step, up and down, then the rerun; the end state is the start state."""
+    from tests.phase_project import PhaseProject
+    from tests.test_hostile_names import _base, _kind_args, _shape
+
+    name = "billing.Orders"
+    project = PhaseProject(tmp_path, database_url, _base(name))
+    project.new(*_kind_args(kind, name))
+    versions = project.root / "migrations" / "versions"
+    phases = [
+        p
+        for p in ("expand", "migrate", "switch", "contract")
+        if any(f"({p})" in f.read_text() for f in versions.iterdir())
+    ]
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        before = _shape(conn)
+        for phase in phases:
+            _fail_each_step(conn, project, "upgrade", phase, "error")
+            assert project.phase("upgrade", phase).exit_code == 0
+        for phase in reversed(phases):
+            _fail_each_step(conn, project, "downgrade", phase, "error")
+            assert project.phase("downgrade", phase).exit_code == 0
+        assert _shape(conn) == before

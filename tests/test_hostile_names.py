@@ -24,20 +24,22 @@ NAMES = {
     "space and case": "Mixed Case",
     "62-byte cyrillic": "ж" * 31,
     "64 bytes": "n" * 64,
+    "schema, quote and case": 'billing.Or"ders',
 }
 
 
 def _kind_args(kind: str, name: str) -> list[str]:
+    _, column = _split(name)  # the table may name its schema; the column is the bare name
     return {
-        "add-column": ["add-column", name, f"{name}_a", "text", "--default", "'d'"],
-        "rename-column": ["rename-column", name, name, f"{name}_r"],
-        "change-type": ["change-type", name, name, "numeric"],
-        "set-not-null": ["set-not-null", name, name, "--backfill", "0"],
-        "add-foreign-key": ["add-foreign-key", name, name, "ref.id"],
-        "add-unique": ["add-unique", name, name],
-        "add-index": ["add-index", name, name],
-        "drop-column": ["drop-column", name, name],
-        "rename-table": ["rename-table", name, f"{name}_r"],
+        "add-column": ["add-column", name, f"{column}_a", "text", "--default", "'d'"],
+        "rename-column": ["rename-column", name, column, f"{column}_r"],
+        "change-type": ["change-type", name, column, "numeric"],
+        "set-not-null": ["set-not-null", name, column, "--backfill", "0"],
+        "add-foreign-key": ["add-foreign-key", name, column, "ref.id"],
+        "add-unique": ["add-unique", name, column],
+        "add-index": ["add-index", name, column],
+        "drop-column": ["drop-column", name, column],
+        "rename-table": ["rename-table", name, f"{column}_r"],
         "drop-table": ["drop-table", name],
     }[kind]
 
@@ -56,16 +58,26 @@ KINDS = [
 ]
 
 
+def _split(name: str) -> tuple[str | None, str]:
+    """``billing.x`` -> (billing, x): the table's schema, and the name the column shares."""
+    schema, _, own = name.rpartition(".")
+    return schema or None, own
+
+
 def _base(name: str) -> str:
     if len(name.encode()) > 63:  # PostgreSQL would cut it: build the base under the cut name
         name = name.encode()[:63].decode()
-    t = sql.Identifier(name).as_string(None)
+    schema, own = _split(name)
+    t = sql.Identifier(*filter(None, (schema, own))).as_string(None)
+    c = sql.Identifier(own).as_string(None)
+    create_schema = f"CREATE SCHEMA {sql.Identifier(schema).as_string(None)};" if schema else ""
     return f"""
+{create_schema}
 CREATE TABLE canary (id int PRIMARY KEY, note text);
 INSERT INTO canary SELECT g, 'c' || g FROM generate_series(1, 5) g;
 CREATE TABLE ref (id bigint PRIMARY KEY);
 INSERT INTO ref SELECT g FROM generate_series(1, 50) g;
-CREATE TABLE {t} (id bigint PRIMARY KEY, {t} bigint, note text);
+CREATE TABLE {t} (id bigint PRIMARY KEY, {c} bigint, note text);
 INSERT INTO {t} SELECT g, g, 'n' || g FROM generate_series(1, 50) g;
 """
 
@@ -74,19 +86,19 @@ def _shape(conn: psycopg.Connection) -> dict:
     return {
         "relations": conn.execute(
             "SELECT n.nspname, c.relname, c.relkind FROM pg_class c JOIN pg_namespace n "
-            "ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relname NOT LIKE "
-            "'expandcontract%' AND c.relname <> 'alembic_version' ORDER BY 1, 2"
+            "ON n.oid = c.relnamespace WHERE n.nspname IN ('public', 'billing') AND c.relname NOT "
+            "LIKE 'expandcontract%' AND c.relname <> 'alembic_version' ORDER BY 1, 2"
         ).fetchall(),
         "columns": conn.execute(
             "SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull "
             "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON "
-            "n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r' AND "
+            "n.oid = c.relnamespace WHERE n.nspname IN ('public', 'billing') AND c.relkind = 'r' AND "
             "a.attnum > 0 AND NOT a.attisdropped AND c.relname NOT LIKE 'expandcontract%' "
             "AND c.relname <> 'alembic_version' ORDER BY 1, 2"
         ).fetchall(),
         "constraints": conn.execute(
             "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
-            "FROM pg_constraint WHERE connamespace = 'public'::regnamespace AND conrelid::"
+            "FROM pg_constraint WHERE connamespace::regnamespace::text IN ('public', 'billing') AND conrelid::"
             "regclass::text NOT LIKE 'expandcontract%' AND conrelid::regclass::text <> "
             "'alembic_version' ORDER BY 1, 2"
         ).fetchall(),
@@ -98,9 +110,10 @@ def _shape(conn: psycopg.Connection) -> dict:
 
 
 def _rows(conn: psycopg.Connection, name: str) -> list:
-    t = sql.Identifier(name)
+    schema, own = _split(name)
+    t = sql.Identifier(*filter(None, (schema, own)))
     return conn.execute(
-        sql.SQL("SELECT id, {c}, note FROM {t} ORDER BY id").format(t=t, c=t)
+        sql.SQL("SELECT id, {c}, note FROM {t} ORDER BY id").format(t=t, c=sql.Identifier(own))
     ).fetchall()
 
 

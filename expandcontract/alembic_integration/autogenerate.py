@@ -359,7 +359,7 @@ def _unique(op, plan: Plan) -> None:
             "switch": Phase(
                 [LOCK_TIMEOUT, f"op.add_unique_using_index({t}, {n}, {n})"],
                 [
-                    f"op.drop_constraint({n}, {tn}{schema})",
+                    f"op.drop_constraint({n}, {tn}{schema}, if_exists=True)",
                     f"op.create_index_concurrently({n}, {t}, {cols}, unique=True)",
                 ],
             ),
@@ -382,12 +382,12 @@ def _foreign_key(op, plan: Plan) -> None:
                     LOCK_TIMEOUT,
                     f"op.add_foreign_key_not_valid({n}, {t}, {local}, {referent}, {remote})",
                 ],
-                [f"op.drop_constraint({n}, {tn}{schema}, type_='foreignkey')"],
+                [f"op.drop_constraint({n}, {tn}{schema}, type_='foreignkey', if_exists=True)"],
             ),
             "switch": Phase(
                 [f"op.validate_constraint({t}, {n})"],
                 [
-                    f"op.drop_constraint({n}, {tn}{schema}, type_='foreignkey')",
+                    f"op.drop_constraint({n}, {tn}{schema}, type_='foreignkey', if_exists=True)",
                     f"op.add_foreign_key_not_valid({n}, {t}, {local}, {referent}, {remote})",
                 ],
             ),

@@ -38,13 +38,14 @@ def phases(table, column, reference):
     return {
         "expand": Phase(
             [LOCK_TIMEOUT, add],
-            [LOCK_TIMEOUT, f"op.drop_constraint({n}, {tn}{schema})"],
+            [LOCK_TIMEOUT, f"op.drop_constraint({n}, {tn}{schema}, if_exists=True)"],
         ),
         "switch": Phase(
             [f"op.validate_constraint({t}, {n})"],
             [
                 LOCK_TIMEOUT,
-                f"op.drop_constraint({n}, {tn}{schema})  # back to NOT VALID, as expand left it",
+                # back to NOT VALID, as expand left it
+                f"op.drop_constraint({n}, {tn}{schema}, if_exists=True)",
                 add,
             ],
         ),

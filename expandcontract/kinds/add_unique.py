@@ -29,7 +29,7 @@ def phases(table, columns):
             [LOCK_TIMEOUT, f"op.add_unique_using_index({t}, {n}, {n})"],
             [
                 LOCK_TIMEOUT,
-                f"op.drop_constraint({n}, {tn}{schema})  # drops its index too",
+                f"op.drop_constraint({n}, {tn}{schema}, if_exists=True)  # drops its index too",
                 f"op.create_index_concurrently({n}, {t}, {cols}, unique=True)",
             ],
         ),

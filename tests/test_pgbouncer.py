@@ -20,7 +20,7 @@ import pytest
 from tests.conftest import assert_dropped
 from tests.phase_project import PhaseProject
 from tests.services import pgbouncer
-from tests.test_rehearse import EXAMPLES
+from tests.test_rehearse import EXAMPLES, command
 
 BASE_SQL = """
 CREATE TABLE users (id bigserial PRIMARY KEY, name text NOT NULL DEFAULT 'x');
@@ -121,30 +121,21 @@ def test_a_parallel_backfill_through_the_pooler(
     assert ranges == (3,)
 
 
-@pytest.mark.parametrize("name", ["rename-column", "change-type", "not-null-column"])
+@pytest.mark.parametrize("name", ["rename-column", "change-type", "not-null-column", "key-change"])
 def test_examples_rehearse_through_the_pooler_with_zero_failed_queries(
     name: str, bouncer: str
 ) -> None:
-    example = EXAMPLES / name
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "expandcontract",
-            "rehearse",
-            "-c",
-            str(example / "alembic.ini"),
-            "--workload",
-            str(example / "workload.py"),
-            "--database-url",
-            bouncer,
+        command(
+            EXAMPLES / name,
             "--rows",
             "3000",
             "--duration",
             "0.4",
             "--format",
             "json",
-        ],
+            url=bouncer,
+        ),
         capture_output=True,
         text=True,
     )

@@ -28,7 +28,7 @@ CASES = {
 }
 
 
-def command(example: Path, *args: str) -> list[str]:
+def command(example: Path, *args: str, url: str = ADMIN_URL) -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -39,7 +39,7 @@ def command(example: Path, *args: str) -> list[str]:
         "--workload",
         str(example / "workload.py"),
         "--database-url",
-        ADMIN_URL,
+        url,
         *args,
     ]
 

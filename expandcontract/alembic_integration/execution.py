@@ -68,6 +68,8 @@ def install(context, settings: Settings) -> None:
     impl._expandcontract_settings = settings
     original = impl._exec
 
+    timed: list = [None]  # the transaction our SET LOCAL holds for: once per transaction
+
     def exec_with_retry(construct, *args, **kwargs):
         sql = describe(construct, impl.dialect)
         what = sql.splitlines()[0][:120] if sql else ""
@@ -81,7 +83,10 @@ def install(context, settings: Settings) -> None:
                 with local(connection, settings):
                     return original(construct, *args, **kwargs)
             if connection.in_transaction():
-                set_local_timeout(connection, settings)
+                transaction = connection.get_transaction()
+                if transaction is not timed[0]:
+                    set_local_timeout(connection, settings)
+                    timed[0] = transaction
                 with connection.begin_nested():
                     return original(construct, *args, **kwargs)
             return original(construct, *args, **kwargs)

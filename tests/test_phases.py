@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -234,10 +235,55 @@ def apps_for(state: str | None) -> list[str]:
     return ["old"]
 
 
+TABLES = ("users", "teams", "memberships", "legacy", "notes")
+# where the tables live: as written, in another schema, or under mixed-case quoted names
+TARGETS = {
+    "public": (lambda t: t, lambda t: t),
+    "schema": (lambda t: f"shop.{t}", lambda t: f"shop.{t}"),
+    "mixed-case": (lambda t: t.title(), lambda t: f'"{t.title()}"'),
+}
+_TABLE_WORD = re.compile(rf"\b({'|'.join(TABLES)})\b")
+
+
+def on_target(case: Case, target: str) -> tuple[Case, str]:
+    """The case and the base schema with every table moved to ``target``'s spelling."""
+    cli, quoted = TARGETS[target]
+
+    def arg(a: str) -> str:
+        table, dot, column = a.partition(".")
+        return cli(table) + dot + column if table in TABLES else a
+
+    def app(a: App_) -> App_:
+        return App_(*(_on_sql(f, quoted) for f in (a.write, a.update, a.read)))
+
+    args = [arg(a) for a in case.args]
+    if args[0] == "rename-table":  # the new name is given alone: it keeps the table's schema
+        args[2] = args[2].rpartition(".")[2]
+    moved = Case(
+        args, app(case.old), app(case.new), case.phases, case.loses_on_contract_down, case.value
+    )
+    base = _TABLE_WORD.sub(lambda m: quoted(m.group(1)), BASE_SQL)
+    return moved, ("CREATE SCHEMA shop;" if target == "schema" else "") + base
+
+
+def _on_sql(function: Callable, quoted: Callable[[str], str]) -> Callable:
+    """``function`` with the table names in the SQL it runs respelt by ``quoted``."""
+
+    class Respelling:
+        def __init__(self, conn):
+            self.conn = conn
+
+        def execute(self, query, params=None):
+            return self.conn.execute(_TABLE_WORD.sub(lambda m: quoted(m.group(1)), query), params)
+
+    return lambda conn, *rest: function(Respelling(conn), *rest)
+
+
+@pytest.mark.parametrize("target", list(TARGETS))
 @pytest.mark.parametrize("name", list(CASES))
-def test_kind_up_and_down(name: str, tmp_path: Path, database_url: str) -> None:
-    case = CASES[name]
-    project = PhaseProject(tmp_path, database_url, BASE_SQL)
+def test_kind_up_and_down(name: str, target: str, tmp_path: Path, database_url: str) -> None:
+    case, base = on_target(CASES[name], target)
+    project = PhaseProject(tmp_path, database_url, base)
     written = project.new(*case.args)
     assert [p.name.split("_")[1] for p in written] == list(case.phases)
 

@@ -167,19 +167,22 @@ PHASE_ORDER = {"expand": 0, "migrate": 1, "switch": 2, "contract": 3}
 def _value(column: sa.Column, n: int):
     if column.foreign_keys:
         return 1
+    if isinstance(column.type, sa.Boolean):
+        return n % 2 == 0
     if isinstance(column.type, sa.Integer):
         return n
     return f"v{n}"
 
 
-def app_works(engine: sa.Engine, metadata: sa.MetaData, n: int) -> None:
-    """An app version's writes and reads: insert a row into every table, read them all."""
+def app_works(engine: sa.Engine, metadata: sa.MetaData, n: int, defaults: bool = True) -> None:
+    """An app version's writes and reads: insert a row into every table, read them all.
+    It leaves columns with a server default to it, unless ``defaults`` is false."""
     with engine.begin() as conn:
         for table in metadata.sorted_tables:
             values = {
                 c.name: _value(c, n)
                 for c in table.columns
-                if c.server_default is None or c.primary_key
+                if c.server_default is None or c.primary_key or not defaults
             }
             conn.execute(table.insert().values(**values))
             conn.execute(sa.select(table)).fetchall()
@@ -367,3 +370,208 @@ def test_a_change_in_another_schema_is_written_and_run_there(
     assert "billing.state" not in back["columns"]
     assert "billing.ix_invoices_note" not in back["indexes"]
     engine.dispose()
+
+
+RICH_V1 = """
+customers = sa.Table("customers", metadata,
+    sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
+    sa.Column("email", sa.Text, nullable=False),
+)
+orders = sa.Table("Orders", metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("customer_id", sa.Integer, sa.ForeignKey("customers.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("Code", sa.Text, nullable=False, server_default="x"),
+    sa.Column("amount", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("note", sa.Text),
+    sa.Column("legacy_flag", sa.Boolean),
+    sa.UniqueConstraint("Code", name="Orders_code_key"),
+    sa.CheckConstraint('length("Code") BETWEEN 1 AND 40', name="Orders_code_check"),
+    sa.CheckConstraint("amount >= 0", name="Orders_amount_check"),
+    sa.Index("Orders_code_lower", sa.text('lower("Code")')),
+)
+invoices = sa.Table("invoices", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("order_id", sa.BigInteger, sa.ForeignKey("Orders.id"), nullable=False),
+    sa.Column("total", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("memo", sa.Text),
+    schema="billing",
+)
+"""
+
+# five changes in one model edit, on the mixed-case table and on the non-public one
+RICH_V2 = (
+    RICH_V1.replace(
+        'sa.Column("Code", sa.Text, nullable=False, server_default="x")',
+        'sa.Column("Ref", sa.Text, nullable=False, server_default="x",'
+        ' info={"expandcontract": {"renamed_from": "Code"}})',
+    )
+    .replace('sa.UniqueConstraint("Code"', 'sa.UniqueConstraint("Ref"')
+    .replace('length("Code")', 'length("Ref")')
+    .replace('lower("Code")', 'lower("Ref")')
+    .replace('    sa.Column("legacy_flag", sa.Boolean),\n', "")
+    .replace(
+        'sa.Column("total", sa.Integer, nullable=False, server_default="0")',
+        'sa.Column("total", sa.BigInteger, nullable=False, server_default="0")',
+    )
+    .replace(
+        '    sa.Column("memo", sa.Text),\n',
+        '    sa.Column("memo", sa.Text),\n'
+        '    sa.Column("state", sa.Text, nullable=False, server_default="open"),\n'
+        '    sa.Index("ix_invoices_memo", "memo"),\n',
+    )
+)
+
+
+def _catalog(conn, table: str) -> dict:
+    """Columns (type, NOT NULL, default), constraints and indexes of ``table``, as the
+    catalog has them."""
+    rel = conn.execute(sa.text("SELECT to_regclass(:t)::oid"), {"t": table}).scalar()
+    return {
+        "columns": conn.execute(
+            sa.text(
+                "SELECT attname, format_type(atttypid, atttypmod), attnotnull, attidentity, "
+                "pg_get_expr(d.adbin, d.adrelid) FROM pg_attribute a LEFT JOIN pg_attrdef d ON "
+                "d.adrelid = a.attrelid AND d.adnum = a.attnum WHERE a.attrelid = :r AND "
+                "a.attnum > 0 AND NOT a.attisdropped ORDER BY attname"
+            ),
+            {"r": rel},
+        ).fetchall(),
+        "constraints": sorted(
+            conn.execute(
+                sa.text(
+                    "SELECT conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint "
+                    "WHERE conrelid = :r AND contype <> 'n'"
+                ),
+                {"r": rel},
+            ).fetchall()
+        ),
+        "indexes": sorted(
+            conn.execute(
+                sa.text(
+                    "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) "
+                    "FROM pg_index WHERE indrelid = :r"
+                ),
+                {"r": rel},
+            ).fetchall()
+        ),
+    }
+
+
+def test_a_multi_change_edit_on_a_rich_schema_goes_up_and_all_the_way_back(
+    tmp_path: Path, database_url: str
+) -> None:
+    """A rename with UNIQUE/CHECK/expression index on a mixed-case table, a dropped column,
+    and a type change, a NOT NULL column and an index on a table in another schema:
+    written by one autogenerate run, applied with both app versions writing, and rolled
+    back to the catalog and the rows it started from."""
+    url = sqlalchemy_url(database_url)
+    project = Project(tmp_path, url)
+    env = project.root / "migrations" / "env.py"
+    env.write_text(env.read_text().replace("**phased()", "include_schemas=True, **phased()"))
+    old = project.models(RICH_V1)
+    (first,) = project.autogenerate()
+    # autogenerate writes no CREATE SCHEMA: the project's first revision does, as real ones do
+    first.write_text(
+        first.read_text()
+        .replace(
+            "    op.set_lock_timeout()\n    op.create_table(",
+            '    op.execute("CREATE SCHEMA IF NOT EXISTS billing")\n'
+            "    op.set_lock_timeout()\n    op.create_table(",
+            1,
+        )
+        .replace(
+            "    op.drop_table('customers')\n",
+            "    op.drop_table('customers')\n    op.execute('DROP SCHEMA billing')\n",
+        )
+    )
+    assert "CREATE SCHEMA" in first.read_text() and "DROP SCHEMA" in first.read_text()
+    project.phase("upgrade", "expand")
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO customers (email) SELECT 'c' || g FROM generate_series(1, 20) g;"
+                'INSERT INTO "Orders" (customer_id, "Code", amount, note, legacy_flag) '
+                "SELECT g % 20 + 1, 'code-' || g, g, 'n' || g, g % 2 = 0 FROM generate_series(1, 200) g;"
+                "INSERT INTO billing.invoices SELECT g, g, g * 10, 'm' || g FROM generate_series(1, 200) g"
+            )
+        )
+    tables = ("customers", '"Orders"', "billing.invoices")
+
+    def rows(conn) -> dict:
+        """A checksum of each table's rows, its original columns in name order (a
+        restored column comes back last in the table, with the same values). The dropped
+        column's data is what its revision declares it cannot restore."""
+        sums = {}
+        for t in tables:
+            names = [c[0] for c in catalog_before[t]["columns"] if c[0] != "legacy_flag"]
+            row = ", ".join('"' + n + '"' for n in names)
+            sums[t] = conn.execute(
+                sa.text(f"SELECT md5(string_agg(row({row})::text, ',' ORDER BY id)) FROM {t}")
+            ).scalar()
+        return sums
+
+    with engine.connect() as conn:
+        catalog_before = {t: _catalog(conn, t) for t in tables}
+        rows_before = rows(conn)
+
+    new = project.models(RICH_V2)
+    written = project.autogenerate()
+    assert [p.name.split("_")[1] for p in written] == ["expand", "migrate", "switch", "contract"]
+    report, problems = lint_paths([str(p) for p in written], Config(), Options())
+    assert not problems and report.errors == 0, [f"{f.code} {f.message}" for f in report.findings]
+    assert "the data of Orders.legacy_flag is dropped" in written[-1].read_text()
+
+    n = iter(range(1000, 2000))
+    for phase in ("expand", "migrate", "switch", "contract"):
+        project.phase("upgrade", phase)
+        if phase != "contract":
+            app_works(engine, old, next(n), defaults=False)
+        if phase in ("switch", "contract"):
+            app_works(engine, new, next(n), defaults=False)
+    check = project.alembic("check")
+    assert check.returncode == 0, check.stdout + check.stderr
+    with engine.connect() as conn:
+        after = _catalog(conn, '"Orders"')
+        # what hung on "Code" hangs on "Ref" now, under the same names
+        assert {c[0] for c in after["constraints"]} == {
+            c[0] for c in catalog_before['"Orders"']["constraints"]
+        }
+        assert [i[0] for i in after["indexes"]] == [
+            i[0] for i in catalog_before['"Orders"']["indexes"]
+        ]
+        assert any('lower("Ref")' in i[1] for i in after["indexes"])
+        columns = {c[0]: c for c in _catalog(conn, "billing.invoices")["columns"]}
+        assert columns["total"][1] == "bigint" and columns["total"][4] == "0"
+        assert "legacy_flag" not in {c[0] for c in after["columns"]}
+
+    for phase in ("contract", "switch", "migrate", "expand"):
+        project.phase("downgrade", phase)
+    app_works(engine, old, next(n), defaults=False)
+    with engine.begin() as conn:
+        # the rows the apps wrote on the way are theirs: take them out, then compare
+        conn.execute(sa.text("DELETE FROM billing.invoices WHERE id >= 1000"))
+        conn.execute(sa.text('DELETE FROM "Orders" WHERE id >= 1000'))
+        conn.execute(sa.text("DELETE FROM customers WHERE id >= 1000"))
+    with engine.connect() as conn:
+        assert {t: _catalog(conn, t) for t in tables} == catalog_before
+        back = rows(conn)
+    # the dropped column comes back with its values; the others are untouched
+    assert back == rows_before
+    engine.dispose()
+    result = CliRunner().invoke(
+        cli,
+        [
+            "verify",
+            "-c",
+            str(tmp_path / "alembic.ini"),
+            "--database-url",
+            ADMIN_URL,
+            "--format",
+            "json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    statuses = [r["status"] for r in json.loads(result.stdout)["revisions"]]
+    assert len(statuses) == 5 and set(statuses) <= {"ok", "irreversible"}, statuses

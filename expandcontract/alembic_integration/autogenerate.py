@@ -128,8 +128,10 @@ def rewrite(context, revision, directives) -> None:
         autogenerate=False,
     )
     plan = Plan()
+    carried = _carried_by_renames(script.upgrade_ops.ops)
     for op in script.upgrade_ops.ops:
-        _operation(op, plan, autogen)
+        if id(op) not in carried:
+            _operation(op, plan, autogen, carried)
     from alembic.script import write_hooks
 
     project = Project.from_config(context.config)
@@ -156,11 +158,113 @@ def _render(op, autogen) -> list[str]:
     return render_op_text(autogen, op).splitlines()
 
 
-def _operation(op, plan: Plan, autogen) -> None:
+def _renames(top: list) -> dict[tuple[str | None, str], dict[str, str]]:
+    """(schema, table) -> {old: new} for each column renamed through ``renamed_from``."""
+    from alembic.operations import ops
+
+    found: dict[tuple[str | None, str], dict[str, str]] = {}
+    for group in top:
+        if not isinstance(group, ops.ModifyTableOps):
+            continue
+        dropped = {o.column_name for o in group.ops if isinstance(o, ops.DropColumnOp)}
+        for add in (o for o in group.ops if isinstance(o, ops.AddColumnOp)):
+            old = add.column.info.get("expandcontract", {}).get("renamed_from")
+            if old in dropped:
+                found.setdefault((group.schema, group.table_name), {})[old] = add.column.name
+    return found
+
+
+def _signature(op) -> tuple | None:
+    """What an index, UNIQUE or foreign key is, apart from its name and column names:
+    (kind, schema, table, name, unique, columns, referent, remote columns)."""
+    from alembic.operations import ops
+
+    if isinstance(op, ops.DropIndexOp | ops.DropConstraintOp):
+        if op._reverse is None:
+            return None
+        op = op.reverse()
+    if isinstance(op, ops.CreateIndexOp):
+        columns = tuple(getattr(c, "name", None) or str(c) for c in op.columns)
+        return ("index", op.schema, op.table_name, op.index_name, op.unique, columns, None, ())
+    if isinstance(op, ops.CreateUniqueConstraintOp):
+        return (
+            "unique",
+            op.schema,
+            op.table_name,
+            op.constraint_name,
+            True,
+            tuple(op.columns),
+            None,
+            (),
+        )
+    if isinstance(op, ops.CreateForeignKeyOp):
+        return (
+            "fkey",
+            op.kw.get("source_schema"),
+            op.source_table,
+            op.constraint_name,
+            False,
+            tuple(op.local_cols),
+            (op.kw.get("referent_schema"), op.referent_table),
+            tuple(op.remote_cols),
+        )
+    return None
+
+
+def _carried_by_renames(top: list) -> set[int]:
+    """The ids of the drop and create operations a rename's carry-over already makes.
+
+    Autogenerate sees an index, UNIQUE or foreign key on a renamed column as one
+    dropped and one created under the same name; the rename phases carry it over,
+    so both are left out. One that changes in more than the column's name stays."""
+    import re
+
+    from alembic.operations import ops
+
+    renames = _renames(top)
+    if not renames:
+        return set()
+
+    def spelt(columns: tuple, table: tuple[str | None, str], new: bool) -> tuple:
+        out = []
+        for text in columns:
+            for old, name in renames.get(table, {}).items():
+                word = name if new else old
+                text = re.sub(
+                    rf'"{re.escape(word)}"|(?<![\w"]){re.escape(word)}(?![\w"])', "\x00" + old, text
+                )
+            out.append(text)
+        return tuple(out)
+
+    def key(op, new: bool) -> tuple | None:
+        sig = _signature(op)
+        if sig is None:
+            return None
+        kind, schema, table, name, unique, columns, referent, remote = sig
+        columns = spelt(columns, (schema, table), new)
+        remote = spelt(remote, referent, new) if referent else remote
+        return (kind, schema, table, name, unique, columns, referent, remote)
+
+    flat = [o for g in top for o in (g.ops if isinstance(g, ops.ModifyTableOps) else [g])]
+    drops = {
+        key(o, False): o for o in flat if isinstance(o, ops.DropIndexOp | ops.DropConstraintOp)
+    }
+    carried: set[int] = set()
+    for op in flat:
+        if isinstance(
+            op, ops.CreateIndexOp | ops.CreateUniqueConstraintOp | ops.CreateForeignKeyOp
+        ):
+            k = key(op, True)
+            if k is not None and k in drops:
+                carried |= {id(op), id(drops[k])}
+    return carried
+
+
+def _operation(op, plan: Plan, autogen, carried: set[int] = frozenset()) -> None:
     from alembic.operations import ops
 
     if isinstance(op, ops.ModifyTableOps):
-        _table_ops(op, plan, autogen)
+        _table_ops(op, plan, autogen, carried)
     elif isinstance(op, ops.CreateTableOp):
         plan.expand(_render(op, autogen), _render(op.reverse(), autogen))
     elif isinstance(op, ops.DropTableOp):
@@ -175,7 +279,7 @@ def _operation(op, plan: Plan, autogen) -> None:
         _unsafe(op, plan, autogen, "expandcontract has no lock-safe form of this operation")
 
 
-def _table_ops(group, plan: Plan, autogen) -> None:
+def _table_ops(group, plan: Plan, autogen, carried: set[int]) -> None:
     from alembic.operations import ops
 
     table = qualified(group.table_name, group.schema)
@@ -190,6 +294,8 @@ def _table_ops(group, plan: Plan, autogen) -> None:
             plan.add(rename_column.phases(table, old, name))
             renamed |= {name, old}
     for op in group.ops:
+        if id(op) in carried:
+            continue
         if isinstance(op, ops.AddColumnOp) and op.column.name not in renamed:
             _add_column(op, plan, autogen)
         elif isinstance(op, ops.DropColumnOp) and op.column_name not in renamed:

@@ -418,7 +418,7 @@ def _move_default(operations, op: MoveDefaultOp) -> None:
         if row is None or row[1] is None:
             return
         default = row[1]
-        if op.cast:
+        if op.cast and not _assignable(operations, table, op.target, default):
             type_sql = _scalar(
                 operations,
                 "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
@@ -432,6 +432,24 @@ def _move_default(operations, op: MoveDefaultOp) -> None:
     operations.execute(f"ALTER TABLE {table} ALTER COLUMN {quote(op.target)} SET DEFAULT {default}")
     if not op.keep_source:
         operations.execute(f"ALTER TABLE {table} ALTER COLUMN {quote(op.source)} DROP DEFAULT")
+
+
+def _assignable(operations, table: str, column: str, default: str) -> bool:
+    """Whether PostgreSQL takes ``default`` for ``column`` as it is, converting it the
+    way it converts an assigned value (``0`` for a bigint stays ``0``, as after a plain
+    ALTER COLUMN TYPE); tried in a savepoint, nothing evaluated."""
+    from sqlalchemy.exc import DBAPIError
+
+    bind = operations.get_bind()
+    try:
+        with bind.begin_nested() as savepoint:
+            bind.exec_driver_sql(
+                f"ALTER TABLE {table} ALTER COLUMN {quote(column)} SET DEFAULT {default}"
+            )
+            savepoint.rollback()
+        return True
+    except DBAPIError:
+        return False
 
 
 DROPPED_COLUMNS = "expandcontract_dropped_columns"

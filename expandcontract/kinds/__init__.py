@@ -22,7 +22,7 @@ class Phase:
     downgrade: list[str] = field(default_factory=list)
     # why the downgrade cannot restore the data exactly (read by `expandcontract verify`)
     irreversible: str | None = None
-    # "table.column"s whose values the downgrade keeps: the only data verify may excuse
+    # "table.column"s whose values the downgrade keeps or loses: the only data verify excuses
     kept: tuple[str, ...] = ()
 
 

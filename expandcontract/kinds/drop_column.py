@@ -34,6 +34,7 @@ def phases(table, column):
             ],
             irreversible=f"the data of {table}.{column} is dropped; the downgrade restores "
             "the column empty",
+            kept=(f"{table}.{column}",),
         )
     }
 

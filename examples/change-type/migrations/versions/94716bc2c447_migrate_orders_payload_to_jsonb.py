@@ -17,9 +17,12 @@ revision = "94716bc2c447"
 down_revision = "0001"
 branch_labels = ("migrate",)
 depends_on = "d68df9c1e820"
-expandcontract_irreversible = (
-    "the backfilled values stay after the downgrade; undoing expand removes them"
-)
+expandcontract_irreversible = {
+    "why": ("the backfilled values stay after the downgrade; undoing expand removes them"),
+    "data": [
+        "orders.payload_new",
+    ],
+}
 
 
 def upgrade():

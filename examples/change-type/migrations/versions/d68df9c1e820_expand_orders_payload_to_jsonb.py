@@ -21,13 +21,16 @@ depends_on = None
 
 def upgrade():
     op.set_lock_timeout()
+    op.carry_over("orders", "payload", "payload_new", "check")
     op.copy_column("orders", "payload", "payload_new", type_="jsonb")
     op.create_sync_trigger(
         "orders", "payload", "payload_new", forward="payload::jsonb", backward="payload_new::text"
     )
+    op.carry_over("orders", "payload", "payload_new", "expand")
 
 
 def downgrade():
     op.set_lock_timeout()
     op.drop_sync_trigger("orders", "payload", "payload_new")
     op.drop_column("orders", "payload_new")
+    op.carry_over("orders", "payload", "payload_new", "forget")

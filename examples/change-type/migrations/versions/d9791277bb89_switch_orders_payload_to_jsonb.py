@@ -21,9 +21,11 @@ depends_on = "94716bc2c447"
 
 def upgrade():
     op.set_lock_timeout()
+    op.carry_over("orders", "payload", "payload_new", "switch")
     op.copy_not_null("orders", "payload", "payload_new")
 
 
 def downgrade():
     op.set_lock_timeout()
     op.drop_not_null("orders", "payload_new")
+    op.carry_over("orders", "payload", "payload_new", "unswitch")

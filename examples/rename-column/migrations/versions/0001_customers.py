@@ -20,6 +20,9 @@ def upgrade():
         sa.Column("email", sa.Text, nullable=False),
         sa.Column("visits", sa.Integer, nullable=False, server_default="0"),
     )
+    # what hangs on the renamed column comes along: the lookup index and the comment
+    op.create_index("customers_name_idx", "customers", ["name"])
+    op.alter_column("customers", "name", comment="the name the customer signs with")
 
 
 def downgrade():

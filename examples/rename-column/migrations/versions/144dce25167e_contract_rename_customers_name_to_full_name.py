@@ -22,8 +22,10 @@ depends_on = "f74c2aaaa68b"
 def upgrade():
     op.set_lock_timeout()
     op.move_default("customers", "name", "full_name")
+    op.carry_over("customers", "name", "full_name", "hand_over")
     op.drop_sync_trigger("customers", "name", "full_name")
     op.drop_column("customers", "name")
+    op.carry_over("customers", "name", "full_name", "rename")
 
 
 def downgrade():
@@ -35,3 +37,4 @@ def downgrade():
     op.forget_backfill("customers", "name")
     op.copy_not_null("customers", "full_name", "name")
     op.move_default("customers", "full_name", "name")
+    op.carry_over("customers", "name", "full_name", "restore")

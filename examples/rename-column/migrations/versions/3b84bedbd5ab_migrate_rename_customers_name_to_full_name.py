@@ -17,9 +17,12 @@ revision = "3b84bedbd5ab"
 down_revision = "0001"
 branch_labels = ("migrate",)
 depends_on = "3cb3a4437fac"
-expandcontract_irreversible = (
-    "the backfilled values stay after the downgrade; undoing expand removes them"
-)
+expandcontract_irreversible = {
+    "why": ("the backfilled values stay after the downgrade; undoing expand removes them"),
+    "data": [
+        "customers.full_name",
+    ],
+}
 
 
 def upgrade():

@@ -21,11 +21,14 @@ depends_on = None
 
 def upgrade():
     op.set_lock_timeout()
+    op.carry_over("customers", "name", "full_name", "check")
     op.copy_column("customers", "name", "full_name")
     op.create_sync_trigger("customers", "name", "full_name")
+    op.carry_over("customers", "name", "full_name", "expand")
 
 
 def downgrade():
     op.set_lock_timeout()
     op.drop_sync_trigger("customers", "name", "full_name")
     op.drop_column("customers", "full_name")
+    op.carry_over("customers", "name", "full_name", "forget")

@@ -21,9 +21,11 @@ depends_on = "3b84bedbd5ab"
 
 def upgrade():
     op.set_lock_timeout()
+    op.carry_over("customers", "name", "full_name", "switch")
     op.copy_not_null("customers", "name", "full_name")
 
 
 def downgrade():
     op.set_lock_timeout()
     op.drop_not_null("customers", "full_name")
+    op.carry_over("customers", "name", "full_name", "unswitch")

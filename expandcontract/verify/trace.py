@@ -75,15 +75,6 @@ class StatementTrace:
         }
 
 
-RELATIONS = """
-SELECT c.oid, c.relname, c.relkind, c.relfilenode FROM pg_class c
-JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'p', 'm', 'i') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-  AND n.nspname NOT LIKE 'pg_toast%%' AND c.relname <> %(version_table)s
-  AND c.relname NOT LIKE 'expandcontract\\_%%'
-"""
-
-
 class Tracer:
     """Collects :class:`StatementTrace` for one revision's upgrade or downgrade."""
 
@@ -97,14 +88,21 @@ class Tracer:
         self.direction = "up"
         self.tables: dict[int, str] = {}
         self.relations: dict[int, str] = {}
+        self.nodes: dict[int, int] = {}
+        self.touched: set[int] = set()  # the tables any traced statement locked
+        self.direct: bool | None = None  # whether the migration's connection has no pooler
 
-    def snapshot_relations(self) -> None:
-        """Remember which tables and indexes exist before the revision runs."""
-        with self.observer.cursor() as cursor:
-            cursor.execute(RELATIONS, {"version_table": self.version_table})
-            rows = cursor.fetchall()
-        self.relations = {oid: name for oid, name, _, _ in rows}
-        self.tables = {oid: name for oid, name, kind, _ in rows if kind in ("r", "p", "m")}
+    def know(self, relations: list[tuple[int, str, str, int]]) -> None:
+        """Remember which tables and indexes exist before the revision runs: (oid, name,
+        relkind, relfilenode) from the catalog listing; bookkeeping tables left out."""
+        ours = [
+            r
+            for r in relations
+            if r[1] != self.version_table and not r[1].startswith("expandcontract_")
+        ]
+        self.relations = {oid: name for oid, name, kind, _ in ours if kind in "rpmiI"}
+        self.tables = {oid: name for oid, name, kind, _ in ours if kind in ("r", "p", "m")}
+        self.nodes = {oid: node for oid, _, _, node in ours}  # relfilenodes, kept current
 
     def install(self, context) -> None:
         """Trace every statement on ``context``; ``self.direction`` says which way it runs."""
@@ -130,8 +128,9 @@ class Tracer:
             finally:
                 elapsed = (time.perf_counter() - started) * 1000
                 seen = watcher.stop() if autocommit else set()
-            after = tracer._state(connection)
+            after = tracer._state(connection, [oid for oid, _ in seen])
             new_locks = seen if autocommit else after.locks - before.locks
+            tracer.touched.update(oid for oid, _ in new_locks if oid in tracer.tables)
             scans = (
                 []
                 if autocommit
@@ -155,11 +154,7 @@ class Tracer:
                     sql=sql if len(sql) <= 2000 else sql[:2000] + " ...",
                     ms=elapsed,
                     locks=[{"table": t, "mode": m} for t, m in sorted(strongest.items())],
-                    rewrites=sorted(
-                        tracer.relations[oid]
-                        for oid, node in after.nodes.items()
-                        if node != before.nodes.get(oid)
-                    ),
+                    rewrites=tracer._rewritten(after.nodes),
                     scans=scans,
                     outside_transaction=autocommit,
                 )
@@ -180,21 +175,44 @@ class Tracer:
             is not None
         )
 
-    def _state(self, connection) -> _State:
-        """relfilenodes, this backend's relation locks and its scans: one round trip."""
-        row = connection.exec_driver_sql(
+    def _rewritten(self, nodes: dict[int, int]) -> list[str]:
+        """The relations whose relfilenode moved since last seen; remembers the new ones."""
+        moved = sorted(
+            self.relations[oid]
+            for oid, node in nodes.items()
+            if oid in self.relations and node != self.nodes.get(oid)
+        )
+        self.nodes.update(nodes)
+        return moved
+
+    def _state(self, connection, also: list[int] = ()) -> _State:
+        """This backend's relation locks, and the relfilenodes and scans of what it holds
+        locked (a rewrite or a scan takes a lock first) and of ``also``: one round trip
+        whose cost does not grow with the schema, prepared when the connection talks to
+        its backend directly (no pooler)."""
+        raw = connection.connection.driver_connection
+        row = raw.execute(
             """
+            WITH held AS (
+                SELECT relation, mode FROM pg_locks WHERE pid = pg_backend_pid()
+                AND locktype = 'relation' AND granted AND relation >= 16384
+            ), seen AS (
+                SELECT relation FROM held UNION SELECT unnest(%(also)s::oid[])
+            )
             SELECT pg_backend_pid(),
-                   (SELECT coalesce(json_object_agg(oid::int, relfilenode::int), '{}')
-                    FROM pg_class WHERE oid = ANY(%(oids)s)),
+                   (SELECT coalesce(json_object_agg(c.oid::int, c.relfilenode::int), '{}')
+                    FROM pg_class c WHERE c.oid IN (SELECT relation FROM seen)),
                    (SELECT coalesce(json_agg(json_build_array(relation::int, mode)), '[]')
-                    FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'relation'
-                      AND granted),
-                   (SELECT coalesce(json_object_agg(t, pg_stat_get_xact_numscans(t)), '{}')
-                    FROM unnest(%(tables)s::oid[]) AS t)
+                    FROM held),
+                   (SELECT coalesce(json_object_agg(relation, pg_stat_get_xact_numscans(relation)),
+                                    '{}')
+                    FROM seen)
             """,
-            {"oids": list(self.relations), "tables": list(self.tables)},
-        ).one()
+            {"also": list(also)},
+            prepare=self.direct,
+        ).fetchone()
+        if self.direct is None:  # the first reading tells
+            self.direct = row[0] == raw.info.backend_pid
         return _State(
             pid=row[0],
             nodes={int(k): v for k, v in row[1].items()},
@@ -241,3 +259,139 @@ class _Watcher:
         self._stop.set()
         self._thread.join()
         return self.seen
+
+
+# lock modes by what they can mean: rows written, or a definition changed (any DDL takes
+# SHARE UPDATE EXCLUSIVE or stronger on what it changes)
+_WRITING_MODES = (
+    "RowExclusiveLock",
+    "ShareRowExclusiveLock",
+    "ExclusiveLock",
+    "AccessExclusiveLock",
+)
+_DDL_MODES = (
+    "ShareUpdateExclusiveLock",
+    "ShareLock",
+    "ShareRowExclusiveLock",
+    "ExclusiveLock",
+    "AccessExclusiveLock",
+)
+_NAME = r'(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)'
+# the target of a data-changing statement, wherever it stands in the text
+_DML_TARGET = re.compile(
+    rf"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?|MERGE\s+INTO|COPY)"
+    rf"\s+(?:ONLY\s+)?({_NAME}(?:\s*\.\s*{_NAME})?)",
+    re.IGNORECASE,
+)
+# statements whose writes their text does not show
+_OPAQUE = re.compile(r"^\s*(?:DO|CALL|EXECUTE|WITH)\b", re.IGNORECASE)
+# statements outside a transaction whose changes to definitions the listing shows (a new
+# or dropped index, an enum label) or that change none
+_LISTED = re.compile(
+    r"^\s*(?:BEGIN|START|COMMIT|END|ROLLBACK|SET|RESET|SHOW|SELECT|VALUES|INSERT|UPDATE|"
+    r"DELETE|TRUNCATE|COPY|MERGE|VACUUM|ANALYZE|CREATE\s+(?:UNIQUE\s+)?INDEX|DROP\s+INDEX|"
+    r"REINDEX|ALTER\s+TYPE\s+\S+\s+ADD\s+VALUE)\b",
+    re.IGNORECASE,
+)
+
+
+class StepWatch:
+    """What a step may have changed, seen on every connection of the migration's engine
+    (Alembic's executor, ``get_bind()``, backfill workers): the tables whose rows it may
+    have written and the relations whose definition it may have changed.
+
+    Inside a transaction the answer is exact: just before each COMMIT, the backend's own
+    locks (cascades and triggers included). A statement outside a transaction holds no
+    lock afterwards, so its text is read instead: the target of each INSERT / UPDATE /
+    DELETE / TRUNCATE / MERGE / COPY, then the tables that follow from those by cascading
+    foreign keys; a ``DO`` or ``CALL`` block, or a written table with triggers of its own,
+    means any table. Such a statement that is not DML, an index or an enum label (which
+    the catalog listing shows) makes the step ``opaque``: every definition is re-read."""
+
+    def __init__(self) -> None:
+        self.reset()
+        self._lock = threading.Lock()
+
+    def reset(self) -> None:
+        self.oids: set[int] = set()  # rows maybe written
+        self.defined: set[int] = set()  # definitions maybe changed
+        self.names: set[str] = set()
+        self.anything = False
+        self.opaque = False
+
+    @classmethod
+    def everything(cls) -> StepWatch:
+        """A step that may have changed anything (a revision's own seed)."""
+        watch = cls()
+        watch.anything = watch.opaque = True
+        return watch
+
+    def install(self, engine) -> None:
+        from sqlalchemy import event
+
+        event.listen(engine, "before_cursor_execute", self._statement)
+        event.listen(engine, "commit", self._commit)
+
+    def _statement(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        if conn.in_transaction() and not _autocommit(conn):
+            return  # the locks tell at commit
+        targets = [m.group(1) for m in _DML_TARGET.finditer(statement)]
+        pieces = [p for p in statement.split(";") if p.strip()]
+        with self._lock:
+            self.names.update(targets)
+            if _OPAQUE.match(statement):
+                self.anything = self.opaque = True
+            if not all(_LISTED.match(p) for p in pieces):
+                self.opaque = True
+
+    def _commit(self, conn) -> None:
+        raw = conn.connection.driver_connection
+        rows = raw.execute(
+            "SELECT DISTINCT relation::int, mode FROM pg_locks WHERE pid = pg_backend_pid() "
+            "AND locktype = 'relation' AND granted AND relation >= 16384",
+            prepare=False,
+        ).fetchall()
+        with self._lock:
+            self.oids.update(oid for oid, mode in rows if mode in _WRITING_MODES)
+            self.defined.update(oid for oid, mode in rows if mode in _DDL_MODES)
+
+    def written(self, observer) -> set[int] | None:
+        """The oids of the tables maybe written since the last reset; None: any table."""
+        with self._lock:
+            oids, names, anything = set(self.oids), set(self.names), self.anything
+        if anything:
+            return None
+        if names:
+            resolved = observer.execute(
+                "SELECT DISTINCT to_regclass(n)::oid::int FROM unnest(%s::text[]) n",
+                (sorted(names),),
+            ).fetchall()
+            by_text = {oid for (oid,) in resolved if oid}
+            # what those writes set off: a table's own triggers may write anywhere
+            if (
+                by_text
+                and observer.execute(
+                    "SELECT 1 FROM pg_trigger WHERE tgrelid = ANY(%s) AND NOT tgisinternal LIMIT 1",
+                    (sorted(by_text),),
+                ).fetchone()
+            ):
+                return None
+            oids |= by_text
+            frontier = by_text
+            while frontier:  # and cascading foreign keys change the rows that point at them
+                found = {
+                    oid
+                    for (oid,) in observer.execute(
+                        "SELECT DISTINCT conrelid::int FROM pg_constraint WHERE contype = 'f' "
+                        "AND confrelid = ANY(%s) AND (confdeltype IN ('c', 'n', 'd') "
+                        "OR confupdtype IN ('c', 'n', 'd'))",
+                        (sorted(frontier),),
+                    ).fetchall()
+                }
+                frontier = found - oids
+                oids |= found
+        return oids
+
+
+def _autocommit(conn) -> bool:
+    return conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"

@@ -36,9 +36,19 @@ from pathlib import Path
 
 from expandcontract.errors import InputError
 from expandcontract.lint.runner import display_path
+from expandcontract.progress import Progress
 from expandcontract.project import Project
-from expandcontract.verify.snapshot import Problem, Snapshot, compare, take
-from expandcontract.verify.trace import StatementTrace, Tracer
+from expandcontract.verify.snapshot import (
+    Problem,
+    Snapshot,
+    compare,
+    listing,
+    moved,
+    relations_of,
+    table_of,
+    take,
+)
+from expandcontract.verify.trace import StatementTrace, StepWatch, Tracer
 
 
 @dataclass
@@ -71,6 +81,9 @@ class VerifyReport:
     unverified: list[str] = field(default_factory=list)
     # applied first without checks (--since, --changed-since): the base the new ones start on
     base: list[str] = field(default_factory=list)
+    # the tables the revisions ran on, and which of them held rows while they did
+    tables: set[str] = field(default_factory=set)
+    tables_with_rows: set[str] = field(default_factory=set)
 
     @property
     def ok(self) -> bool:
@@ -87,16 +100,25 @@ class VerifyReport:
             "database": self.database,
             "unverified": self.unverified,
             "base": self.base,
+            "data_coverage": {
+                "tables": len(self.tables),
+                "with_rows": len(self.tables_with_rows),
+                "empty": sorted(self.tables - self.tables_with_rows),
+            },
             "ok": self.ok,
         }
 
 
-def _dump(cursor, snapshot: Snapshot) -> dict[str, tuple[int, dict[str, str]]]:
-    """Each table's row count and, per column, a fingerprint of its sorted values, computed
-    by the server in one round trip."""
+def _dump(
+    cursor, snapshot: Snapshot, only: set[str] | None = None
+) -> dict[str, tuple[int, dict[str, str]]]:
+    """Each table's (or each of ``only``'s) row count and, per column, a fingerprint of its
+    sorted values, computed by the server in one round trip."""
     from psycopg import sql
 
-    tables = [t for t in snapshot.tables() if snapshot.columns_of(t)]
+    tables = [
+        t for t in snapshot.tables() if snapshot.columns_of(t) and (only is None or t in only)
+    ]
     if not tables:
         return {}
     parts = []
@@ -159,9 +181,60 @@ def _traced_step(step, tracer: Tracer, direction: str):
     return step
 
 
+class _Mirror:
+    """What verify knows of its database between steps: the schema snapshot and each
+    table's data fingerprint. A refresh re-reads the definitions of only the relations
+    the step locked for DDL or whose catalog listing moved, and the data of only the
+    tables it may have written (see :class:`StepWatch`), so a step costs the same however
+    long the history before it. Nothing else writes to this throwaway database."""
+
+    def __init__(self, cursor, version_table: str) -> None:
+        self.version_table = version_table
+        self.listing = listing(cursor)
+        self.snapshot = take(cursor, version_table)
+        self.data = _dump(cursor, self.snapshot)
+        self.seeded: set[int] = set()  # tables seeded since their definition last changed
+
+    def oid(self, table: str) -> int | None:
+        return self.snapshot.owners["relation"].get(table)
+
+    def refresh(self, cursor, watch: StepWatch | None = None, written=()) -> Snapshot:
+        """Catch up after a step ``watch`` saw (None: only our own seeding, which wrote
+        ``written``)."""
+        changed: set[int] = set()
+        if watch is not None:
+            now = listing(cursor)
+            changed, other = moved(self.listing, now)
+            changed |= {table_of(self.listing, o) for o in watch.defined}
+            changed |= {table_of(now, o) for o in watch.defined}
+            self.listing = now
+            if watch.opaque:  # a statement we cannot place: read every definition
+                self.snapshot = take(cursor, self.version_table)
+                changed = set(self.snapshot.owners["relation"].values())
+            elif changed or other:
+                fresh = take(cursor, self.version_table, oids=changed, globals_=other)
+                self.snapshot = self.snapshot.patched(fresh, changed, other)
+            self.seeded -= changed
+            written = watch.written(cursor.connection)
+        tables = set(self.snapshot.tables())
+        self.data = {t: v for t, v in self.data.items() if t in tables}
+        if written is None:
+            stale = tables
+        else:
+            touched = changed | set(written)
+            stale = {t for t in tables if self.oid(t) in touched or t not in self.data}
+        if stale:
+            self.data.update(_dump(cursor, self.snapshot, stale))
+        return self.snapshot
+
+    def unseeded(self) -> list[str]:
+        """Tables new or changed in definition since they were last seeded."""
+        return [t for t in self.snapshot.tables() if self.oid(t) not in self.seeded]
+
+
 class Verifier:
     def __init__(
-        self, project: Project, seed_rows: int = 2, progress: Callable[[str], None] | None = None
+        self, project: Project, seed_rows: int = 2, progress: Progress | None = None
     ) -> None:
         import expandcontract.alembic_integration.operations  # noqa: F401  (op.* ops)
 
@@ -171,7 +244,7 @@ class Verifier:
         self.history = project.history
         self.version_table = project.env.version_table
         self.seed_rows = seed_rows
-        self.progress = progress or (lambda message: None)
+        self.progress = progress or Progress("verifying", quiet=True)
 
     def phase(self, revision: str) -> str | None:
         meta = self.history.get(revision)
@@ -207,7 +280,7 @@ class Verifier:
         from sqlalchemy.pool import NullPool
 
         from expandcontract.alembic_integration.environment import run_steps
-        from expandcontract.connections import connect
+        from expandcontract.connections import connect, prepare_if_direct
         from expandcontract.connections import engine as new_engine
 
         report = VerifyReport(database=database.description)
@@ -227,14 +300,17 @@ class Verifier:
             connect(database.conninfo, autocommit=True) as observer,
             engine.connect() as connection,
         ):
+            prepare_if_direct(observer)  # catalog reads cost more to plan than to run
             tracer = Tracer(observer, self.version_table, name)
+            watch = StepWatch()
+            watch.install(engine)
             where = {"revision": None, "what": None}
             try:
                 run_steps(
                     self.alembic,
                     self.script,
                     connection,
-                    lambda heads: self._stairway(order, observer, tracer, report, where),
+                    lambda heads: self._stairway(order, observer, tracer, watch, report, where),
                     prepare=tracer.install,
                     env=self.project.env,
                 )
@@ -262,29 +338,45 @@ class Verifier:
                 report.unverified = order[order.index(failed) + 1 :] if failed in order else order
         return report
 
-    def _stairway(self, order, observer, tracer: Tracer, report: VerifyReport, where: dict):
+    def _stairway(
+        self, order, observer, tracer: Tracer, watch: StepWatch, report: VerifyReport, where: dict
+    ):
         from expandcontract.alembic_integration.environment import downgrade_one, upgrade_one
         from expandcontract.verify.seed import seed
 
         if report.base:
-            self.progress(f"the base: {len(report.base)} revisions, upgraded without checks")
+            self.progress.note(f"the base: {len(report.base)} revisions, upgraded without checks")
         for revision in report.base:  # the tracer is idle: its relations are empty
             where.update(revision=revision, what="unchecked upgrade")
             yield from upgrade_one(self.script, revision)
+        mirror: _Mirror | None = None
         for index, revision in enumerate(order):
             script = self.script.get_revision(revision)
             result = RevisionReport(revision, self.phase(revision), script.doc or "")
             result.path = display_path(Path(script.path))
             report.revisions.append(result)
-            self.progress(f"{revision} ({index + 1}/{len(order)}) {script.doc or ''}".strip())
+            where.update(revision=revision, what="snapshot and seeding before the upgrade")
+            self.progress.step(index, len(order), f"{revision} {script.doc or ''}".strip())
             with observer.cursor() as cursor:
-                before = take(cursor, self.version_table)
-                notes = seed(observer, before.tables(), self.seed_rows)
-                self._user_seed(observer, script.module, result)
-                data_before = _dump(cursor, before)
+                if mirror is None:
+                    mirror = _Mirror(cursor, self.version_table)
+                else:  # what the last re-upgrade did
+                    mirror.refresh(cursor, watch)
+                fill = mirror.unseeded()
+                notes = seed(observer, fill, self.seed_rows)
+                mirror.seeded.update(mirror.oid(t) for t in fill)
+                if self._user_seed(observer, script.module, result):
+                    before = mirror.refresh(cursor, StepWatch.everything())  # it may do anything
+                else:  # ours only inserted rows
+                    before = mirror.refresh(cursor, written={mirror.oid(t) for t in fill})
+                data_before = dict(mirror.data)
+            report.tables.update(data_before)
+            report.tables_with_rows.update(t for t, (count, _) in data_before.items() if count)
             result.problems += [Problem("seed", "warning", note) for note in notes]
             tracer.statements = []
-            tracer.snapshot_relations()
+            tracer.touched = set()
+            watch.reset()
+            tracer.know(relations_of(mirror.listing))
             where.update(revision=revision, what="upgrade")
             (step,) = upgrade_one(self.script, revision)
             yield _traced_step(step, tracer, "up")
@@ -293,22 +385,27 @@ class Verifier:
             yield _traced_step(step, tracer, "down")
             result.statements += tracer.statements
             tracer.statements = []
+            watch.defined |= tracer.touched
             with observer.cursor() as cursor:
-                after = take(cursor, self.version_table)
-                data_after = _dump(cursor, after)
+                after = mirror.refresh(cursor, watch)
+                data_after = mirror.data
             result.problems += compare(before, after, revision)
             result.problems += _compare_data(data_before, data_after, revision)
             where.update(what="re-upgrade")
             tracer.relations = {}  # the re-upgrade is not traced
+            tracer.touched = set()
+            watch.reset()  # what it writes is read as the next revision starts
             (step,) = upgrade_one(self.script, revision)
             yield step
             self._judge(result, script.module)
+        self.progress.step(len(order), len(order), "done")
 
     @staticmethod
-    def _user_seed(observer, module, result: RevisionReport) -> None:
+    def _user_seed(observer, module, result: RevisionReport) -> bool:
+        """Run the revision's own ``expandcontract_seed``; whether it has one."""
         seed = getattr(module, "expandcontract_seed", None)
         if seed is None:
-            return
+            return False
         try:
             with observer.transaction():
                 if callable(seed):
@@ -317,6 +414,7 @@ class Verifier:
                     observer.execute(seed)
         except Exception as err:
             result.problems.append(Problem("seed", "error", f"expandcontract_seed fails: {err}"))
+        return True
 
     @staticmethod
     def _judge(result: RevisionReport, module) -> None:

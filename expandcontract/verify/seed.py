@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import itertools
 import json
+import re
 from dataclasses import dataclass
 
 # far above the keys a table usually holds, so seeded keys do not collide with them
@@ -75,6 +76,9 @@ def value_for(column: Column, n: int):
         return n % 32000
     if t == "integer":
         return n % 2_000_000_000
+    if t.startswith("numeric") and column.typmod > 4:  # numeric(p, s): p - s digits
+        precision, scale = (column.typmod - 4) >> 16, (column.typmod - 4) & 0xFFFF
+        return n % 10 ** max(precision - scale, 1)
     if t in ("bigint", "oid") or t.startswith(("numeric", "real", "double")):
         return n
     if t.startswith(("character varying", "character", "text", "citext", "name")):
@@ -113,6 +117,13 @@ def _order(tables: list[str], references: dict[str, dict]) -> list[str]:
             ordered.append(table)
             deps.pop(table)
     return ordered
+
+
+CHECKS = """
+SELECT conname, pg_get_constraintdef(con.oid) FROM pg_constraint con
+JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE con.contype = 'c' AND n.nspname = %s AND c.relname = %s AND conname = %s
+"""
 
 
 def seed(connection, tables: list[str], rows: int = 2) -> list[str]:
@@ -162,13 +173,112 @@ def _insert(
                 break
             except Exception as err:
                 error = str(err).splitlines()[0]
+                check = getattr(getattr(err, "diag", None), "constraint_name", None)
+                if getattr(err, "sqlstate", None) == "23514" and check:  # a CHECK refused it
+                    error = _satisfy(cursor, table, columns, references, check) or ""
+                    if not error:
+                        break
         else:
             return error
     return None
 
 
-def _statement(cursor, table, columns, references, rows: int, leave_nullable_null: bool):
+def _satisfy(cursor, table: str, columns: list[Column], references, check: str) -> str | None:
+    """Insert one row that every CHECK accepts: for the columns the refusing CHECK names,
+    values are tried from the constants in its expression (and their neighbours, strings
+    of the lengths it names, LIKE patterns filled in), the database judging each row;
+    a row refused by another CHECK then goes the same way for that one. None when a row
+    went in; else what to tell the user."""
+    fixed: dict = {}
+    for _ in range(5):  # one round per CHECK in the way
+        definition = _check_definition(cursor, table, check)
+        named = [c for c in columns if _names(definition, c.name)]
+        pools = [_candidates(c, definition) for c in named]
+        refused_by = check
+        for combo in itertools.islice(itertools.product(*pools), 200):
+            attempt = {**fixed, **dict(zip((c.name for c in named), combo, strict=True))}
+            statement, values, failure = _statement(
+                cursor, table, columns, references, 1, False, fixed=attempt
+            )
+            if failure:
+                return failure
+            try:
+                cursor.execute(statement, values)
+                return None
+            except Exception as err:
+                if getattr(err, "sqlstate", None) != "23514":
+                    return str(err).splitlines()[0]
+                refused_by = err.diag.constraint_name or check
+                if refused_by != check:  # this CHECK is satisfied; another is not
+                    fixed = attempt
+                    break
+        if refused_by == check:
+            return (
+                f"CHECK {check} ({definition.removeprefix('CHECK ')}) refused every row "
+                "tried; give rows that satisfy it in the revision's expandcontract_seed"
+            )
+        check = refused_by
+    return f"CHECK {check} refused every row tried; give rows in expandcontract_seed"
+
+
+def _check_definition(cursor, table: str, check: str) -> str:
+    schema, _, name = table.partition(".")
+    cursor.execute(CHECKS, (schema, name, check))
+    found = cursor.fetchone()
+    return found[1] if found else ""
+
+
+def _names(definition: str, column: str) -> bool:
+    """Whether the CHECK's text names the column (bare or quoted)."""
+    bare = rf'(?<![\w"]){re.escape(column)}(?![\w"])'
+    return bool(re.search(rf'{bare}|"{re.escape(column)}"', definition))
+
+
+def _candidates(column: Column, definition: str) -> list:
+    """Values worth trying for ``column`` under a CHECK reading ``definition``."""
+    n = next(_COUNTER)
+    pool: list = []
+    numeric = column.category == "N"
+    for text in re.findall(r"'((?:[^']|'')*)'", definition):
+        text = text.replace("''", "'")
+        if not numeric and ("%" in text or "_" in text):  # a LIKE pattern, filled in
+            pool.append(text.replace("%", f"s{n}").replace("_", "x"))
+        if numeric:
+            try:
+                pool.append(int(float(text)))
+            except ValueError:
+                continue
+        else:
+            pool.append(text)
+    if numeric:
+        for number in re.findall(r"(?<![\w.])-?\d+(?:\.\d+)?", definition):
+            k = float(number)
+            k = int(k) if k == int(k) else k
+            pool += [k, k + 1, k - 1, k * 2 + 1]
+    else:
+        for size in re.findall(
+            r"length\((?:[^()]|\([^()]*\))*\)\s*(?:=|<=|>=|<|>)\s*\(?(\d+)", definition
+        ):
+            size = int(size)
+            pool += ["x" * size, "x" * max(size - 1, 1), "x" * (size + 1)]
+    default = value_for(column, n)
+    pool += [default, value_for(column, n + 1000)]
+    if column.not_null is False:
+        pool.append(None)
+    unique: list = []
+    for value in pool:
+        if value not in unique:  # 0 == False: harmless, one of them is tried
+            unique.append(value)
+    return unique[:12]
+
+
+def _statement(
+    cursor, table, columns, references, rows: int, leave_nullable_null: bool, fixed=None
+):
+    """The INSERT of ``rows`` rows; ``fixed``: values chosen for some columns."""
     from psycopg import sql
+
+    fixed = fixed or {}
 
     names: list[str] = []
     overriding = False
@@ -187,8 +297,15 @@ def _statement(cursor, table, columns, references, rows: int, leave_nullable_nul
         chosen.append(column)
     values: list = []
     for _ in range(rows):
+        own = {  # this row's own values first: a self-reference may point at them
+            c.name: fixed[c.name] if c.name in fixed else value_for(c, next(_COUNTER))
+            for c in chosen
+            if c.name not in references or c.name in fixed
+        }
         for column in chosen:
-            if column.name in references:
+            if column.name in own:
+                value = own[column.name]
+            else:
                 ref_table, ref_column = references[column.name]
                 schema, _, name = ref_table.partition(".")
                 cursor.execute(
@@ -198,8 +315,8 @@ def _statement(cursor, table, columns, references, rows: int, leave_nullable_nul
                 )
                 row = cursor.fetchone()
                 value = row[0] if row else None
-            else:
-                value = value_for(column, next(_COUNTER))
+                if value is None and ref_table == table and ref_column in own:
+                    value = own[ref_column]  # the first row of a self-reference: itself
             if value is None and column.not_null:
                 return None, None, f"no value for NOT NULL column {column.name} ({column.type})"
             values.append(value)

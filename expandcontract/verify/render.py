@@ -64,6 +64,13 @@ def _text(report: VerifyReport) -> str:
             f"stopped: {len(report.unverified)} revision(s) not verified "
             f"({', '.join(report.unverified)})"
         )
+    if report.tables:
+        empty = sorted(report.tables - report.tables_with_rows)
+        share = len(report.tables_with_rows) / len(report.tables) * 100
+        lines.append(
+            f"data: rows in {len(report.tables_with_rows)} of {len(report.tables)} table(s) "
+            f"({share:.0f} %)" + (f"; never filled: {', '.join(empty)}" if empty else "")
+        )
     failed = sum(1 for r in report.revisions if r.status == "failed")
     if report.ok:
         lines.append(f"All {len(report.revisions)} revision(s) verified.")

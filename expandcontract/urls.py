@@ -47,11 +47,14 @@ def postgresql_url(url: str, where: str) -> str:
             params = psycopg.conninfo.conninfo_to_dict(url)
         except psycopg.ProgrammingError:
             raise InputError(f"{where} is not a database URL: {display_url(url)}") from None
+        host = params.pop("host", None)
+        if host and host.startswith("/"):  # a Unix socket folder: a URL names it as ?host=
+            params["host"], host = host, None
         return URL.create(
             "postgresql+psycopg",
             username=params.pop("user", None),
             password=params.pop("password", None),
-            host=params.pop("host", None),
+            host=host,
             port=int(params.pop("port")) if params.get("port") else None,
             database=params.pop("dbname", None),
             query={k: str(v) for k, v in params.items()},

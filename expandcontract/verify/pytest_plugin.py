@@ -57,7 +57,7 @@ def expandcontract_verify(request):
             or config.getini("expandcontract_database_url")
             or os.environ.get("EXPANDCONTRACT_DATABASE_URL")
         )
-        backend, _ = choose(url or None, None, False, 16)
+        backend, _ = choose(url or None, None, False, None)
         verifier = Verifier(Project.load(ini), seed_rows=seed_rows)
         with backend as database:
             return verifier.run(database)

@@ -1,17 +1,28 @@
-"""Verify speed: a generated 50-revision chain, `expandcontract verify` side by side with
-pytest-alembic's `test_upgrade` + `test_up_down_consistency`, in one run.
+"""Verify speed: generated chains of 50, 200 and 500 revisions, `expandcontract verify`
+side by side with pytest-alembic's `test_upgrade` + `test_up_down_consistency`.
 
-    python bench/verify_speed.py [--revisions 50] [--database-url URL] [--runs 2]
+    python bench/verify_speed.py [--sizes 50 200 500] [--runs 3] [--database-url URL]
 
 pytest-alembic runs from its own virtualenv (created once under the system temp
 directory), so its pins never touch ours. Both run as fresh processes against the
-same server, each in databases of its own; the best of the runs is kept for each.
+same server, each in databases of its own, alternating run by run (this machine is
+noisy); the table shows the median of the runs, wall and CPU (user + system of the
+process and its children), the ratio ours / pytest-alembic's (below 1: verify is
+faster), verify's wall time per revision, and what one more revision costs between
+consecutive sizes (start-up taken out), which must stay flat as the chain grows.
+
+Then, on the largest chain kept in git, one more revision is committed and
+`verify --changed-since HEAD~1` is timed, beside a plain `alembic upgrade` of the
+chain before it (the "upgrade to the base" that run starts with).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
+import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -98,30 +109,32 @@ def write_chain(root: Path, revisions: int) -> None:
     (root / "migrations" / "env.py").write_text(ENV_PY)
     (root / "migrations" / "script.py.mako").write_text("")
     (root / "alembic.ini").write_text(
-        f"[alembic]\nscript_location = {root / 'migrations'}\n"
+        "[alembic]\nscript_location = migrations\n"
         "sqlalchemy.url = postgresql+psycopg://unused/none\n"
     )
-    last_table = 0
     for i in range(revisions):
-        up, down = KINDS[i % len(KINDS)]
-        if i % len(KINDS) == 0:
-            last_table = i
-        body = textwrap.dedent(f"""
-            from alembic import op
-            import sqlalchemy as sa
-
-            revision = "r{i:03d}"
-            down_revision = {f'"r{i - 1:03d}"' if i else None}
+        write_revision(versions, i, i - i % len(KINDS))
 
 
-            def upgrade():
-                {up.format(i=i, t=last_table)}
+def write_revision(versions: Path, i: int, table: int) -> None:
+    """Revision ``i`` of the chain; ``table``: the latest table the kinds act on."""
+    up, down = KINDS[i % len(KINDS)]
+    body = textwrap.dedent(f"""
+        from alembic import op
+        import sqlalchemy as sa
+
+        revision = "r{i:03d}"
+        down_revision = {f'"r{i - 1:03d}"' if i else None}
 
 
-            def downgrade():
-                {down.format(i=i, t=last_table)}
-        """)
-        (versions / f"r{i:03d}.py").write_text(body)
+        def upgrade():
+            {up.format(i=i, t=table)}
+
+
+        def downgrade():
+            {down.format(i=i, t=table)}
+    """)
+    (versions / f"r{i:03d}.py").write_text(body)
 
 
 def pytest_alembic_python() -> Path:
@@ -147,70 +160,135 @@ def pytest_alembic_python() -> Path:
     return python
 
 
-def timed(command: list[str], cwd: Path) -> tuple[float, subprocess.CompletedProcess]:
+def timed(
+    command: list[str], cwd: Path, env=None
+) -> tuple[float, float, subprocess.CompletedProcess]:
+    """(wall, CPU) seconds of one fresh process, and its result."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
-    return time.perf_counter() - started, result
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=env)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, result
+
+
+def git(root: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.com", *args],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
+
+
+def changed_since(root: Path, ours: Path, database_url: str, revisions: int) -> tuple[float, float]:
+    """(verify --changed-since HEAD~1 wall, plain alembic upgrade of the base wall) after one
+    more revision is committed on top of the chain."""
+    import psycopg
+
+    git(root, "init", "-q")
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "the chain")
+    write_revision(root / "migrations" / "versions", revisions, revisions - revisions % len(KINDS))
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "one more")
+    wall, _, result = timed(
+        [str(ours), "verify", "--database-url", database_url, "--changed-since", "HEAD~1"], root
+    )
+    if result.returncode != 0:
+        sys.exit(f"verify --changed-since failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+    name = f"ec_bench_base_{os.getpid()}"
+    with psycopg.connect(database_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        url = psycopg.conninfo.make_conninfo(database_url, dbname=name)
+        params = psycopg.conninfo.conninfo_to_dict(url)
+        sa_url = (
+            f"postgresql+psycopg://{params.get('user', 'postgres')}@"
+            f"{params.get('host', '127.0.0.1')}:{params.get('port', 5432)}/{name}"
+        )
+        ini = root / "alembic.ini"
+        ini.write_text(ini.read_text().replace("postgresql+psycopg://unused/none", sa_url))
+        base = f"r{revisions - 1:03d}"
+        alembic = [sys.executable, "-m", "alembic", "upgrade", base]
+        base_wall, _, result = timed(alembic, root)
+        if result.returncode != 0:
+            sys.exit(f"alembic upgrade failed:\n{result.stderr[-2000:]}")
+    finally:
+        with psycopg.connect(database_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return wall, base_wall
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--revisions", type=int, default=50)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[50, 200, 500])
     parser.add_argument("--database-url", default=ADMIN)
-    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
 
     pa_python = pytest_alembic_python()
     ours = Path(sys.executable).with_name("expandcontract")
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        write_chain(root, args.revisions)
-        (root / "conftest.py").write_text(CONFTEST.format(admin=args.database_url))
-        (root / "test_migrations.py").write_text(TESTS)
-        env_clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-        best: dict[str, float] = {}
-        for _ in range(args.runs):
-            elapsed, result = timed(
-                [str(ours), "verify", "--database-url", args.database_url, "--format", "json"], root
-            )
-            if result.returncode != 0:
-                sys.exit(
-                    f"expandcontract verify failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}"
+    env_clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    rows = []
+    for size in args.sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp)
+            write_chain(root, size)
+            (root / "conftest.py").write_text(CONFTEST.format(admin=args.database_url))
+            (root / "test_migrations.py").write_text(TESTS)
+            times: dict[str, list[tuple[float, float]]] = {"ours": [], "theirs": []}
+            for _ in range(args.runs):
+                wall, cpu, result = timed(
+                    [str(ours), "verify", "--database-url", args.database_url, "--quiet"], root
                 )
-            best["expandcontract verify"] = min(best.get("expandcontract verify", elapsed), elapsed)
-            started = time.perf_counter()
-            result = subprocess.run(
-                [
-                    str(pa_python),
-                    "-m",
-                    "pytest",
-                    "-q",
-                    "-p",
-                    "no:cacheprovider",
-                    "test_migrations.py",
-                ],
-                cwd=root,
-                capture_output=True,
-                text=True,
-                env=env_clean,
-            )
-            elapsed = time.perf_counter() - started
-            if result.returncode != 0:
-                sys.exit(f"pytest-alembic failed:\n{result.stdout[-3000:]}")
-            best["pytest-alembic"] = min(best.get("pytest-alembic", elapsed), elapsed)
+                if result.returncode != 0:
+                    sys.exit(f"verify failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+                times["ours"].append((wall, cpu))
+                pytest = [str(pa_python), "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+                wall, cpu, result = timed([*pytest, "test_migrations.py"], root, env_clean)
+                if result.returncode != 0:
+                    sys.exit(f"pytest-alembic failed:\n{result.stdout[-3000:]}")
+                times["theirs"].append((wall, cpu))
+            median = {
+                k: tuple(statistics.median(r[i] for r in v) for i in (0, 1))
+                for k, v in times.items()
+            }
+            rows.append((size, median["ours"], median["theirs"]))
+            if size == max(args.sizes):
+                since = changed_since(root, ours, args.database_url, size)
 
-    print(f"{args.revisions}-revision chain, best of {args.runs} runs\n")
-    print(f"{'':<24}{'seconds':>10}  checks")
+    print(f"median of {args.runs} runs each, side by side; CPU = user + system\n")
     print(
-        f"{'expandcontract verify':<24}{best['expandcontract verify']:>10.2f}  up, down, exact schema "
-        "+ data compare, re-up, lock/rewrite trace, per revision"
+        f"{'revisions':>9}{'verify wall':>13}{'verify CPU':>12}{'p-a wall':>10}{'p-a CPU':>9}"
+        f"{'wall ratio':>12}{'CPU ratio':>11}{'verify ms/rev':>15}"
     )
+    per_revision = []
+    for size, (wall, cpu), (their_wall, their_cpu) in rows:
+        per_revision.append(wall / size * 1000)
+        print(
+            f"{size:>9}{wall:>13.2f}{cpu:>12.2f}{their_wall:>10.2f}{their_cpu:>9.2f}"
+            f"{wall / their_wall:>11.2f}x{cpu / their_cpu:>10.2f}x{per_revision[-1]:>15.1f}"
+        )
+    # what one more revision costs, start-up (imports, the database, the first full
+    # snapshot) taken out: the slope between consecutive sizes
+    pairs = list(itertools.pairwise(rows))
+    slopes = [
+        (wall_b - wall_a) / (size_b - size_a) * 1000
+        for (size_a, (wall_a, _), _), (size_b, (wall_b, _), _) in pairs
+    ]
+    if slopes:
+        spread = (max(slopes) - min(slopes)) / min(slopes) * 100
+        between = ", ".join(
+            f"{a[0]}->{b[0]}: {slope:.1f} ms" for (a, b), slope in zip(pairs, slopes, strict=True)
+        )
+        print(f"\nverify's cost of one more revision: {between} (spread {spread:.0f} %)")
+    wall, base = since
     print(
-        f"{'pytest-alembic':<24}{best['pytest-alembic']:>10.2f}  test_upgrade + "
-        "test_up_down_consistency"
+        f"verify --changed-since HEAD~1 on {max(args.sizes)} + 1 revisions: {wall:.2f} s in all; "
+        f"a plain alembic upgrade of the {max(args.sizes)}-revision base alone: {base:.2f} s"
     )
-    ratio = best["pytest-alembic"] / best["expandcontract verify"]
-    print(f"\npytest-alembic / expandcontract time ratio: {ratio:.2f} (above 1: verify is faster)")
 
 
 if __name__ == "__main__":

@@ -144,6 +144,11 @@ def cli() -> None:
     metavar="REF",
     help="Lint only the files added or modified since this git ref (pull requests).",
 )
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Neither read nor write .expandcontract_cache (or $EXPANDCONTRACT_CACHE_DIR).",
+)
 def lint(
     paths,
     output_format,
@@ -155,6 +160,7 @@ def lint(
     stdin_filename,
     exit_zero,
     changed_since,
+    no_cache,
 ) -> None:
     """Report statements that lock, rewrite or break a busy table.
 
@@ -166,6 +172,9 @@ def lint(
     \b
     Exit codes: 0 no error-severity finding, 1 at least one, 2 usage or input error.
 
+    A rerun on unchanged files replays the last report from .expandcontract_cache;
+    a changed file is linted again (--no-cache: neither read nor write it).
+
     \b
     Examples:
       expandcontract lint migrations/
@@ -176,13 +185,14 @@ def lint(
     from expandcontract.config import load_config, resolve_rule
     from expandcontract.formats import write
     from expandcontract.lint.runner import Options, lint_paths
-    from expandcontract.linters import LOOKUP
 
     config = load_config(config_path)
 
     def rules(value: str | None, flag: str) -> list[str] | None:
         if value is None:
             return None
+        from expandcontract.linters import LOOKUP  # the rule registry: only when named
+
         return [resolve_rule(w.strip(), flag, LOOKUP) for w in value.split(",") if w.strip()]
 
     options = Options(
@@ -192,6 +202,7 @@ def lint(
         assume_in_transaction=assume_in_transaction,
         stdin_filename=stdin_filename,
         changed_since=changed_since,
+        cache=not no_cache,
     )
     report, problems = lint_paths(list(paths), config, options)
     write(output_format, report, sys.stdout)

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 
 import psycopg
 import pytest
+
+# lint's result cache: one of the suite's own, never the checkout's
+os.environ.setdefault(
+    "EXPANDCONTRACT_CACHE_DIR", os.path.join(tempfile.mkdtemp(prefix="ec-test-cache-"), "c")
+)
 
 ADMIN_URL = os.environ.get(
     "EXPANDCONTRACT_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -76,19 +76,19 @@ def test_a_file_the_linter_fails_on_is_a_finding_and_the_run_goes_on(
 ) -> None:
     """A crash in one file (here a revision whose rendering hits a bug of ours, simulated
     by a rule that raises) is that file's finding; the other files are still reported."""
-    import expandcontract.lint.runner as runner
+    import expandcontract.lint.engine as engine
 
     monkeypatch.chdir(tmp_path)
     Path("a.sql").write_text(NEXT)
     Path("b.sql").write_text(NEXT)
-    real = runner.lint_sql
+    real = engine.lint_sql
 
     def flaky(text, name, ruleset):
         if name == "a.sql":
             raise RuntimeError("boom")
         return real(text, name, ruleset)
 
-    monkeypatch.setattr(runner, "lint_sql", flaky)
+    monkeypatch.setattr(engine, "lint_sql", flaky)
     result = CliRunner().invoke(cli, ["lint", "--format", "json", "a.sql", "b.sql"])
     findings = json.loads(result.stdout)["findings"]
     assert [(f["path"], f["code"]) for f in findings] == [("a.sql", "EC001"), ("b.sql", "EC301")]

@@ -5,13 +5,16 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from expandcontract.config import Config
 from expandcontract.errors import InputError
-from expandcontract.lint.engine import PARSE_ERROR, RuleSet, decode_source, lint_sql, read_source
+from expandcontract.lint.cache import Cache
 from expandcontract.lint.finding import Finding, Report
-from expandcontract.lint.sources.alembic import lint_revision
 from expandcontract.project import EnvOptions, History, Project, looks_like_revision, read_meta
+
+if TYPE_CHECKING:  # the engine loads sqlglot: only a run that lints anything imports it
+    from expandcontract.lint.engine import RuleSet
 
 _SKIP_DIRS = frozenset({".git", ".hg", ".venv", "venv", "node_modules", "__pycache__", ".tox"})
 
@@ -26,9 +29,11 @@ class Options:
     assume_in_transaction: bool | None = None
     stdin_filename: str | None = None
     changed_since: str | None = None
+    cache: bool = True
 
 
 def build_ruleset(config: Config, options: Options) -> RuleSet:
+    from expandcontract.lint.engine import PARSE_ERROR, RuleSet
     from expandcontract.linters import RULES
 
     select = options.select if options.select is not None else config.select
@@ -125,17 +130,70 @@ def display_path(path: Path) -> str:
         return path.as_posix()
 
 
+def _settings(config: Config, options: Options) -> str:
+    """Everything besides a file that decides its findings, as text for the cache key."""
+    return repr(
+        (
+            config.pg_version,
+            config.select,
+            sorted(config.ignore),
+            sorted(config.severity.items()),
+            config.assume_in_transaction,
+            config.revision_timeout,
+            options.select,
+            options.ignore,
+            options.pg_version,
+            options.assume_in_transaction,
+            options.stdin_filename,
+        )
+    )
+
+
 def lint_paths(paths: list[str], config: Config, options: Options) -> tuple[Report, list[str]]:
     """Lint every file; returns the report and the input errors (unreadable files)."""
-    ruleset = build_ruleset(config, options)
-    findings: list[Finding] = []
-    problems: list[str] = []
-    statements = 0
-    shown: list[str] = []
     files = collect(paths or default_paths(), config)
     if options.changed_since:
         changed = changed_since(options.changed_since)
         files = [f for f in files if f is None or f.resolve() in changed]
+    cache = Cache(_settings(config, options), enabled=options.cache)
+    run_key = cache.run_key(files)
+    replay = cache.get(run_key)
+    if replay is not None and cache.unchanged(replay["imports"]):
+        # nothing changed since the last run (files, settings, the application code its
+        # revisions imported): its report, as it was
+        findings = [Finding(**f) for f in replay["findings"]]
+        report = Report(findings, replay["files"], replay["statements"], replay["paths"])
+        return report, replay["problems"]
+    report, problems = _lint_files(files, config, options, cache)
+    cache.put(
+        run_key,
+        {
+            "findings": [f.as_dict() for f in report.findings],
+            "files": report.files,
+            "statements": report.statements,
+            "paths": report.paths,
+            "problems": problems,
+            "imports": cache.app_modules() if any(f and f.suffix == ".py" for f in files) else [],
+        },
+    )
+    return report, problems
+
+
+def _lint_files(
+    files: list[Path | None], config: Config, options: Options, cache: Cache
+) -> tuple[Report, list[str]]:
+    ruleset = None  # built on the first file the cache does not know
+
+    def rules() -> RuleSet:
+        nonlocal ruleset
+        if ruleset is None:
+            ruleset = build_ruleset(config, options)
+        return ruleset
+
+    findings: list[Finding] = []
+    problems: list[str] = []
+    statements = 0
+    shown: list[str] = []
     scopes: dict[Path, _Scope] = {}
     open_not_valid: dict[str, dict] = {}  # revision -> NOT VALID constraints left open
     for file in _parents_first(files, scopes):
@@ -148,39 +206,73 @@ def lint_paths(paths: list[str], config: Config, options: Options) -> tuple[Repo
                 inherited = open_not_valid.get(meta.down_revisions[0])
             phase = scope.history.phase_of(meta)
             shown.append(name)
-            try:
-                result = lint_revision(file, name, ruleset, phase, meta.revision, inherited)
-            except Exception as err:  # a bug of ours: this file's finding; the run goes on
-                findings.append(_crashed(name, err, ruleset))
-                continue
+            context = repr((phase, meta.revision, sorted((inherited or {}).items())))
+            key = _file_key(cache, "revision", name, context, file)
+            entry = cache.get(key)
+            if entry is not None and not cache.unchanged(entry["imports"]):
+                entry = None  # the application code it imported has changed
+            if entry is None:
+                from expandcontract.lint.sources.alembic import lint_revision
+
+                try:
+                    result = lint_revision(file, name, rules(), phase, meta.revision, inherited)
+                except Exception as err:  # a bug of ours: this file's finding; the run goes on
+                    findings.append(_crashed(name, err, rules()))
+                    continue
+                entry = {
+                    "findings": [f.as_dict() for f in result.findings],
+                    "statements": result.statements,
+                    "open": [[list(k), v] for k, v in result.open_not_valid.items()],
+                    "imports": cache.app_modules(),
+                }
+                cache.put(key, entry)
             if meta.revision:
-                open_not_valid[meta.revision] = result.open_not_valid
-            findings.extend(result.findings)
-            statements += result.statements
+                open_not_valid[meta.revision] = {tuple(k): v for k, v in entry["open"]}
+            findings.extend(Finding(**f) for f in entry["findings"])
+            statements += entry["statements"]
             continue
+        from expandcontract.lint.engine import decode_source, read_source
+
         try:
             if file is None:
-                text = decode_source(sys.stdin.buffer.read(), name)
+                data = sys.stdin.buffer.read()
+                text = decode_source(data, name)
             else:
                 text = read_source(file)
         except InputError as err:
             problems.append(err.message)
             continue
         shown.append(name)
-        try:
-            file_findings, count = lint_sql(text, name, ruleset)
-        except Exception as err:  # a bug of ours: this file's finding; the run goes on
-            findings.append(_crashed(name, err, ruleset))
-            continue
-        findings.extend(file_findings)
-        statements += count
+        key = cache.file_key("sql", name, "", text.encode()) if file is not None else None
+        entry = cache.get(key)
+        if entry is None:
+            from expandcontract.lint.engine import lint_sql
+
+            try:
+                file_findings, count = lint_sql(text, name, rules())
+            except Exception as err:  # a bug of ours: this file's finding; the run goes on
+                findings.append(_crashed(name, err, rules()))
+                continue
+            entry = {"findings": [f.as_dict() for f in file_findings], "statements": count}
+            cache.put(key, entry)
+        findings.extend(Finding(**f) for f in entry["findings"])
+        statements += entry["statements"]
     findings.sort(key=Finding.sort_key)
     report = Report(findings=findings, files=len(shown), statements=statements, paths=sorted(shown))
     return report, problems
 
 
+def _file_key(cache: Cache, kind: str, name: str, context: str, file: Path) -> str | None:
+    try:
+        return cache.file_key(kind, name, context, file.read_bytes())
+    except OSError:
+        return None  # unreadable: linting it says so
+
+
 def _crashed(name: str, err: BaseException, ruleset: RuleSet) -> Finding:
     """The finding for a file the linter itself failed on: never an "All clear"."""
+    from expandcontract.lint.engine import PARSE_ERROR
+
     rule = ruleset.by_code[PARSE_ERROR]
     text = str(err).splitlines()[0][:200] if str(err) else ""
     return Finding(

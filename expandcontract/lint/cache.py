@@ -1,0 +1,170 @@
+"""The lint cache: an unchanged file costs a stat on a rerun.
+
+Two levels, both under ``.expandcontract_cache/`` in the current directory (or
+``$EXPANDCONTRACT_CACHE_DIR``), like ruff's ``.ruff_cache``:
+
+- a **run** entry: the whole report of a run, keyed by the tool version, the
+  settings, the current directory and, for every file the run read, its path,
+  size and modification time (and those of the Alembic configuration around
+  each revision folder). A rerun on unchanged files replays it without reading
+  a file or loading the linter.
+- a **file** entry: one file's findings, keyed by its content, its context (its
+  phase, what its parent revision left open), the settings and the tool
+  version. A run where some files changed lints only those.
+
+``--no-cache`` reads and writes neither. Entries are JSON, written atomically;
+an unreadable entry is a miss.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from expandcontract import __version__
+
+FOLDER = ".expandcontract_cache"
+_KEEP_OUT = "# written by expandcontract: a cache, never committed\n*\n"
+
+
+class Cache:
+    def __init__(self, settings: str, enabled: bool = True, root: Path | None = None) -> None:
+        self.enabled = enabled
+        base = os.environ.get("EXPANDCONTRACT_CACHE_DIR")
+        self.root = Path(base) if base else (root or Path.cwd()) / FOLDER
+        self.settings = f"{__version__} {_code_stamp()}\n{settings}"
+
+    # --- keys ------------------------------------------------------------------------------
+
+    def run_key(self, files: list[Path | None]) -> str | None:
+        """The key of a run over ``files``; None when it cannot be replayed (stdin)."""
+        if not self.enabled or any(f is None for f in files):
+            return None
+        parts = [self.settings, "run", os.getcwd()]
+        around: set[Path] = set()
+        try:
+            for file in files:
+                assert file is not None
+                parts.append(_stamp(file))
+                if file.suffix == ".py":
+                    around.add(file.resolve().parent)
+            for folder in sorted(around):  # the project that gives a revision its scope
+                for place in (folder.parent / "env.py", *_configs_above(folder)):
+                    parts.append(_stamp(place) if place.exists() else f"{place} -")
+        except OSError:
+            return None
+        return _digest(parts)
+
+    def file_key(self, kind: str, name: str, context: str, content: bytes) -> str:
+        return _digest([self.settings, kind, name, context, hashlib.sha256(content).hexdigest()])
+
+    # --- what a revision imported ------------------------------------------------------------
+
+    @staticmethod
+    def app_modules() -> list[str]:
+        """Stamps of the loaded modules that are the application's own (not the standard
+        library, not installed packages, not ours): rendering a revision may have imported
+        them, and an entry for it holds only while they are unchanged."""
+        import sys
+
+        installed = _installed()
+        for name, module in list(sys.modules.items()):
+            file = getattr(module, "__file__", None)
+            if (name, file) in _SEEN:
+                continue
+            stamp = None
+            if file and not file.startswith(installed):
+                with contextlib.suppress(OSError):
+                    stamp = _stamp(Path(file))
+            _SEEN[name, file] = stamp
+        return sorted({stamp for stamp in _SEEN.values() if stamp})
+
+    @staticmethod
+    def unchanged(stamps: list[str]) -> bool:
+        for stamp in stamps:
+            path = Path(stamp.rsplit(" ", 2)[0])
+            try:
+                if _stamp(path) != stamp:
+                    return False
+            except OSError:
+                return False
+        return True
+
+    # --- entries ---------------------------------------------------------------------------
+
+    def get(self, key: str | None) -> dict | None:
+        if not self.enabled or key is None:
+            return None
+        try:
+            return json.loads((self.root / key[:2] / f"{key}.json").read_text())
+        except (OSError, ValueError):
+            return None
+
+    def put(self, key: str | None, entry: dict) -> None:
+        if not self.enabled or key is None:
+            return
+        folder = self.root / key[:2]
+        try:
+            if not self.root.exists():
+                self.root.mkdir(parents=True)
+                (self.root / ".gitignore").write_text(_KEEP_OUT)
+                (self.root / "CACHEDIR.TAG").write_text(
+                    "Signature: 8a477f597d28d172789f06886806bc55\n"
+                )
+            folder.mkdir(exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
+            with os.fdopen(handle, "w") as out:
+                json.dump(entry, out)
+            os.replace(temporary, folder / f"{key}.json")
+        except OSError:
+            pass  # a read-only checkout lints as well, just not faster
+
+
+_SEEN: dict[tuple[str, str | None], str | None] = {}  # (module, file) -> stamp if the app's
+
+
+def _installed() -> tuple[str, ...]:
+    import sys
+
+    return tuple({sys.prefix, sys.base_prefix, sys.exec_prefix, *map(str, _code_folders())})
+
+
+def _code_folders() -> list[Path]:
+    """Where our own code lives (``linters/`` apart from the package in a checkout)."""
+    import importlib.util
+
+    folders = [Path(__file__).resolve().parents[1]]
+    spec = importlib.util.find_spec("expandcontract.linters")
+    if spec is not None and spec.submodule_search_locations:
+        folders += [Path(p).resolve() for p in spec.submodule_search_locations]
+    return folders
+
+
+def _code_stamp() -> str:
+    """The linter's own code, as stats: an edited rule (an editable install keeps its
+    version number) makes every entry stale."""
+    stamps = []
+    for folder in _code_folders():
+        for file in sorted(folder.rglob("*.py")):
+            stat = file.stat()
+            stamps.append(f"{file} {stat.st_size} {stat.st_mtime_ns}")
+    return _digest(stamps)[:16]
+
+
+def _stamp(path: Path) -> str:
+    stat = path.stat()
+    return f"{path.resolve()} {stat.st_size} {stat.st_mtime_ns}"
+
+
+def _configs_above(folder: Path) -> list[Path]:
+    return [
+        d / name for d in (folder, *folder.parents) for name in ("alembic.ini", "pyproject.toml")
+    ]
+
+
+def _digest(parts: list[str]) -> str:
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()

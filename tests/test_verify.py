@@ -992,3 +992,34 @@ def test_github_annotations_point_at_the_failing_revision(
     # the non-concurrent CREATE INDEX took a SHARE lock: a warning on r03's file
     warnings = [line for line in result.stdout.splitlines() if line.startswith("::warning ")]
     assert any("file=migrations/versions/r03.py" in w and "SHARE on users" in w for w in warnings)
+
+
+def test_a_bundled_example_verifies_on_the_embedded_server() -> None:
+    """The README's promise for a machine with only Python: pip install
+    'expandcontract[embedded]', then verify an example project, no server, no Docker."""
+    import subprocess
+    import sys
+
+    version = _embedded_or_skip()
+    example = Path(__file__).parents[1] / "examples" / "rename-column"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "expandcontract",
+            "verify",
+            "--embedded",
+            "-q",
+            "-c",
+            str(example / "alembic.ini"),
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    report = json.loads(result.stdout)
+    assert report["ok"] and f"embedded PostgreSQL {version}" in report["database"]
+    assert len(report["revisions"]) == 5
+    assert report["data_coverage"]["empty"] == []

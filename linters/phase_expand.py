@@ -42,8 +42,11 @@ OUT_OF_PLACE = {
     "validate_constraint": "validates a constraint",
     "update": "changes data",
     "delete": "deletes data",
+    "drop_object": "drops a view, sequence, type or domain",
+    "rename_object": "renames or moves an object",
+    "drop_identity": "drops an identity",
 }
-DESTRUCTIVE = {"drop_column", "drop_table", "drop_schema", "truncate"}
+DESTRUCTIVE = {"drop_column", "drop_table", "drop_schema", "truncate", "drop_object"}
 
 
 def check(op, ctx):

@@ -25,14 +25,15 @@ in switch, and the drop in the `contract` revision.
 
 from expandcontract.lint.rule import Rule, Violation
 
-OUT_OF_PLACE = {"drop_column", "drop_table", "drop_schema", "truncate"}
+OUT_OF_PLACE = {"drop_column", "drop_table", "drop_schema", "truncate", "drop_object"}
 
 
 def check(op, ctx):
     if ctx.phase != "switch" or ctx.direction != "up" or ctx.is_new(op):
         return
     yield Violation(
-        f"a switch revision removes {op.table}{'.' + op.column if op.column else ''}: the old "
+        f"a switch revision removes {op.table or op.name}{'.' + op.column if op.column else ''}: "
+        "the old "
         "application version still runs during switch",
         "Move the removal to the contract revision.",
     )

@@ -1,6 +1,10 @@
 """
 ## What it does
-Flags `UPDATE` or `DELETE` without a `WHERE` clause on an existing table.
+Flags `UPDATE` or `DELETE` of every row of an existing table: no `WHERE`, a
+`WHERE` that bounds nothing (`WHERE true`, `WHERE 1 = 1`), or `WHERE c IS NULL`
+on a column added earlier in the migration with no default (NULL in every row),
+in any spelling (`UPDATE ... FROM`, `DELETE ... USING`, a `WITH` query, a `DO`
+block).
 
 ## Why is this bad?
 One statement touching every row is one long transaction that holds a row
@@ -30,12 +34,21 @@ from expandcontract.lint.rule import Rule, Violation
 
 
 def check(op, ctx):
-    if op.has("where") or ctx.is_new(op):
+    if ctx.is_new(op):
         return
     verb = op.kind.upper()
+    if op.has("null_filter") and (op.table, op.column) in ctx.null_columns:
+        yield Violation(
+            f"{verb} ... WHERE {op.column} IS NULL changes every row of {op.table} in one "
+            f"transaction: {op.column} was added in this migration with no default, so it is "
+            "NULL in every row",
+        )
+        return
+    if op.has("where"):
+        return
     yield Violation(
-        f"{verb} without WHERE changes every row of {op.table} in one transaction, locking "
-        "every row until it commits",
+        f"{verb} without a WHERE that bounds it changes every row of {op.table} in one "
+        "transaction, locking every row until it commits",
     )
 
 

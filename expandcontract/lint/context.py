@@ -20,6 +20,10 @@ class Context:
     assume_in_transaction: bool = False
     new_tables: set[str] = field(default_factory=set)
     new_indexes: set[str] = field(default_factory=set)
+    # views, sequences, types and domains created earlier in this migration: (kind, name)
+    new_objects: set[tuple[str, str]] = field(default_factory=set)
+    # (table, column) added earlier in this migration with no default: NULL in every row
+    null_columns: set[tuple[str | None, str | None]] = field(default_factory=set)
     in_transaction: bool = False
     # constraints added NOT VALID in the open transaction (or the current statement)
     not_valid_pending: set[tuple[str | None, str | None]] = field(default_factory=set)
@@ -69,9 +73,15 @@ class Context:
         return type_change(old, op.type_sql)
 
     def is_new(self, op: Op) -> bool:
-        """True when ``op`` acts on a table (or index) created earlier in this migration."""
+        """True when ``op`` acts on a table (or index, view, sequence, type, domain) created
+        earlier in this migration."""
         if op.table is not None:
             return op.table in self.new_tables
+        if op.kind in ("drop_object", "rename_object", "domain_constraint"):
+            kind = op.value or "domain"
+            return (kind, op.name or "") in self.new_objects or (
+                kind == "view" and op.name in self.new_tables
+            )
         return op.name is not None and op.name in self.new_indexes
 
     def end_statement(self) -> None:
@@ -89,8 +99,15 @@ class Context:
             if self.lock_timeout_local:
                 self._set_lock_timeout(False, local=False)
         elif kind == "create_table":
-            if op.table:
+            if op.table and not op.has("if_not_exists"):
                 self.new_tables.add(op.table)
+        elif kind == "add_column":
+            filled = {"serial", "identity", "generated_stored", "generated_virtual"}
+            if op.default_sql is None and not op.flags & filled:
+                self.null_columns.add((op.table, op.column))
+        elif kind == "create_object":
+            if op.name and not op.has("if_not_exists"):
+                self.new_objects.add((op.value or "", op.name))
         elif kind == "create_index":
             if op.table in self.new_tables and op.name:
                 self.new_indexes.add(op.name)

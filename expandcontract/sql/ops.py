@@ -11,6 +11,7 @@ statement took.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from dataclasses import dataclass, field
@@ -289,18 +290,29 @@ def _create(stmt: Statement, cur: Cursor) -> list[Op]:
     if what == "TRIGGER" or (what == "CONSTRAINT" and cur.peek(1) == "TRIGGER"):
         cur.skip_past("ON")
         return [Op("create_trigger", table=cur.name(), lock=SRE)]
+    if what in ("VIEW", "SEQUENCE", "TYPE", "DOMAIN", "RECURSIVE"):
+        cur.accept("RECURSIVE")
+        kind = (cur.word() or "").lower()
+        existing = cur.accept("IF", "NOT", "EXISTS") or any(
+            t.text.upper() == "REPLACE" for t in stmt.tokens[:3]
+        )
+        flags = frozenset({"if_not_exists"} if existing else ())
+        return [Op("create_object", name=cur.name(), value=kind, flags=flags)]
     return []
 
 
 def _create_table(stmt: Statement, cur: Cursor) -> list[Op]:
+    # IF NOT EXISTS: the table may be there already, rows and all: not new
+    words = [t.text.upper() for t in stmt.tokens[:8]]
+    flags = frozenset({"if_not_exists"} if "EXISTS" in words else ())
     tree = _parse(stmt.tokens, stmt.text)
     if isinstance(tree, exp.Create) and tree.kind in ("TABLE", "VIEW"):
         name = table_name(tree.this)
         if name:
-            return [Op("create_table", table=name)]
+            return [Op("create_table", table=name, flags=flags)]
     cur.skip_past("TABLE", "VIEW")
     cur.accept("IF", "NOT", "EXISTS")
-    return [Op("create_table", table=cur.name())]
+    return [Op("create_table", table=cur.name(), flags=flags)]
 
 
 def _create_index(stmt: Statement, cur: Cursor) -> list[Op]:
@@ -346,7 +358,9 @@ def _drop(stmt: Statement, cur: Cursor) -> list[Op]:
     if what == "trigger":
         cur.skip_past("ON")
         return [Op("drop_trigger", table=cur.name(), lock=AE)]
-    if what not in ("table", "index", "schema", "view") or (what == "view" and not materialized):
+    if what in _DROPPABLE or (what == "view" and not materialized):
+        return _drop_objects(stmt, cur, "view" if what == "view" else what)
+    if what not in ("table", "index", "schema", "view"):
         return []
     concurrently = cur.accept("CONCURRENTLY")
     cur.accept("IF", "EXISTS")
@@ -371,6 +385,52 @@ def _drop(stmt: Statement, cur: Cursor) -> list[Op]:
         )
         for n in names
     ]
+
+
+# objects the running application may use by name, beside tables and columns
+_DROPPABLE = frozenset({"sequence", "type", "domain"})
+
+
+def _drop_objects(stmt: Statement, cur: Cursor, what: str) -> list[Op]:
+    """DROP VIEW / SEQUENCE / TYPE / DOMAIN: each name an op (CASCADE flagged: it drops
+    the columns and objects that use it too)."""
+    cur.accept("IF", "EXISTS")
+    names = []
+    while cur.peek() not in ("", "CASCADE", "RESTRICT"):
+        names.append(cur.name())
+        if not cur.accept(","):
+            break
+    cascade = any(t.text.upper() == "CASCADE" for t in stmt.tokens)
+    flags = frozenset({"cascade"} if cascade else ())
+    return [Op("drop_object", name=n, value=what, lock=AE, flags=flags) for n in names if n]
+
+
+def _alter_object(stmt: Statement, cur: Cursor) -> list[Op]:
+    """ALTER VIEW / SEQUENCE / TYPE / SCHEMA / DOMAIN / MATERIALIZED VIEW: renames and
+    moves (which break the name the running version uses), and a domain's constraints
+    (which check every column of that domain)."""
+    what = cur.word() or ""
+    if what == "materialized":
+        cur.accept("VIEW")
+        what = "materialized view"
+    cur.accept("IF", "EXISTS")
+    name = cur.name()
+    words = [t.text.upper() for t in cur.rest()]
+    if words[:1] == ["RENAME"]:
+        flags = {"value"} if words[1:2] == ["VALUE"] else set()
+        if words[1:2] in (["COLUMN"], ["ATTRIBUTE"]) or (
+            what in ("view", "materialized view") and words[1:2] not in (["TO"],)
+        ):
+            flags.add("column")
+        return [Op("rename_object", name=name, value=what, lock=AE, flags=frozenset(flags))]
+    if words[:2] == ["SET", "SCHEMA"]:
+        return [Op("rename_object", name=name, value=what, lock=AE, flags=frozenset({"schema"}))]
+    if what == "domain" and words[:1] == ["ADD"]:
+        flags = {"not_valid"} if words[-2:] == ["NOT", "VALID"] else set()
+        return [Op("domain_constraint", name=name, lock=SHARE, flags=frozenset(flags))]
+    if what == "domain" and words[:2] == ["VALIDATE", "CONSTRAINT"]:
+        return [Op("domain_constraint", name=name, lock=SHARE, flags=frozenset({"validate"}))]
+    return []
 
 
 def _truncate(stmt: Statement, cur: Cursor) -> list[Op]:
@@ -470,8 +530,82 @@ def _dml(stmt: Statement, cur: Cursor) -> list[Op]:
     if not isinstance(tree, exp.Update | exp.Delete):
         return []
     kind = "update" if isinstance(tree, exp.Update) else "delete"
-    flags = frozenset({"where"} if tree.args.get("where") else ())
-    return [Op(kind, table=table_name(tree.this), lock=ROW_EXCLUSIVE, flags=flags)]
+    where = tree.args.get("where")
+    condition = where.this if where is not None else None
+    flags: set[str] = set()
+    column = None
+    if condition is not None and not _always_true(condition):
+        flags.add("where")
+        if (
+            isinstance(condition, exp.Is)
+            and isinstance(condition.expression, exp.Null)
+            and isinstance(condition.this, exp.Column)
+        ):  # `WHERE c IS NULL` and nothing else
+            flags.add("null_filter")
+            column = ident_name(condition.this)
+    return [
+        Op(
+            kind,
+            table=table_name(tree.this),
+            column=column,
+            lock=ROW_EXCLUSIVE,
+            flags=frozenset(flags),
+        )
+    ]
+
+
+def _always_true(condition: exp.Expression) -> bool:
+    """A WHERE that bounds nothing: ``true``, ``1 = 1``, ``'a' = 'a'``, ``NOT false``."""
+    if isinstance(condition, exp.Paren):
+        return _always_true(condition.this)
+    if isinstance(condition, exp.Boolean):
+        return bool(condition.this)
+    if isinstance(condition, exp.Not) and isinstance(condition.this, exp.Boolean):
+        return not condition.this.this
+    if isinstance(condition, exp.EQ):
+        left, right = condition.this, condition.expression
+        return isinstance(left, exp.Literal) and left == right
+    if isinstance(condition, exp.Or):
+        return _always_true(condition.this) or _always_true(condition.expression)
+    if isinstance(condition, exp.And):
+        return _always_true(condition.this) and _always_true(condition.expression)
+    return False
+
+
+def _do(stmt: Statement, cur: Cursor) -> list[Op]:
+    """A ``DO`` block: the UPDATE and DELETE statements of its body, judged as if written
+    out (a full-table one locks as long inside a block as outside)."""
+    body = next((t.text for t in stmt.tokens if t.text.startswith("$")), None)
+    if body is None:
+        return []
+    inner = re.sub(r"^\$\w*\$|\$\w*\$$", "", body).strip()
+    inner = re.sub(r"(?is)^(declare\b.*?)?\bbegin\b|\bend\s*;?\s*$", "", inner)
+    from expandcontract.sql.split import split
+
+    ops = []
+    for part in split(inner).statements:
+        if part.error or not part.tokens:
+            continue
+        if part.tokens[0].text.upper() in ("UPDATE", "DELETE", "WITH"):
+            with contextlib.suppress(StatementError):
+                for op in _dml(part, Cursor(retokenize(part.tokens))):
+                    op.offset = stmt.start
+                    ops.append(op)
+    return ops
+
+
+def _select(stmt: Statement, cur: Cursor) -> list[Op]:
+    """``SELECT ... INTO t``: a new table, like CREATE TABLE AS; any other SELECT, nothing."""
+    # the INTO keyword itself (a string 'into' is a STRING token)
+    words = [t.text.upper() if t.token_type.name != "STRING" else "" for t in stmt.tokens]
+    if "INTO" not in words:
+        return []
+    at = words.index("INTO") + 1
+    while at < len(words) and words[at] in ("TEMP", "TEMPORARY", "UNLOGGED", "TABLE"):
+        at += 1
+    into = Cursor(retokenize(stmt.tokens[at:]))
+    name = into.name()
+    return [Op("create_table", table=name)] if name else []
 
 
 # --- ALTER TABLE ------------------------------------------------------------------------------
@@ -479,6 +613,8 @@ def _dml(stmt: Statement, cur: Cursor) -> list[Op]:
 
 def _alter(stmt: Statement, cur: Cursor) -> list[Op]:
     cur.advance()
+    if cur.peek() in ("VIEW", "SEQUENCE", "TYPE", "SCHEMA", "DOMAIN", "MATERIALIZED"):
+        return _alter_object(stmt, cur)
     if cur.peek() != "TABLE":
         return []
     cur.advance()
@@ -529,6 +665,32 @@ def _alter_action(stmt: Statement, table: str, action: list[Token], single: bool
         "FORCE",
     ):
         return [_classify_action(acur, table, offset)]
+    words = [t.text.upper() for t in action]
+    if words[:2] == ["SET", "SCHEMA"]:
+        return [
+            Op(
+                "rename_object",
+                table=table,
+                name=table,
+                value="table",
+                lock=AE,
+                flags=frozenset({"schema"}),
+                offset=offset,
+            )
+        ]
+    if words[:1] == ["ALTER"] and (
+        words[-2:] == ["DROP", "IDENTITY"] or words[-4:] == ["DROP", "IDENTITY", "IF", "EXISTS"]
+    ):
+        column = action[2].text if words[1:2] == ["COLUMN"] else action[1].text
+        return [
+            Op(
+                "drop_identity",
+                table=table,
+                column=column.strip('"') if column.startswith('"') else column.lower(),
+                lock=AE,
+                offset=offset,
+            )
+        ]
     if (first == "ADD" and _adds_using_index(action)) or acur.accept("SET", "ACCESS"):
         return [_classify_action(Cursor(action), table, offset)]
     if single:
@@ -945,6 +1107,8 @@ _HANDLERS = {
     "UPDATE": _dml,
     "DELETE": _dml,
     "WITH": _dml,
+    "DO": _do,
+    "SELECT": _select,
 }
 
 # Statements that take no lock a migration linter judges (or whose bodies we never read).

@@ -1,0 +1,107 @@
+"""Lint accuracy, side by side with squawk, on the truth set of tests/test_truth_families.py
+(each case's label is checked on a real PostgreSQL by that test).
+
+    python bench/lint_accuracy.py
+
+For each case the judged statement is the file's last; a linter "flags" it when it
+reports an error there (ours) or any violation there (squawk, with its style and
+timeout rules off: squawk has no severities that separate blocking from advice).
+Prints caught unsafe cases and false alarms on safe ones, for both, and the cases
+where each one is wrong. squawk: `pip install squawk-cli`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parents[1]))
+
+from tests.helpers import lint
+from tests.test_truth_families import CASES
+
+SQUAWK_OFF = [
+    "prefer-robust-stmts",
+    "require-lock-timeout",
+    "require-statement-timeout",
+    "prefer-bigint-over-int",
+    "prefer-bigint-over-smallint",
+    "prefer-identity",
+    "prefer-text-field",
+    "prefer-timestamptz",
+    "ban-char-field",
+]
+
+
+def ours(sql: str, last: int) -> bool:
+    return any(
+        f.severity == "error" and f.line == last and not f.code.startswith("EC6")
+        for f in lint(sql, pg_version=15)
+    )
+
+
+def squawk(binary: str, sql: str, last: int) -> bool:
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as out:
+        out.write(sql)
+    try:
+        result = subprocess.run(
+            [
+                binary,
+                "--reporter",
+                "json",
+                "--pg-version",
+                "15",
+                "--exclude",
+                ",".join(SQUAWK_OFF),
+                out.name,
+            ],
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode == 2:
+            sys.exit(f"squawk failed: {result.stderr.strip()}")
+        found = json.loads(result.stdout or "[]")
+    finally:
+        Path(out.name).unlink()
+    return any(v.get("line", -1) + 1 >= last for v in found)  # squawk counts lines from 0
+
+
+def main() -> None:
+    binary = shutil.which("squawk") or str(Path(sys.executable).with_name("squawk"))
+    have_squawk = Path(binary).exists()
+    tally = {"ours": [0, 0, []], "squawk": [0, 0, []]}
+    unsafe_total = sum(1 for _, unsafe, _ in CASES if unsafe)
+    for file, unsafe, _ in CASES:
+        sql = file + ";\n"
+        last = sql.rstrip().count("\n") + 1
+        verdicts = {"ours": ours(sql, last)}
+        if have_squawk:
+            verdicts["squawk"] = squawk(binary, sql, last)
+        for tool, flagged in verdicts.items():
+            if flagged and unsafe:
+                tally[tool][0] += 1
+            elif flagged:
+                tally[tool][1] += 1
+            if flagged != unsafe:
+                tally[tool][2].append(("missed" if unsafe else "false alarm", file))
+    safe_total = len(CASES) - unsafe_total
+    print(
+        f"{len(CASES)} cases: {unsafe_total} unsafe, {safe_total} safe (labels checked on PostgreSQL)\n"
+    )
+    for tool in ("ours", "squawk") if have_squawk else ("ours",):
+        caught, alarms, wrong = tally[tool]
+        print(
+            f"{tool:<7} caught {caught}/{unsafe_total} unsafe, false alarms on {alarms}/{safe_total} safe"
+        )
+        for what, file in wrong:
+            print(f"    {what}: {' '.join(file.split())[:100]}")
+    if not have_squawk:
+        print("\nsquawk not found: `pip install squawk-cli` to compare side by side")
+
+
+if __name__ == "__main__":
+    main()

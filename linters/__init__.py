@@ -32,6 +32,7 @@ _MODULES = (
     "concurrently_in_transaction",
     "drop_index_not_concurrently",
     "reindex_not_concurrently",
+    "statement_fails",
     "rename_table",
     "drop_table",
     "truncate_table",

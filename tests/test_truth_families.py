@@ -31,10 +31,10 @@ INSERT INTO billing.invoices (total) SELECT g FROM generate_series(1, 50) g;
 CREATE VIEW active_users AS SELECT id, email FROM users WHERE flag;
 """
 
-BREAKS, ROWS, LOCK = "breaks", "rows", "lock"
+BREAKS, ROWS, LOCK, FAILS = "breaks", "rows", "lock", "fails"
 
 # (the file, unsafe?, how PostgreSQL shows it: (BREAKS, a query of the running version)
-#  | (ROWS, table) | (LOCK, table))
+#  | (ROWS, table) | (LOCK, table) | (FAILS, "") the statement is refused, the deploy stops)
 CASES = [
     # breaking drops and renames of objects other than tables and columns
     ("DROP VIEW active_users", True, (BREAKS, "SELECT * FROM active_users")),
@@ -143,6 +143,34 @@ CASES = [
         False,
         (LOCK, "users"),
     ),
+    # statements refused where they stand (one transaction, as Alembic runs a revision)
+    (
+        "ALTER TYPE mood ADD VALUE 'great';\nUPDATE users SET feeling = 'great' WHERE id = 1",
+        True,
+        (FAILS, ""),
+    ),
+    ("ALTER TYPE mood ADD VALUE 'great';\nSELECT 'great'::mood", True, (FAILS, "")),
+    (
+        "ALTER TYPE mood ADD VALUE 'great';\nUPDATE users SET feeling = 'ok' WHERE id = 1",
+        False,
+        (FAILS, ""),
+    ),
+    (
+        "DO $$ BEGIN EXECUTE 'CREATE INDEX CONCURRENTLY ix_e ON users (email)'; END $$",
+        True,
+        (FAILS, ""),
+    ),
+    (
+        "CREATE INDEX ix_a ON teams (name);\nCREATE INDEX ix_b ON teams (id, name);\n"
+        "COMMIT;\nDROP INDEX CONCURRENTLY ix_a, ix_b",
+        True,
+        (FAILS, ""),
+    ),
+    (
+        "CREATE INDEX ix_a ON teams (name);\nCOMMIT;\nDROP INDEX CONCURRENTLY ix_a",
+        False,
+        (FAILS, ""),
+    ),
     # what "new in this file" means
     (
         "CREATE TABLE IF NOT EXISTS users (id int);\nCREATE INDEX ix_users_email ON users (email)",
@@ -168,6 +196,8 @@ BLOCKS_WRITES = LOCK_ORDER.index("SHARE")
 def _observe(conn: psycopg.Connection, file: str, oracle: tuple[str, str]) -> bool:
     """Whether PostgreSQL shows the file's last statement as unsafe; rolled back after."""
     kind, target = oracle
+    if kind == FAILS:
+        return _fails(conn, file)
     statements = [s for s in file.split(";\n") if s.strip() and s.strip() != "COMMIT"]
     with conn.transaction(force_rollback=True):
         if kind == BREAKS:
@@ -193,6 +223,29 @@ def _observe(conn: psycopg.Connection, file: str, oracle: tuple[str, str]) -> bo
         except psycopg.Error:
             return True
         return False
+
+
+def _fails(conn: psycopg.Connection, file: str) -> bool:
+    """Run the file as a migration tool would: one transaction, COMMIT where it says so
+    (then on, outside one); whether PostgreSQL refuses the last statement. What ran stays
+    in the test's own database, dropped afterwards."""
+    parts = [p.strip() for p in file.split(";\n") if p.strip()]
+    conn.execute("BEGIN")
+    try:
+        for index, sql in enumerate(parts):
+            if sql == "COMMIT":
+                conn.execute("COMMIT")
+                continue
+            try:
+                conn.execute(sql)
+            except psycopg.Error:
+                if index == len(parts) - 1:
+                    return True
+                raise
+        return False
+    finally:
+        if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            conn.execute("ROLLBACK")
 
 
 def _changed(conn: psycopg.Connection, table: str) -> int:
@@ -238,9 +291,10 @@ def test_verdict_matches_postgres(
     assert _observe(shop, file, oracle) == unsafe, f"the case's label is wrong: {file}"
     sql = file + ";\n"
     last_line = sql.rstrip().count("\n") + 1
+    in_transaction = oracle[0] == FAILS  # as a revision runs: in one transaction
     flagged = [
         f
-        for f in lint(sql, pg_version=15)
+        for f in lint(sql, pg_version=15, assume_in_transaction=in_transaction)
         if f.severity == "error" and f.line == last_line and not f.code.startswith("EC6")
     ]
     assert bool(flagged) == unsafe, f"{file!r}: linter says {[f.code for f in flagged]}"

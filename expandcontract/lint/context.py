@@ -22,6 +22,8 @@ class Context:
     new_indexes: set[str] = field(default_factory=set)
     # views, sequences, types and domains created earlier in this migration: (kind, name)
     new_objects: set[tuple[str, str]] = field(default_factory=set)
+    # enum labels added in the open transaction: PostgreSQL refuses their use before commit
+    new_enum_labels: set[str] = field(default_factory=set)
     # (table, column) added earlier in this migration with no default: NULL in every row
     null_columns: set[tuple[str | None, str | None]] = field(default_factory=set)
     in_transaction: bool = False
@@ -87,6 +89,7 @@ class Context:
     def end_statement(self) -> None:
         if not self.in_transaction:
             self.not_valid_pending.clear()
+            self.new_enum_labels.clear()
 
     def apply(self, op: Op) -> None:
         kind = op.kind
@@ -96,6 +99,7 @@ class Context:
             self.in_transaction = False
             self.not_valid_pending.clear()
             self.not_valid_origin.clear()
+            self.new_enum_labels.clear()
             if self.lock_timeout_local:
                 self._set_lock_timeout(False, local=False)
         elif kind == "create_table":
@@ -105,6 +109,9 @@ class Context:
             filled = {"serial", "identity", "generated_stored", "generated_virtual"}
             if op.default_sql is None and not op.flags & filled:
                 self.null_columns.add((op.table, op.column))
+        elif kind == "add_enum_value":
+            if self.in_transaction and op.value:
+                self.new_enum_labels.add(op.value)
         elif kind == "create_object":
             if op.name and not op.has("if_not_exists"):
                 self.new_objects.add((op.value or "", op.name))

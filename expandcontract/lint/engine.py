@@ -11,7 +11,7 @@ from expandcontract.lint.context import Context
 from expandcontract.lint.finding import Finding
 from expandcontract.lint.rule import Rule, Violation
 from expandcontract.lint.suppress import Suppression, parse_pragma
-from expandcontract.sql.ops import StatementError, analyze
+from expandcontract.sql.ops import Op, StatementError, analyze
 from expandcontract.sql.split import Script, split
 
 PARSE_ERROR = "EC001"
@@ -166,6 +166,10 @@ def judge(script: Script, ctx: Context, collector: Collector) -> None:
                 "The rest of the file is still linted; check this statement by hand.",
             )
             continue
+        if ctx.new_enum_labels:  # a label added in this transaction, used before its commit
+            used = ctx.new_enum_labels & {t.text for t in stmt.tokens if _is_string(t)}
+            if used and not any(op.kind == "add_enum_value" for op in ops):
+                ops = [*ops, Op("use_new_enum_value", value=min(used), offset=stmt.start)]
         for op in ops:
             line, column = positions.position(op.offset if op.offset is not None else stmt.start)
             for rule in collector.ruleset.rules_for(op.kind):
@@ -178,6 +182,10 @@ def judge(script: Script, ctx: Context, collector: Collector) -> None:
                     collector.add(index, line, column, rule.code, violation.message, hint)
             ctx.apply(op)
         ctx.end_statement()
+
+
+def _is_string(token) -> bool:
+    return token.token_type.name in ("STRING", "NATIONAL_STRING", "RAW_STRING")
 
 
 def _run(rule: Rule, op, ctx: Context) -> Iterable[Violation]:

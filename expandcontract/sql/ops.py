@@ -373,6 +373,8 @@ def _drop(stmt: Statement, cur: Cursor) -> list[Op]:
         what, "drop_table"
     )
     flags = frozenset({"materialized_view"} if materialized else ())
+    # PostgreSQL refuses a list: one index per DROP INDEX CONCURRENTLY (said once)
+    several = frozenset({"several"}) if concurrently and len(names) > 1 else frozenset()
     lock = SUE if concurrently else AE
     return [
         Op(
@@ -381,9 +383,9 @@ def _drop(stmt: Statement, cur: Cursor) -> list[Op]:
             name=n,
             concurrently=concurrently,
             lock=lock,
-            flags=flags,
+            flags=flags | (several if i == 0 else frozenset()),
         )
-        for n in names
+        for i, n in enumerate(names)
     ]
 
 
@@ -425,6 +427,9 @@ def _alter_object(stmt: Statement, cur: Cursor) -> list[Op]:
         return [Op("rename_object", name=name, value=what, lock=AE, flags=frozenset(flags))]
     if words[:2] == ["SET", "SCHEMA"]:
         return [Op("rename_object", name=name, value=what, lock=AE, flags=frozenset({"schema"}))]
+    if what == "type" and words[:2] == ["ADD", "VALUE"]:
+        label = next((t.text for t in cur.rest() if t.token_type.name == "STRING"), None)
+        return [Op("add_enum_value", name=name, value=label)]
     if what == "domain" and words[:1] == ["ADD"]:
         flags = {"not_valid"} if words[-2:] == ["NOT", "VALID"] else set()
         return [Op("domain_constraint", name=name, lock=SHARE, flags=frozenset(flags))]
@@ -583,6 +588,8 @@ def _do(stmt: Statement, cur: Cursor) -> list[Op]:
     from expandcontract.sql.split import split
 
     ops = []
+    if re.search(r"(?i)\bconcurrently\b", inner):
+        ops.append(Op("concurrently_in_block", offset=stmt.start))
     for part in split(inner).statements:
         if part.error or not part.tokens:
             continue

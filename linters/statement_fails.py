@@ -1,0 +1,93 @@
+"""
+## What it does
+Flags statements PostgreSQL refuses where they stand, which stop the migration
+half-way:
+
+- `CONCURRENTLY` inside a `DO` block or a function (they run in a transaction);
+- `DROP INDEX CONCURRENTLY` of several indexes at once;
+- `REINDEX ... CONCURRENTLY` before PostgreSQL 12, `DETACH PARTITION ...
+  CONCURRENTLY` before 14 (the syntax does not exist);
+- `ALTER TYPE ... ADD VALUE` inside a transaction block before PostgreSQL 12,
+  and, on any version, a value added in a transaction used before that
+  transaction commits ("unsafe use of new value").
+
+## Why is this bad?
+The deploy stops on an error: whatever ran before it in autocommit mode stays,
+the rest never runs, and the application version that expects the change is
+already rolling out.
+
+## Example
+```sql
+BEGIN;
+ALTER TYPE order_state ADD VALUE 'refunded';
+UPDATE orders SET state = 'refunded' WHERE id = 42;
+COMMIT;
+```
+
+## Use instead
+Add the enum value in its own transaction (in Alembic, inside
+`autocommit_block()`) and use it in a later one; drop indexes concurrently one
+per statement; build indexes concurrently at the top level, never in `DO`.
+
+## With Alembic
+`with op.get_context().autocommit_block(): op.execute("ALTER TYPE ... ADD VALUE ...")`.
+"""
+
+from expandcontract.lint.rule import Rule, Violation
+
+_SINCE = {
+    "reindex": (12, "REINDEX ... CONCURRENTLY"),
+    "detach_partition": (14, "DETACH ... CONCURRENTLY"),
+}
+
+
+def check(op, ctx):
+    if op.kind == "concurrently_in_block":
+        yield Violation(
+            "CONCURRENTLY inside a DO block runs in a transaction: PostgreSQL rejects it",
+            "Write the CONCURRENTLY statement at the top level, outside any transaction.",
+        )
+    elif op.kind == "drop_index" and op.has("several"):
+        yield Violation(
+            "DROP INDEX CONCURRENTLY drops one index per statement: PostgreSQL rejects the list",
+            "One DROP INDEX CONCURRENTLY per index.",
+        )
+    elif op.kind in _SINCE and op.concurrently and ctx.pg_version < _SINCE[op.kind][0]:
+        since, what = _SINCE[op.kind]
+        yield Violation(
+            f"{what} does not exist before PostgreSQL {since}: the statement fails",
+            "Check --pg-version; on older servers use the non-concurrent form in a quiet hour.",
+        )
+    elif op.kind == "add_enum_value" and ctx.in_transaction and ctx.pg_version < 12:
+        yield Violation(
+            f"ALTER TYPE {op.name} ADD VALUE cannot run inside a transaction block before "
+            "PostgreSQL 12: the statement fails",
+            "Run it outside the transaction (in Alembic, inside autocommit_block()).",
+        )
+    elif op.kind == "use_new_enum_value":
+        yield Violation(
+            f"enum value {op.value!r} was added in this transaction: PostgreSQL refuses to use "
+            "it before the transaction commits",
+            "Add the value in its own transaction (autocommit_block()) and use it after.",
+        )
+
+
+RULE = Rule(
+    code="EC305",
+    name="statement-fails",
+    severity="error",
+    summary="A statement PostgreSQL refuses where it stands, stopping the deploy half-way",
+    hint="Rewrite the statement so that PostgreSQL accepts it where it stands.",
+    kinds=frozenset(
+        {
+            "concurrently_in_block",
+            "drop_index",
+            "reindex",
+            "detach_partition",
+            "add_enum_value",
+            "use_new_enum_value",
+        }
+    ),
+    doc=__doc__,
+    check=check,
+)

@@ -1,6 +1,10 @@
 """
 ## What it does
-Flags `CREATE INDEX` without `CONCURRENTLY` on an existing table.
+Flags `CREATE INDEX` without `CONCURRENTLY` on an existing table. `CREATE INDEX
+... ON ONLY parent` is not flagged: on a partitioned table it creates the
+parent's index alone, invalid and built on no partition, the first step of
+indexing a partitioned table without blocking it (then `CREATE INDEX
+CONCURRENTLY` on each partition and `ALTER INDEX ... ATTACH PARTITION`).
 
 ## Why is this bad?
 A plain index build holds a SHARE lock on the table for the whole build: reads
@@ -32,6 +36,8 @@ from expandcontract.lint.rule import Rule, Violation
 
 def check(op, ctx):
     if op.concurrently or ctx.is_new(op):
+        return
+    if op.has("only"):  # a partitioned parent's index alone: catalog-only, builds nothing
         return
     index = f"index {op.name}" if op.name else "an index"
     yield Violation(

@@ -4,6 +4,7 @@ Flags statements PostgreSQL refuses where they stand, which stop the migration
 half-way:
 
 - `CONCURRENTLY` inside a `DO` block or a function (they run in a transaction);
+- `CREATE INDEX CONCURRENTLY` on a partitioned table;
 - `DROP INDEX CONCURRENTLY` of several indexes at once;
 - `REINDEX ... CONCURRENTLY` before PostgreSQL 12, `DETACH PARTITION ...
   CONCURRENTLY` before 14 (the syntax does not exist);
@@ -47,6 +48,13 @@ def check(op, ctx):
             "CONCURRENTLY inside a DO block runs in a transaction: PostgreSQL rejects it",
             "Write the CONCURRENTLY statement at the top level, outside any transaction.",
         )
+    elif op.kind == "create_index" and op.concurrently and op.table in ctx.partitioned:
+        yield Violation(
+            f"CREATE INDEX CONCURRENTLY cannot build on partitioned table {op.table}: "
+            "PostgreSQL rejects it",
+            "CREATE INDEX ... ON ONLY the parent, CONCURRENTLY on each partition, then "
+            "ALTER INDEX ... ATTACH PARTITION each.",
+        )
     elif op.kind == "drop_index" and op.has("several"):
         yield Violation(
             "DROP INDEX CONCURRENTLY drops one index per statement: PostgreSQL rejects the list",
@@ -81,6 +89,7 @@ RULE = Rule(
     kinds=frozenset(
         {
             "concurrently_in_block",
+            "create_index",
             "drop_index",
             "reindex",
             "detach_partition",

@@ -29,12 +29,22 @@ INSERT INTO teams SELECT g, 't' || g FROM generate_series(1, 10) g;
 CREATE TABLE billing.invoices (id int PRIMARY KEY DEFAULT nextval('invoice_no'), total int);
 INSERT INTO billing.invoices (total) SELECT g FROM generate_series(1, 50) g;
 CREATE VIEW active_users AS SELECT id, email FROM users WHERE flag;
+CREATE TABLE measurements (ts timestamptz NOT NULL, v int) PARTITION BY RANGE (ts);
+CREATE TABLE measurements_2024 PARTITION OF measurements
+    FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+INSERT INTO measurements SELECT '2024-01-01'::timestamptz + g * interval '1 hour', g
+FROM generate_series(1, 200) g;
+CREATE TABLE m2025 (ts timestamptz NOT NULL, v int);
+INSERT INTO m2025 SELECT '2025-01-01'::timestamptz + g * interval '1 hour', g
+FROM generate_series(1, 200) g;
 """
 
 BREAKS, ROWS, LOCK, FAILS = "breaks", "rows", "lock", "fails"
+SCAN, REWRITE = "scan", "rewrite"
 
 # (the file, unsafe?, how PostgreSQL shows it: (BREAKS, a query of the running version)
-#  | (ROWS, table) | (LOCK, table) | (FAILS, "") the statement is refused, the deploy stops)
+#  | (ROWS, table) | (LOCK, table) | (FAILS, "") the statement is refused, the deploy stops
+#  | (SCAN, table): a write-blocking lock held while it reads every row | (REWRITE, table))
 CASES = [
     # breaking drops and renames of objects other than tables and columns
     ("DROP VIEW active_users", True, (BREAKS, "SELECT * FROM active_users")),
@@ -171,6 +181,52 @@ CASES = [
         False,
         (FAILS, ""),
     ),
+    # partitioned tables
+    (
+        "CREATE TABLE events (ts timestamptz) PARTITION BY RANGE (ts);\n"
+        "CREATE TABLE events_1 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');\n"
+        "COMMIT;\nCREATE INDEX CONCURRENTLY ix_events_ts ON events (ts)",
+        True,
+        (FAILS, ""),
+    ),
+    ("CREATE INDEX ix_m_v ON measurements (v)", True, (LOCK, "measurements_2024")),
+    ("CREATE INDEX ix_m_v ON ONLY measurements (v)", False, (LOCK, "measurements_2024")),
+    (
+        "ALTER TABLE measurements ATTACH PARTITION m2025 "
+        "FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')",
+        True,
+        (SCAN, "m2025"),
+    ),
+    (
+        "ALTER TABLE m2025 ADD CONSTRAINT m2025_bound "
+        "CHECK (ts >= '2025-01-01' AND ts < '2026-01-01') NOT VALID;\n"
+        "COMMIT;\nALTER TABLE m2025 VALIDATE CONSTRAINT m2025_bound;\n"
+        "ALTER TABLE measurements ATTACH PARTITION m2025 "
+        "FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')",
+        False,
+        (SCAN, "m2025"),
+    ),
+    # proven-safe patterns, and their unsafe twins
+    (
+        "CREATE FUNCTION two() RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 2';\n"
+        "ALTER TABLE users ADD COLUMN c int DEFAULT two()",
+        False,
+        (REWRITE, "users"),
+    ),
+    (
+        "CREATE FUNCTION roll() RETURNS int LANGUAGE plpgsql VOLATILE AS 'BEGIN RETURN 2; END';\n"
+        "ALTER TABLE users ADD COLUMN c int DEFAULT roll()",
+        True,
+        (REWRITE, "users"),
+    ),
+    (
+        "ALTER TABLE users ADD CONSTRAINT email_nn CHECK (email IS NOT NULL) NOT VALID;\n"
+        "COMMIT;\nALTER TABLE users VALIDATE CONSTRAINT email_nn;\n"
+        "ALTER TABLE users ALTER COLUMN email SET NOT NULL",
+        False,
+        (SCAN, "users"),
+    ),
+    ("ALTER TABLE users ALTER COLUMN email SET NOT NULL", True, (SCAN, "users")),
     # what "new in this file" means
     (
         "CREATE TABLE IF NOT EXISTS users (id int);\nCREATE INDEX ix_users_email ON users (email)",
@@ -207,8 +263,11 @@ def _observe(conn: psycopg.Connection, file: str, oracle: tuple[str, str]) -> bo
             total = conn.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
         for sql in statements[:-1]:
             conn.execute(sql)
-        if kind == LOCK:  # only what the judged statement itself takes
+        if kind in (LOCK, SCAN):  # only what the judged statement itself takes
             held = _locks(conn, target)
+            scans = _scans(conn, target)
+        if kind == REWRITE:
+            node = _node(conn, target)
         if kind == ROWS:  # rows the statement changed, a DO block's included
             before = _changed(conn, target)
         conn.execute(statements[-1])
@@ -217,6 +276,12 @@ def _observe(conn: psycopg.Connection, file: str, oracle: tuple[str, str]) -> bo
         if kind == LOCK:
             new = _locks(conn, target) - held
             return any(LOCK_ORDER.index(m) >= BLOCKS_WRITES for m in new)
+        if kind == SCAN:
+            new = _locks(conn, target) - held
+            blocked = any(LOCK_ORDER.index(m) >= BLOCKS_WRITES for m in new)
+            return blocked and _scans(conn, target) > scans
+        if kind == REWRITE:
+            return _node(conn, target) != node
         try:
             with conn.transaction(force_rollback=True):
                 conn.execute(target)
@@ -246,6 +311,17 @@ def _fails(conn: psycopg.Connection, file: str) -> bool:
     finally:
         if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             conn.execute("ROLLBACK")
+
+
+def _scans(conn: psycopg.Connection, table: str) -> int:
+    """Full scans of ``table`` so far in this transaction (a validation reads every row)."""
+    return conn.execute("SELECT pg_stat_get_xact_numscans(%s::regclass)", (table,)).fetchone()[0]
+
+
+def _node(conn: psycopg.Connection, table: str) -> int:
+    return conn.execute(
+        "SELECT relfilenode FROM pg_class WHERE oid = %s::regclass", (table,)
+    ).fetchone()[0]
 
 
 def _changed(conn: psycopg.Connection, table: str) -> int:

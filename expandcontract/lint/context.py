@@ -22,6 +22,10 @@ class Context:
     new_indexes: set[str] = field(default_factory=set)
     # views, sequences, types and domains created earlier in this migration: (kind, name)
     new_objects: set[tuple[str, str]] = field(default_factory=set)
+    # functions created earlier in this migration -> their volatility
+    functions: dict[str, str] = field(default_factory=dict)
+    # partitioned tables created earlier in this migration
+    partitioned: set[str] = field(default_factory=set)
     # enum labels added in the open transaction: PostgreSQL refuses their use before commit
     new_enum_labels: set[str] = field(default_factory=set)
     # (table, column) added earlier in this migration with no default: NULL in every row
@@ -105,6 +109,11 @@ class Context:
         elif kind == "create_table":
             if op.table and not op.has("if_not_exists"):
                 self.new_tables.add(op.table)
+            if op.table and op.has("partitioned"):
+                self.partitioned.add(op.table)
+        elif kind == "create_function":
+            if op.name:
+                self.functions[op.name.rsplit(".", 1)[-1]] = op.value or "volatile"
         elif kind == "add_column":
             filled = {"serial", "identity", "generated_stored", "generated_virtual"}
             if op.default_sql is None and not op.flags & filled:

@@ -12,6 +12,7 @@ statement took.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import re
 from dataclasses import dataclass, field
@@ -135,6 +136,8 @@ class Op:
     flags: frozenset[str] = field(default_factory=frozenset)
     value: str | None = None
     offset: int | None = None
+    # functions a default calls that PostgreSQL's catalog would judge (user-defined ones)
+    calls: tuple[str, ...] = ()
 
     def has(self, flag: str) -> bool:
         return flag in self.flags
@@ -290,6 +293,13 @@ def _create(stmt: Statement, cur: Cursor) -> list[Op]:
     if what == "TRIGGER" or (what == "CONSTRAINT" and cur.peek(1) == "TRIGGER"):
         cur.skip_past("ON")
         return [Op("create_trigger", table=cur.name(), lock=SRE)]
+    if what in ("FUNCTION", "PROCEDURE"):
+        cur.advance()
+        words = [t.text.upper() for t in stmt.tokens if t.token_type.name != "STRING"]
+        volatility = next(
+            (w.lower() for w in words if w in ("IMMUTABLE", "STABLE", "VOLATILE")), "volatile"
+        )
+        return [Op("create_function", name=cur.name(), value=volatility)]
     if what in ("VIEW", "SEQUENCE", "TYPE", "DOMAIN", "RECURSIVE"):
         cur.accept("RECURSIVE")
         kind = (cur.word() or "").lower()
@@ -304,7 +314,14 @@ def _create(stmt: Statement, cur: Cursor) -> list[Op]:
 def _create_table(stmt: Statement, cur: Cursor) -> list[Op]:
     # IF NOT EXISTS: the table may be there already, rows and all: not new
     words = [t.text.upper() for t in stmt.tokens[:8]]
-    flags = frozenset({"if_not_exists"} if "EXISTS" in words else ())
+    flags = {"if_not_exists"} if "EXISTS" in words else set()
+    # sqlglot reads PARTITION BY as one token; spelt over lines it may be two
+    every = [" ".join(t.text.upper().split()) for t in stmt.tokens]
+    if "PARTITION BY" in every or any(
+        a == "PARTITION" and b == "BY" for a, b in itertools.pairwise(every)
+    ):
+        flags.add("partitioned")
+    flags = frozenset(flags)
     tree = _parse(stmt.tokens, stmt.text)
     if isinstance(tree, exp.Create) and tree.kind in ("TABLE", "VIEW"):
         name = table_name(tree.this)
@@ -338,7 +355,9 @@ def _create_index(stmt: Statement, cur: Cursor) -> list[Op]:
     cur.accept("IF", "NOT", "EXISTS")
     name = None if cur.peek() == "ON" else cur.name()
     cur.skip_past("ON")
-    cur.accept("ONLY")
+    # ON ONLY: the partitioned parent's own index, left invalid and built on no partition
+    only = cur.accept("ONLY")
+    flags = ({"unique"} if unique else set()) | ({"only"} if only else set())
     return [
         Op(
             "create_index",
@@ -346,7 +365,7 @@ def _create_index(stmt: Statement, cur: Cursor) -> list[Op]:
             name=name,
             concurrently=concurrently,
             lock=SUE if concurrently else SHARE,
-            flags=frozenset({"unique"} if unique else ()),
+            flags=frozenset(flags),
         )
     ]
 
@@ -912,6 +931,7 @@ def _tree_action(node: exp.Expression, table: str, not_valid: bool, offset: int)
 def _add_column(node: exp.ColumnDef, table: str, offset: int) -> Op:
     flags: set[str] = set()
     default = default_sql = ref_table = None
+    calls: tuple[str, ...] = ()
     dtype = node.args.get("kind")
     if isinstance(dtype, exp.DataType) and dtype.this in SERIAL_TYPES:
         default, default_sql = "volatile", f"nextval() of {dtype.this.value.lower()}"
@@ -921,6 +941,7 @@ def _add_column(node: exp.ColumnDef, table: str, offset: int) -> Op:
         if isinstance(kind, exp.DefaultColumnConstraint):
             default = default_volatility(kind.this)
             default_sql = _sql(kind.this)
+            calls = _user_calls(kind.this)
         elif isinstance(kind, exp.NotNullColumnConstraint):
             if not kind.args.get("allow_null"):  # `NULL` parses as allow_null=True
                 flags.add("not_null")
@@ -949,6 +970,27 @@ def _add_column(node: exp.ColumnDef, table: str, offset: int) -> Op:
         flags=frozenset(flags),
         lock=AE,
         offset=offset,
+        calls=calls,
+    )
+
+
+def _user_calls(expr: exp.Expression) -> tuple[str, ...]:
+    """The functions a default calls that we do not know (user-defined, or from an
+    extension), when those are its only reason to count as volatile; () when it calls a
+    known volatile one."""
+    for node in expr.walk():
+        if isinstance(node, exp.Rand | exp.Uuid) or (
+            isinstance(node, exp.Anonymous) and node.name.lower() in VOLATILE_FUNCTIONS
+        ):
+            return ()
+    return tuple(
+        sorted(
+            {
+                node.name.lower()
+                for node in expr.find_all(exp.Anonymous)
+                if node.name.lower() not in STABLE_FUNCTIONS
+            }
+        )
     )
 
 

@@ -149,6 +149,12 @@ def cli() -> None:
     is_flag=True,
     help="Neither read nor write .expandcontract_cache (or $EXPANDCONTRACT_CACHE_DIR).",
 )
+@click.option(
+    "--schema-from",
+    metavar="URL",
+    help="Read the schema the migrations start from (column types, partitioned tables) "
+    "from this database's catalog.",
+)
 def lint(
     paths,
     output_format,
@@ -161,6 +167,7 @@ def lint(
     exit_zero,
     changed_since,
     no_cache,
+    schema_from,
 ) -> None:
     """Report statements that lock, rewrite or break a busy table.
 
@@ -203,6 +210,7 @@ def lint(
         stdin_filename=stdin_filename,
         changed_since=changed_since,
         cache=not no_cache,
+        schema_from=schema_from,
     )
     report, problems = lint_paths(list(paths), config, options)
     write(output_format, report, sys.stdout)

@@ -83,10 +83,10 @@ def test_a_file_the_linter_fails_on_is_a_finding_and_the_run_goes_on(
     Path("b.sql").write_text(NEXT)
     real = engine.lint_sql
 
-    def flaky(text, name, ruleset):
+    def flaky(text, name, ruleset, *rest):
         if name == "a.sql":
             raise RuntimeError("boom")
-        return real(text, name, ruleset)
+        return real(text, name, ruleset, *rest)
 
     monkeypatch.setattr(engine, "lint_sql", flaky)
     result = CliRunner().invoke(cli, ["lint", "--format", "json", "a.sql", "b.sql"])

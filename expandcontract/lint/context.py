@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from expandcontract.lint.schema import Schema
 from expandcontract.sql.ops import Op
 
 
@@ -90,6 +91,10 @@ class Context:
             )
         return op.name is not None and op.name in self.new_indexes
 
+    def schema(self) -> Schema:
+        """What this migration leaves known for the ones after it."""
+        return Schema(dict(self.column_types), set(self.partitioned))
+
     def end_statement(self) -> None:
         if not self.in_transaction:
             self.not_valid_pending.clear()
@@ -109,12 +114,19 @@ class Context:
         elif kind == "create_table":
             if op.table and not op.has("if_not_exists"):
                 self.new_tables.add(op.table)
+                for column, type_sql in op.columns:
+                    self.column_types[(op.table, column)] = type_sql
             if op.table and op.has("partitioned"):
                 self.partitioned.add(op.table)
+        elif kind == "alter_type":
+            if op.table and op.column and op.type_sql:
+                self.column_types[(op.table, op.column)] = op.type_sql
         elif kind == "create_function":
             if op.name:
                 self.functions[op.name.rsplit(".", 1)[-1]] = op.value or "volatile"
         elif kind == "add_column":
+            if op.table and op.column and op.type_sql:
+                self.column_types[(op.table, op.column)] = op.type_sql
             filled = {"serial", "identity", "generated_stored", "generated_virtual"}
             if op.default_sql is None and not op.flags & filled:
                 self.null_columns.add((op.table, op.column))

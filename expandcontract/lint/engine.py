@@ -10,6 +10,7 @@ from expandcontract.errors import InputError
 from expandcontract.lint.context import Context
 from expandcontract.lint.finding import Finding
 from expandcontract.lint.rule import Rule, Violation
+from expandcontract.lint.schema import Schema
 from expandcontract.lint.suppress import Suppression, parse_pragma
 from expandcontract.sql.ops import Op, StatementError, analyze
 from expandcontract.sql.split import Script, split
@@ -112,14 +113,23 @@ def decode_source(data: bytes, name: str) -> str:
     return text.removeprefix("\ufeff")
 
 
-def lint_sql(text: str, path: str, ruleset: RuleSet) -> tuple[list[Finding], int]:
-    """Lint one SQL script; returns its findings and how many statements it has."""
+def lint_sql(
+    text: str, path: str, ruleset: RuleSet, schema: Schema | None = None
+) -> tuple[list[Finding], int]:
+    """Lint one SQL script; returns its findings and how many statements it has.
+    ``schema``: what earlier migrations left (updated with what this one does)."""
     script = split(text)
     collector = Collector(path, ruleset)
     ctx = Context(
         pg_version=ruleset.pg_version, assume_in_transaction=ruleset.assume_in_transaction
     )
+    if schema is not None:
+        ctx.column_types.update(schema.column_types)
+        ctx.partitioned |= schema.partitioned
     judge(script, ctx, collector)
+    if schema is not None:
+        after = ctx.schema()
+        schema.column_types, schema.partitioned = after.column_types, after.partitioned
     if not script.statements:
         collector.add(-1, 1, 1, EMPTY_FILE, "the file has no SQL statements", "")
     suppressions = [

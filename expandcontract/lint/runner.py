@@ -11,6 +11,7 @@ from expandcontract.config import Config
 from expandcontract.errors import InputError
 from expandcontract.lint.cache import Cache
 from expandcontract.lint.finding import Finding, Report
+from expandcontract.lint.schema import Schema
 from expandcontract.project import EnvOptions, History, Project, looks_like_revision, read_meta
 
 if TYPE_CHECKING:  # the engine loads sqlglot: only a run that lints anything imports it
@@ -30,6 +31,8 @@ class Options:
     stdin_filename: str | None = None
     changed_since: str | None = None
     cache: bool = True
+    # a database whose catalog gives the schema the first migration starts from
+    schema_from: str | None = None
 
 
 def build_ruleset(config: Config, options: Options) -> RuleSet:
@@ -145,8 +148,15 @@ def _settings(config: Config, options: Options) -> str:
             options.pg_version,
             options.assume_in_transaction,
             options.stdin_filename,
+            options.schema_from and display_path_url(options.schema_from),
         )
     )
+
+
+def display_path_url(url: str) -> str:
+    from expandcontract.urls import display_url
+
+    return display_url(url)
 
 
 def lint_paths(paths: list[str], config: Config, options: Options) -> tuple[Report, list[str]]:
@@ -155,7 +165,13 @@ def lint_paths(paths: list[str], config: Config, options: Options) -> tuple[Repo
     if options.changed_since:
         changed = changed_since(options.changed_since)
         files = [f for f in files if f is None or f.resolve() in changed]
-    cache = Cache(_settings(config, options), enabled=options.cache)
+    start = None
+    if options.schema_from:
+        from expandcontract.lint.catalog import schema_from
+
+        start = schema_from(options.schema_from)
+    settings = _settings(config, options) + (start.key() if start else "")
+    cache = Cache(settings, enabled=options.cache)
     run_key = cache.run_key(files)
     replay = cache.get(run_key)
     if replay is not None and cache.unchanged(replay["imports"]):
@@ -164,7 +180,7 @@ def lint_paths(paths: list[str], config: Config, options: Options) -> tuple[Repo
         findings = [Finding(**f) for f in replay["findings"]]
         report = Report(findings, replay["files"], replay["statements"], replay["paths"])
         return report, replay["problems"]
-    report, problems = _lint_files(files, config, options, cache)
+    report, problems = _lint_files(files, config, options, cache, start)
     cache.put(
         run_key,
         {
@@ -180,7 +196,11 @@ def lint_paths(paths: list[str], config: Config, options: Options) -> tuple[Repo
 
 
 def _lint_files(
-    files: list[Path | None], config: Config, options: Options, cache: Cache
+    files: list[Path | None],
+    config: Config,
+    options: Options,
+    cache: Cache,
+    start: Schema | None = None,
 ) -> tuple[Report, list[str]]:
     ruleset = None  # built on the first file the cache does not know
 
@@ -196,6 +216,8 @@ def _lint_files(
     shown: list[str] = []
     scopes: dict[Path, _Scope] = {}
     open_not_valid: dict[str, dict] = {}  # revision -> NOT VALID constraints left open
+    # SQL files replay in order, folder by folder: each starts from what the earlier left
+    schemas: dict[Path | None, Schema] = {}
     for file in _parents_first(files, scopes):
         name = options.stdin_filename or "-" if file is None else display_path(file)
         if file is not None and file.suffix == ".py":
@@ -243,23 +265,38 @@ def _lint_files(
             problems.append(err.message)
             continue
         shown.append(name)
-        key = cache.file_key("sql", name, "", text.encode()) if file is not None else None
+        folder = file.resolve().parent if file is not None else None
+        schema = schemas.setdefault(folder, _copy(start) if start else Schema())
+        context = schema.key()
+        key = cache.file_key("sql", name, context, text.encode()) if file is not None else None
         entry = cache.get(key)
         if entry is None:
             from expandcontract.lint.engine import lint_sql
 
             try:
-                file_findings, count = lint_sql(text, name, rules())
+                file_findings, count = lint_sql(text, name, rules(), schema)
             except Exception as err:  # a bug of ours: this file's finding; the run goes on
                 findings.append(_crashed(name, err, rules()))
                 continue
-            entry = {"findings": [f.as_dict() for f in file_findings], "statements": count}
+            entry = {
+                "findings": [f.as_dict() for f in file_findings],
+                "statements": count,
+                "schema": [[list(k), v] for k, v in schema.column_types.items()],
+                "partitioned": sorted(schema.partitioned),
+            }
             cache.put(key, entry)
+        else:  # what the file left, for the files after it
+            schema.column_types = {tuple(k): v for k, v in entry["schema"]}
+            schema.partitioned = set(entry["partitioned"])
         findings.extend(Finding(**f) for f in entry["findings"])
         statements += entry["statements"]
     findings.sort(key=Finding.sort_key)
     report = Report(findings=findings, files=len(shown), statements=statements, paths=sorted(shown))
     return report, problems
+
+
+def _copy(schema: Schema) -> Schema:
+    return Schema(dict(schema.column_types), set(schema.partitioned))
 
 
 def _file_key(cache: Cache, kind: str, name: str, context: str, file: Path) -> str | None:
@@ -324,4 +361,20 @@ def _parents_first(files: list[Path | None], scopes: dict[Path, _Scope]) -> list
             continue
         meta = read_meta(file)
         depth[file] = _scope_of(file, scopes).history.depth(meta.revision) if meta.revision else 0
-    return sorted(files, key=lambda f: (f is not None and f.suffix == ".py", depth.get(f, 0)))
+    return sorted(
+        files,
+        key=lambda f: (
+            f is not None and f.suffix == ".py",
+            depth.get(f, 0),
+            _migration_order(f) if f is not None and f.suffix != ".py" else (),
+        ),
+    )
+
+
+def _migration_order(path: Path) -> tuple:
+    """SQL files in the order a migration tool runs them: by folder, then by the numbers
+    in the name as numbers (V2__ before V10__, 0002_ before 0010_)."""
+    import re
+
+    parts = re.split(r"(\d+)", path.name)
+    return (str(path.parent), *((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts))

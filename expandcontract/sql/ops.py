@@ -138,6 +138,8 @@ class Op:
     offset: int | None = None
     # functions a default calls that PostgreSQL's catalog would judge (user-defined ones)
     calls: tuple[str, ...] = ()
+    # CREATE TABLE: (column, type) of each column it defines
+    columns: tuple[tuple[str, str], ...] = ()
 
     def has(self, flag: str) -> bool:
         return flag in self.flags
@@ -326,7 +328,12 @@ def _create_table(stmt: Statement, cur: Cursor) -> list[Op]:
     if isinstance(tree, exp.Create) and tree.kind in ("TABLE", "VIEW"):
         name = table_name(tree.this)
         if name:
-            return [Op("create_table", table=name, flags=flags)]
+            columns = tuple(
+                (ident_name(c.this), _sql(c.args["kind"]))
+                for c in (tree.this.expressions if isinstance(tree.this, exp.Schema) else [])
+                if isinstance(c, exp.ColumnDef) and c.args.get("kind") is not None
+            )
+            return [Op("create_table", table=name, flags=flags, columns=columns)]
     cur.skip_past("TABLE", "VIEW")
     cur.accept("IF", "NOT", "EXISTS")
     return [Op("create_table", table=cur.name(), flags=flags)]

@@ -1,0 +1,38 @@
+"""``lint --schema-from URL``: the schema the first migration starts from, read from a
+real database's catalog (what production or a staging copy has today)."""
+
+from __future__ import annotations
+
+from expandcontract.errors import InputError
+from expandcontract.lint.schema import Schema
+
+COLUMNS = """
+SELECT CASE WHEN n.nspname = 'public' THEN '' ELSE n.nspname || '.' END || c.relname,
+       a.attname, format_type(a.atttypid, a.atttypmod), c.relkind = 'p'
+FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+"""
+
+
+def schema_from(url: str) -> Schema:
+    """Column types and partitioned tables of every user table, named as the linter
+    names them (``public.`` left out, unquoted names as PostgreSQL folded them)."""
+    import psycopg
+
+    from expandcontract.connections import connect
+    from expandcontract.urls import display_url, to_conninfo
+
+    try:
+        with connect(to_conninfo(url, "--schema-from"), connect_timeout=10) as conn:
+            rows = conn.execute(COLUMNS).fetchall()
+    except psycopg.Error as err:
+        reason = " ".join(str(err).split()) or type(err).__name__
+        raise InputError(f"--schema-from {display_url(url)}: {reason}") from None
+    schema = Schema()
+    for table, column, type_sql, partitioned in rows:
+        schema.column_types[(table, column)] = type_sql
+        if partitioned:
+            schema.partitioned.add(table)
+    return schema

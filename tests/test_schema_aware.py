@@ -115,3 +115,70 @@ def test_schema_from_an_unreachable_database_is_a_clear_error(tmp_path: Path) ->
     )
     assert result.exit_code == 2 and "--schema-from" in result.output
     assert "Traceback" not in result.output
+
+
+ENV_PY = """
+from alembic import context
+from sqlalchemy import create_engine
+
+with create_engine(context.config.get_main_option("sqlalchemy.url")).connect() as connection:
+    context.configure(connection=connection)
+    with context.begin_transaction():
+        context.run_migrations()
+"""
+
+
+def _revision(rev: str, down: str | None, upgrade: str) -> str:
+    return (
+        "from alembic import op\nimport sqlalchemy as sa\n\n"
+        f"revision = {rev!r}\ndown_revision = {down!r}\n\n\n"
+        f"def upgrade():\n    {upgrade}\n\n\ndef downgrade():\n    pass\n"
+    )
+
+
+def test_an_alembic_chain_tells_what_a_column_is(tmp_path: Path, database_url: str) -> None:
+    """No existing_type given: the types come from the revisions before."""
+    import subprocess
+    import sys
+
+    from expandcontract.urls import sqlalchemy_url
+
+    versions = tmp_path / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    (tmp_path / "migrations" / "env.py").write_text(ENV_PY)
+    (tmp_path / "alembic.ini").write_text(
+        f"[alembic]\nscript_location = migrations\nsqlalchemy.url = {sqlalchemy_url(database_url)}\n"
+    )
+    steps = {
+        "r1": (
+            None,
+            'op.create_table("users", sa.Column("id", sa.BigInteger, primary_key=True), '
+            'sa.Column("name", sa.String(50)))\n    op.execute("INSERT INTO users '
+            "SELECT g, 'n' || g FROM generate_series(1, 50) g\")",
+        ),
+        "r2": ("r1", 'op.alter_column("users", "name", type_=sa.String(100))'),
+        "r3": ("r2", 'op.alter_column("users", "name", type_=sa.String(20))'),
+    }
+    for rev, (down, upgrade) in steps.items():
+        (versions / f"{rev}.py").write_text(_revision(rev, down, upgrade))
+    report = _lint(str(versions))
+    codes = {(Path(f["path"]).stem, f["code"]) for f in report["findings"]}
+    assert ("r2", "EC110") not in codes and ("r2", "EC111") not in codes
+    assert ("r3", "EC110") in codes
+    # and on PostgreSQL: r2 is catalog-only, r3 rewrites
+    nodes = []
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        for rev in steps:
+            result = subprocess.run(
+                [sys.executable, "-m", "alembic", "upgrade", rev],
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+            )
+            assert result.returncode == 0, result.stderr
+            nodes.append(
+                conn.execute(
+                    "SELECT relfilenode FROM pg_class WHERE oid = 'users'::regclass"
+                ).fetchone()[0]
+            )
+    assert nodes[0] == nodes[1] != nodes[2]

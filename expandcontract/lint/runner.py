@@ -218,6 +218,7 @@ def _lint_files(
     open_not_valid: dict[str, dict] = {}  # revision -> NOT VALID constraints left open
     # SQL files replay in order, folder by folder: each starts from what the earlier left
     schemas: dict[Path | None, Schema] = {}
+    revision_schemas: dict[str, Schema] = {}  # revision -> the schema its upgrade leaves
     for file in _parents_first(files, scopes):
         name = options.stdin_filename or "-" if file is None else display_path(file)
         if file is not None and file.suffix == ".py":
@@ -228,7 +229,10 @@ def _lint_files(
                 inherited = open_not_valid.get(meta.down_revisions[0])
             phase = scope.history.phase_of(meta)
             shown.append(name)
-            context = repr((phase, meta.revision, sorted((inherited or {}).items())))
+            # the schema its parents left (merged at a merge point), else the start
+            parents = [revision_schemas[p] for p in meta.down_revisions if p in revision_schemas]
+            before = _merged(parents) if parents else (_copy(start) if start else Schema())
+            context = repr((phase, meta.revision, sorted((inherited or {}).items()), before.key()))
             key = _file_key(cache, "revision", name, context, file)
             entry = cache.get(key)
             if entry is not None and not cache.unchanged(entry["imports"]):
@@ -237,7 +241,9 @@ def _lint_files(
                 from expandcontract.lint.sources.alembic import lint_revision
 
                 try:
-                    result = lint_revision(file, name, rules(), phase, meta.revision, inherited)
+                    result = lint_revision(
+                        file, name, rules(), phase, meta.revision, inherited, before
+                    )
                 except Exception as err:  # a bug of ours: this file's finding; the run goes on
                     findings.append(_crashed(name, err, rules()))
                     continue
@@ -246,10 +252,12 @@ def _lint_files(
                     "statements": result.statements,
                     "open": [[list(k), v] for k, v in result.open_not_valid.items()],
                     "imports": cache.app_modules(),
+                    "schema": _dumped(result.schema or before),
                 }
                 cache.put(key, entry)
             if meta.revision:
                 open_not_valid[meta.revision] = {tuple(k): v for k, v in entry["open"]}
+                revision_schemas[meta.revision] = _loaded(entry["schema"])
             findings.extend(Finding(**f) for f in entry["findings"])
             statements += entry["statements"]
             continue
@@ -281,13 +289,12 @@ def _lint_files(
             entry = {
                 "findings": [f.as_dict() for f in file_findings],
                 "statements": count,
-                "schema": [[list(k), v] for k, v in schema.column_types.items()],
-                "partitioned": sorted(schema.partitioned),
+                "schema": _dumped(schema),
             }
             cache.put(key, entry)
         else:  # what the file left, for the files after it
-            schema.column_types = {tuple(k): v for k, v in entry["schema"]}
-            schema.partitioned = set(entry["partitioned"])
+            left = _loaded(entry["schema"])
+            schema.column_types, schema.partitioned = left.column_types, left.partitioned
         findings.extend(Finding(**f) for f in entry["findings"])
         statements += entry["statements"]
     findings.sort(key=Finding.sort_key)
@@ -297,6 +304,25 @@ def _lint_files(
 
 def _copy(schema: Schema) -> Schema:
     return Schema(dict(schema.column_types), set(schema.partitioned))
+
+
+def _merged(schemas: list[Schema]) -> Schema:
+    merged = Schema()
+    for schema in schemas:
+        merged.column_types.update(schema.column_types)
+        merged.partitioned |= schema.partitioned
+    return merged
+
+
+def _dumped(schema: Schema) -> dict:
+    return {
+        "columns": [[list(k), v] for k, v in schema.column_types.items()],
+        "partitioned": sorted(schema.partitioned),
+    }
+
+
+def _loaded(data: dict) -> Schema:
+    return Schema({tuple(k): v for k, v in data["columns"]}, set(data["partitioned"]))
 
 
 def _file_key(cache: Cache, kind: str, name: str, context: str, file: Path) -> str | None:

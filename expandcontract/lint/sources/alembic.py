@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from expandcontract.errors import first_line
+from expandcontract.lint.schema import Schema
 
 if TYPE_CHECKING:
     from expandcontract.lint.context import Context
@@ -377,6 +378,8 @@ class RevisionResult:
     # constraints left NOT VALID in the transaction still open at the end of upgrade():
     # (table, name) -> the revision that added them
     open_not_valid: dict[tuple, str] = field(default_factory=dict)
+    # the schema its upgrade() leaves, for the revisions after it
+    schema: Schema | None = None
 
 
 def lint_revision(
@@ -386,6 +389,7 @@ def lint_revision(
     phase: str | None = None,
     revision: str | None = None,
     open_not_valid: dict[tuple, str] | None = None,
+    schema: Schema | None = None,
 ) -> RevisionResult:
     """Lint one revision file: ``upgrade()`` and ``downgrade()``, each as its own unit.
 
@@ -436,16 +440,23 @@ def lint_revision(
     findings: list[Finding] = []
     statements = 0
     carried: dict[tuple, str] = {}
+    after = None  # the schema as upgrade() leaves it: where downgrade() starts
     for (rendered, direction), comments in zip(units, shares, strict=True):
         ctx = Context(pg_version=ruleset.pg_version, assume_in_transaction=True)
         ctx.phase, ctx.direction, ctx.revision = phase, direction, True
-        ctx.column_types.update(rendered.column_types)
+        start = schema if direction == "up" else after
+        if start is not None:  # what the revisions before it left
+            ctx.column_types.update(start.column_types)
+            ctx.partitioned |= start.partitioned
+        ctx.column_types.update(rendered.column_types)  # the author's existing_type wins
         if direction == "up" and open_not_valid:
             ctx.not_valid_pending.update(open_not_valid)
             ctx.not_valid_origin.update(open_not_valid)
         unit, count = _lint_unit(rendered, display, ruleset, ctx, comments)
         findings.extend(unit)
         statements += count
+        if direction == "up":
+            after = ctx.schema()
         if direction == "up" and ctx.in_transaction:
             carried = {
                 key: ctx.not_valid_origin.get(key, revision or display)
@@ -460,7 +471,7 @@ def lint_revision(
         if key not in seen:  # one comment may go unused in both functions
             seen.add(key)
             unique.append(finding)
-    return RevisionResult(unique, statements, carried)
+    return RevisionResult(unique, statements, carried, after)
 
 
 def _lint_unit(

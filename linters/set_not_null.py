@@ -1,8 +1,10 @@
 """
 ## What it does
-Flags `ALTER COLUMN ... SET NOT NULL` on an existing table unless a validated
-`CHECK (column IS NOT NULL)` constraint on that column was established earlier
-in the migration.
+Flags `ALTER COLUMN ... SET NOT NULL` (and, on PostgreSQL 18, `ADD CONSTRAINT
+... NOT NULL col` without `NOT VALID`, which scans the same way) on an existing
+table unless a validated `CHECK (column IS NOT NULL)` constraint (on 18, a
+validated NOT NULL constraint) on that column was established earlier in the
+migration.
 
 ## Why is this bad?
 PostgreSQL scans the whole table to prove there is no NULL, holding ACCESS
@@ -38,6 +40,10 @@ from expandcontract.lint.rule import Rule, Violation
 def check(op, ctx):
     if ctx.is_new(op):
         return
+    if op.kind == "add_constraint" and (  # PostgreSQL 18's named NOT NULL constraint
+        op.constraint != "not_null" or op.not_valid or ctx.pg_version < 18
+    ):
+        return
     if ctx.pg_version >= 12 and (op.table, op.column) in ctx.valid_not_null:
         return
     yield Violation(
@@ -53,7 +59,7 @@ RULE = Rule(
     summary="SET NOT NULL scans the table under ACCESS EXCLUSIVE",
     hint="Add CHECK (col IS NOT NULL) NOT VALID, VALIDATE it in its own transaction, then "
     "SET NOT NULL and drop the check.",
-    kinds=frozenset({"set_not_null"}),
+    kinds=frozenset({"set_not_null", "add_constraint"}),
     doc=__doc__,
     check=check,
 )

@@ -8,6 +8,8 @@ half-way:
 - `DROP INDEX CONCURRENTLY` of several indexes at once;
 - `REINDEX ... CONCURRENTLY` before PostgreSQL 12, `DETACH PARTITION ...
   CONCURRENTLY` before 14 (the syntax does not exist);
+- PostgreSQL 18 syntax on an older server: a virtual generated column
+  (`GENERATED ALWAYS AS (...)` without `STORED`), a named `NOT NULL` constraint;
 - `ALTER TYPE ... ADD VALUE` inside a transaction block before PostgreSQL 12,
   and, on any version, a value added in a transaction used before that
   transaction commits ("unsafe use of new value").
@@ -55,6 +57,19 @@ def check(op, ctx):
             "CREATE INDEX ... ON ONLY the parent, CONCURRENTLY on each partition, then "
             "ALTER INDEX ... ATTACH PARTITION each.",
         )
+    elif op.kind == "add_column" and op.has("generated_virtual") and ctx.pg_version < 18:
+        yield Violation(
+            f"virtual generated column {op.column}: PostgreSQL {ctx.pg_version} has only STORED "
+            "ones (VIRTUAL, the default without STORED, came in 18): the statement fails",
+            "Check --pg-version; before 18 a generated column is STORED, which rewrites the "
+            "table: compute it in the application or a view instead.",
+        )
+    elif op.kind == "add_constraint" and op.constraint == "not_null" and ctx.pg_version < 18:
+        yield Violation(
+            f"a named NOT NULL constraint on {op.table}.{op.column} needs PostgreSQL 18: the "
+            "statement fails",
+            "Before 18: CHECK (c IS NOT NULL) NOT VALID, VALIDATE, then SET NOT NULL.",
+        )
     elif op.kind == "drop_index" and op.has("several"):
         yield Violation(
             "DROP INDEX CONCURRENTLY drops one index per statement: PostgreSQL rejects the list",
@@ -89,6 +104,8 @@ RULE = Rule(
     kinds=frozenset(
         {
             "concurrently_in_block",
+            "add_column",
+            "add_constraint",
             "create_index",
             "drop_index",
             "reindex",

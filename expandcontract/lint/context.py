@@ -151,7 +151,7 @@ class Context:
                     self.pending_checks.add(key)
                 else:
                     self.checked_tables.add(op.table)
-            if op.constraint == "check" and op.column:
+            if op.constraint in ("check", "not_null") and op.column:
                 if op.not_valid:
                     self.not_null_checks[key] = op.column
                 else:

@@ -699,6 +699,23 @@ def _alter_action(stmt: Statement, table: str, action: list[Token], single: bool
     ):
         return [_classify_action(acur, table, offset)]
     words = [t.text.upper() for t in action]
+    not_null = _not_null_constraint(action, words, table, offset)
+    if not_null is not None:
+        return [not_null]
+    if first == "ADD" and words[-1:] == ["VIRTUAL"] and "GENERATED" in words:
+        # PostgreSQL 18's virtual generated column: computed on read, nothing stored
+        column = action[2].text if words[1:2] == ["COLUMN"] else action[1].text
+        name = column.strip('"') if column.startswith('"') else column.lower()
+        return [
+            Op(
+                "add_column",
+                table=table,
+                column=name,
+                lock=AE,
+                offset=offset,
+                flags=frozenset({"generated_virtual"}),
+            )
+        ]
     if words[:2] == ["SET", "SCHEMA"]:
         return [
             Op(
@@ -770,6 +787,28 @@ _ALTER_ACTIONS = frozenset(
         "DETACH",
     }
 )
+
+
+def _not_null_constraint(action: list[Token], words: list[str], table: str, offset: int):
+    """``ADD [CONSTRAINT n] NOT NULL col [NOT VALID]``: PostgreSQL 18's named NOT NULL
+    constraint, which may be added NOT VALID and validated later like a CHECK."""
+    at = 3 if words[:2] == ["ADD", "CONSTRAINT"] else 1
+    if words[:1] != ["ADD"] or words[at : at + 2] != ["NOT", "NULL"] or len(words) <= at + 2:
+        return None
+    token = action[at + 2]
+    column = token.text.strip('"') if token.text.startswith('"') else token.text.lower()
+    name = action[2].text if at == 3 else None
+    not_valid = words[-2:] == ["NOT", "VALID"]
+    return Op(
+        "add_constraint",
+        table=table,
+        name=name,
+        column=column,
+        constraint="not_null",
+        not_valid=not_valid,
+        lock=AE,
+        offset=offset,
+    )
 
 
 def _quote_name(name: str) -> str:

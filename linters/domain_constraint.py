@@ -1,7 +1,7 @@
 """
 ## What it does
-Flags `ALTER DOMAIN ... ADD CONSTRAINT` without `NOT VALID`, and
-`ALTER DOMAIN ... VALIDATE CONSTRAINT`.
+Flags `ALTER DOMAIN ... ADD CONSTRAINT` without `NOT VALID`,
+`ALTER DOMAIN ... VALIDATE CONSTRAINT` and `ALTER DOMAIN ... SET NOT NULL`.
 
 ## Why is this bad?
 PostgreSQL checks the constraint against every column of every table that
@@ -30,7 +30,13 @@ from expandcontract.lint.rule import Rule, Violation
 def check(op, ctx):
     if ctx.is_new(op) or op.has("not_valid"):
         return
-    verb = "validating a constraint of" if op.has("validate") else "adding a constraint to"
+    verb = (
+        "validating a constraint of"
+        if op.has("validate")
+        else "setting NOT NULL on"
+        if op.has("not_null")
+        else "adding a constraint to"
+    )
     yield Violation(
         f"{verb} domain {op.name} scans every table that uses it under SHARE: every write to "
         "them waits for the scan",

@@ -227,6 +227,247 @@ CASES = [
         (SCAN, "users"),
     ),
     ("ALTER TABLE users ALTER COLUMN email SET NOT NULL", True, (SCAN, "users")),
+    # more spellings of the same families
+    ("DROP VIEW IF EXISTS active_users", True, (BREAKS, "SELECT * FROM active_users")),
+    ("DROP VIEW public.active_users CASCADE", True, (BREAKS, "SELECT * FROM active_users")),
+    ('DROP VIEW "active_users"', True, (BREAKS, "SELECT * FROM active_users")),
+    ("DROP TYPE IF EXISTS mood CASCADE", True, (BREAKS, "SELECT feeling FROM users")),
+    (
+        "ALTER TYPE public.mood RENAME VALUE 'happy' TO 'glad'",
+        True,
+        (BREAKS, "SELECT 'happy'::mood"),
+    ),
+    ("ALTER TYPE mood RENAME ATTRIBUTE x TO y", True, (BREAKS, "SELECT 'ok'::mood")),
+    (
+        "ALTER VIEW IF EXISTS active_users RENAME TO live_users",
+        True,
+        (BREAKS, "SELECT * FROM active_users"),
+    ),
+    ("ALTER VIEW active_users SET SCHEMA billing", True, (BREAKS, "SELECT * FROM active_users")),
+    (
+        "ALTER SEQUENCE invoice_no SET SCHEMA billing",
+        True,
+        (BREAKS, "SELECT nextval('public.invoice_no')"),
+    ),
+    ("ALTER TYPE mood SET SCHEMA billing", True, (BREAKS, "SELECT 'ok'::public.mood")),
+    ("ALTER TABLE IF EXISTS teams SET SCHEMA billing", True, (BREAKS, "SELECT * FROM teams")),
+    (
+        "ALTER TABLE users ALTER id DROP IDENTITY IF EXISTS",
+        True,
+        (BREAKS, "INSERT INTO users (email) VALUES ('new')"),
+    ),
+    (
+        "ALTER SEQUENCE invoice_no OWNED BY NONE",
+        False,
+        (BREAKS, "INSERT INTO billing.invoices (total) VALUES (1)"),
+    ),
+    (
+        "ALTER SEQUENCE invoice_no INCREMENT BY 2",
+        False,
+        (BREAKS, "INSERT INTO billing.invoices (total) VALUES (1)"),
+    ),
+    (
+        "ALTER VIEW active_users ALTER COLUMN email SET DEFAULT 'x'",
+        False,
+        (BREAKS, "SELECT email FROM active_users"),
+    ),
+    (
+        "CREATE VIEW live_users AS SELECT id FROM users;\nALTER VIEW live_users RENAME TO lu",
+        False,
+        (BREAKS, "SELECT * FROM active_users"),
+    ),
+    (
+        "CREATE DOMAIN cents AS bigint;\nDROP DOMAIN cents",
+        False,
+        (BREAKS, "SELECT score FROM users"),
+    ),
+    (
+        "CREATE SCHEMA reports;\nALTER SCHEMA reports RENAME TO reporting",
+        False,
+        (BREAKS, "SELECT * FROM billing.invoices"),
+    ),
+    (
+        "ALTER TYPE mood ADD VALUE IF NOT EXISTS 'ok'",
+        False,
+        (BREAKS, "INSERT INTO users (email, feeling) VALUES ('x', 'ok')"),
+    ),
+    (
+        "COMMENT ON VIEW active_users IS 'flagged users'",
+        False,
+        (BREAKS, "SELECT * FROM active_users"),
+    ),
+    ("GRANT SELECT ON active_users TO PUBLIC", False, (BREAKS, "SELECT * FROM active_users")),
+    # full-table DML, more spellings
+    ("UPDATE users SET flag = true WHERE NOT false", True, (ROWS, "users")),
+    ("UPDATE users SET flag = true WHERE true AND true", True, (ROWS, "users")),
+    ("UPDATE users SET flag = true WHERE (1 = 1)", True, (ROWS, "users")),
+    ("DELETE FROM users WHERE true OR id = 1", True, (ROWS, "users")),
+    ("UPDATE ONLY users SET flag = true", True, (ROWS, "users")),
+    ("DELETE FROM ONLY users", True, (ROWS, "users")),
+    ("UPDATE public.users AS u SET flag = NOT u.flag", True, (ROWS, "users")),
+    (
+        "WITH gone AS (DELETE FROM users RETURNING id) SELECT count(*) FROM gone",
+        True,
+        (ROWS, "users"),
+    ),
+    ("DO $$ BEGIN DELETE FROM users; END $$", True, (ROWS, "users")),
+    ("DO $$ DECLARE n int; BEGIN UPDATE users SET flag = true; END $$", True, (ROWS, "users")),
+    ("UPDATE users SET flag = true WHERE id BETWEEN 1 AND 20", False, (ROWS, "users")),
+    ("UPDATE users SET flag = true WHERE id IN (1, 2, 3)", False, (ROWS, "users")),
+    ("DELETE FROM users WHERE id > 150", False, (ROWS, "users")),
+    ("UPDATE users SET flag = true WHERE email = 'u7'", False, (ROWS, "users")),
+    (
+        "UPDATE users SET flag = true WHERE id IN "
+        "(SELECT id FROM users WHERE id > 10 ORDER BY id LIMIT 5)",
+        False,
+        (ROWS, "users"),
+    ),
+    ("DO $$ BEGIN DELETE FROM users WHERE id > 190; END $$", False, (ROWS, "users")),
+    (
+        "CREATE TABLE scratch (id int);\nINSERT INTO scratch VALUES (1);\nUPDATE scratch SET id = 2",
+        False,
+        (ROWS, "users"),
+    ),
+    (
+        "INSERT INTO users (email) SELECT 'copy-' || email FROM users WHERE id < 5",
+        False,
+        (ROWS, "users"),
+    ),
+    # domains, more
+    ("ALTER DOMAIN public.positive ADD CHECK (VALUE >= 0)", True, (LOCK, "users")),
+    ("ALTER DOMAIN positive SET NOT NULL", True, (LOCK, "users")),
+    ("ALTER DOMAIN positive DROP DEFAULT", False, (LOCK, "users")),
+    (
+        "CREATE DOMAIN pct AS int;\nALTER DOMAIN pct ADD CONSTRAINT pct_range CHECK (VALUE <= 100)",
+        False,
+        (LOCK, "users"),
+    ),
+    # statements refused, more
+    (
+        "CREATE INDEX ix_a ON teams (name);\nCREATE INDEX ix_b ON teams (id);\nCOMMIT;\n"
+        "DROP INDEX CONCURRENTLY IF EXISTS ix_a, ix_b",
+        True,
+        (FAILS, ""),
+    ),
+    ("DO $$ BEGIN EXECUTE 'REINDEX INDEX CONCURRENTLY users_pkey'; END $$", True, (FAILS, "")),
+    (
+        "ALTER TYPE mood ADD VALUE 'calm';\nINSERT INTO users (email, feeling) VALUES ('z', 'calm')",
+        True,
+        (FAILS, ""),
+    ),
+    (
+        "ALTER TYPE mood ADD VALUE 'calm';\nCOMMIT;\n"
+        "INSERT INTO users (email, feeling) VALUES ('z', 'calm')",
+        False,
+        (FAILS, ""),
+    ),
+    (
+        "SELECT 1;\nCOMMIT;\nCREATE INDEX CONCURRENTLY ix_users_email2 ON users (email)",
+        False,
+        (FAILS, ""),
+    ),
+    # partitioned, more
+    ("CREATE INDEX ix_m_ts ON measurements_2024 (ts)", True, (LOCK, "measurements_2024")),
+    (
+        "ALTER TABLE measurements DETACH PARTITION measurements_2024",
+        True,
+        (LOCK, "measurements_2024"),
+    ),
+    (
+        "CREATE TABLE m2026 PARTITION OF measurements "
+        "FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')",
+        False,
+        (LOCK, "measurements_2024"),
+    ),
+    # ordinary changes beside them: the safe forms, and their blocking twins
+    ("ALTER TABLE teams ALTER COLUMN name TYPE varchar", False, (REWRITE, "teams")),
+    ("ALTER TABLE teams ALTER COLUMN name TYPE text", False, (REWRITE, "teams")),
+    (
+        "ALTER TABLE users ADD COLUMN created_at timestamptz DEFAULT now()",
+        False,
+        (REWRITE, "users"),
+    ),
+    ("ALTER TABLE users ADD COLUMN visits int DEFAULT 0", False, (REWRITE, "users")),
+    ("ALTER TABLE users ADD COLUMN tags text[] DEFAULT '{}'", False, (REWRITE, "users")),
+    ("ALTER TABLE users ADD COLUMN note text", False, (REWRITE, "users")),
+    ("ALTER TABLE users ALTER COLUMN email SET DEFAULT 'x'", False, (REWRITE, "users")),
+    ("ALTER TABLE users ALTER COLUMN email DROP NOT NULL", False, (REWRITE, "users")),
+    (
+        "ALTER TABLE teams ADD CONSTRAINT teams_name_ck CHECK (length(name) > 0) NOT VALID",
+        False,
+        (SCAN, "teams"),
+    ),
+    (
+        "ALTER TABLE teams ADD CONSTRAINT teams_name_ck CHECK (length(name) > 0) NOT VALID;\n"
+        "COMMIT;\nALTER TABLE teams VALIDATE CONSTRAINT teams_name_ck",
+        False,
+        (LOCK, "teams"),
+    ),
+    ("SELECT 1;\nCOMMIT;\nDROP INDEX CONCURRENTLY IF EXISTS no_such_index", False, (FAILS, "")),
+    (
+        "CREATE TABLE labels (id int PRIMARY KEY);\nCREATE INDEX ix_labels ON labels (id)",
+        False,
+        (LOCK, "users"),
+    ),
+    (
+        "COMMENT ON COLUMN users.email IS 'where we write'",
+        False,
+        (BREAKS, "SELECT email FROM users"),
+    ),
+    ("GRANT SELECT ON users TO PUBLIC", False, (BREAKS, "SELECT email FROM users")),
+    (
+        "CREATE SEQUENCE invoice_no2 START 1000;\n"
+        "ALTER TABLE billing.invoices ALTER COLUMN id SET DEFAULT nextval('invoice_no2')",
+        False,
+        (BREAKS, "INSERT INTO billing.invoices (total) VALUES (1)"),
+    ),
+    (
+        "ALTER TYPE mood ADD VALUE 'great' BEFORE 'ok'",
+        False,
+        (BREAKS, "INSERT INTO users (email, feeling) VALUES ('x', 'ok')"),
+    ),
+    (
+        "CREATE TYPE tmp_kind AS ENUM ('a');\nDROP TYPE tmp_kind",
+        False,
+        (BREAKS, "SELECT feeling FROM users"),
+    ),
+    (
+        "CREATE OR REPLACE VIEW active_users AS SELECT id, email, flag FROM users WHERE flag",
+        False,
+        (BREAKS, "SELECT id, email FROM active_users"),
+    ),
+    ("ANALYZE users", False, (LOCK, "users")),
+    ("ALTER TABLE users ALTER COLUMN email SET STATISTICS 500", False, (LOCK, "users")),
+    ("CREATE STATISTICS users_stats ON id, score FROM users", False, (LOCK, "users")),
+    ("ALTER TABLE users SET (fillfactor = 90)", False, (LOCK, "users")),
+    ("UPDATE users SET flag = true WHERE id = 5", False, (ROWS, "users")),
+    ("DELETE FROM teams WHERE id = 10", False, (ROWS, "teams")),
+    ("CREATE TABLE scratch_rows (id int);\nTRUNCATE scratch_rows", False, (LOCK, "users")),
+    ("SELECT count(*) FROM users", False, (LOCK, "users")),
+    ("INSERT INTO teams VALUES (11, 'eleven')", False, (ROWS, "teams")),
+    ("ALTER TABLE users ADD COLUMN uid uuid DEFAULT gen_random_uuid()", True, (REWRITE, "users")),
+    ("ALTER TABLE users ADD COLUMN r float8 DEFAULT random()", True, (REWRITE, "users")),
+    ("ALTER TABLE users ALTER COLUMN id TYPE bigint", True, (REWRITE, "users")),
+    ("ALTER TABLE users SET UNLOGGED", True, (REWRITE, "users")),
+    ("ALTER TABLE teams ADD CONSTRAINT teams_id_ck CHECK (id > 0)", True, (SCAN, "teams")),
+    ("ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email)", True, (LOCK, "users")),
+    ("CREATE UNIQUE INDEX ix_users_id_email ON users (id, email)", True, (LOCK, "users")),
+    ("ALTER TABLE users ALTER COLUMN flag SET NOT NULL", True, (SCAN, "users")),
+    ("TRUNCATE teams", True, (LOCK, "teams")),
+    ("LOCK TABLE users IN SHARE MODE", True, (LOCK, "users")),
+    ("REINDEX TABLE users", True, (LOCK, "users")),
+    ("CLUSTER users USING users_pkey", True, (LOCK, "users")),
+    # tables and columns, for the record
+    ("ALTER TABLE users RENAME COLUMN email TO mail", True, (BREAKS, "SELECT email FROM users")),
+    ("ALTER TABLE teams RENAME TO squads", True, (BREAKS, "SELECT * FROM teams")),
+    ("ALTER TABLE teams DROP COLUMN name", True, (BREAKS, "SELECT name FROM teams")),
+    ("DROP TABLE teams", True, (BREAKS, "SELECT * FROM teams")),
+    (
+        "CREATE TABLE notes (id int);\nALTER TABLE notes RENAME TO memos",
+        False,
+        (BREAKS, "SELECT * FROM teams"),
+    ),
+    ("ALTER TABLE teams ADD COLUMN slug text", False, (BREAKS, "SELECT * FROM teams")),
     # what "new in this file" means
     (
         "CREATE TABLE IF NOT EXISTS users (id int);\nCREATE INDEX ix_users_email ON users (email)",

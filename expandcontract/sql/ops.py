@@ -302,7 +302,7 @@ def _create(stmt: Statement, cur: Cursor) -> list[Op]:
             (w.lower() for w in words if w in ("IMMUTABLE", "STABLE", "VOLATILE")), "volatile"
         )
         return [Op("create_function", name=cur.name(), value=volatility)]
-    if what in ("VIEW", "SEQUENCE", "TYPE", "DOMAIN", "RECURSIVE"):
+    if what in ("VIEW", "SEQUENCE", "TYPE", "DOMAIN", "RECURSIVE", "SCHEMA"):
         cur.accept("RECURSIVE")
         kind = (cur.word() or "").lower()
         existing = cur.accept("IF", "NOT", "EXISTS") or any(
@@ -459,6 +459,8 @@ def _alter_object(stmt: Statement, cur: Cursor) -> list[Op]:
     if what == "domain" and words[:1] == ["ADD"]:
         flags = {"not_valid"} if words[-2:] == ["NOT", "VALID"] else set()
         return [Op("domain_constraint", name=name, lock=SHARE, flags=frozenset(flags))]
+    if what == "domain" and words[:3] == ["SET", "NOT", "NULL"]:  # checks every column too
+        return [Op("domain_constraint", name=name, lock=SHARE, flags=frozenset({"not_null"}))]
     if what == "domain" and words[:2] == ["VALIDATE", "CONSTRAINT"]:
         return [Op("domain_constraint", name=name, lock=SHARE, flags=frozenset({"validate"}))]
     return []
@@ -559,7 +561,13 @@ def _dml(stmt: Statement, cur: Cursor) -> list[Op]:
         return []
     tree = _parse(stmt.tokens, stmt.text)
     if not isinstance(tree, exp.Update | exp.Delete):
-        return []
+        # `WITH gone AS (DELETE ... RETURNING ...) SELECT ...`: the DML in the CTEs
+        nested = [n for n in tree.find_all(exp.Update, exp.Delete)] if tree else []
+        return [op for node in nested for op in _dml_node(node)]
+    return _dml_node(tree)
+
+
+def _dml_node(tree: exp.Expression) -> list[Op]:
     kind = "update" if isinstance(tree, exp.Update) else "delete"
     where = tree.args.get("where")
     condition = where.this if where is not None else None

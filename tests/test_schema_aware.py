@@ -182,3 +182,41 @@ def test_an_alembic_chain_tells_what_a_column_is(tmp_path: Path, database_url: s
                 ).fetchone()[0]
             )
     assert nodes[0] == nodes[1] != nodes[2]
+
+
+def test_the_binary_casts_are_postgresql_s_own(any_server) -> None:
+    """Every binary-coercible cast between the column types we list is one pg_cast has,
+    on each server here; and pg_cast has none between them we miss."""
+    from expandcontract.sql.facts import BINARY_CASTS
+
+    _, conn = any_server
+    names = {name for pair in BINARY_CASTS for name in pair}
+    rows = conn.execute(
+        "SELECT format_type(castsource, NULL), format_type(casttarget, NULL) FROM pg_cast "
+        "WHERE castmethod = 'b' AND castcontext IN ('i', 'a')"
+    ).fetchall()
+    assert {pair for pair in rows if set(pair) <= names} == set(BINARY_CASTS)
+
+
+def test_a_relabel_is_free_and_postgresql_keeps_the_table(tmp_path: Path, conn) -> None:
+    conn.execute(
+        "CREATE TABLE hosts (id int, addr cidr, doc xml);"
+        "INSERT INTO hosts SELECT g, '10.0.0.0/8', '<a/>' FROM generate_series(1, 20) g"
+    )
+    (tmp_path / "V1__hosts.sql").write_text("CREATE TABLE hosts (id int, addr cidr, doc xml);\n")
+    (tmp_path / "V2__relabel.sql").write_text(
+        "\n\n"
+        "ALTER TABLE hosts ALTER COLUMN addr TYPE inet;\n"
+        "ALTER TABLE hosts ALTER COLUMN doc TYPE text;\n"
+        "ALTER TABLE hosts ALTER COLUMN id TYPE bigint;\n"
+    )
+    report = _lint(str(tmp_path))
+    flagged = {f["line"] for f in report["findings"] if f["code"] in ("EC110", "EC111")}
+    node = "SELECT relfilenode FROM pg_class WHERE oid = 'hosts'::regclass"
+    rewritten = set()
+    for line, change in ((3, "addr TYPE inet"), (4, "doc TYPE text"), (5, "id TYPE bigint")):
+        before = conn.execute(node).fetchone()[0]
+        conn.execute(f"ALTER TABLE hosts ALTER COLUMN {change}")
+        if conn.execute(node).fetchone()[0] != before:
+            rewritten.add(line)
+    assert flagged == rewritten == {5}

@@ -2,7 +2,8 @@
 
 ``type_change`` says whether ``ALTER COLUMN ... TYPE`` from a known type is
 catalog-only (binary-coercible, no rewrite) or rewrites the table, following
-PostgreSQL's own rules for the types migrations change most: ``varchar`` and
+PostgreSQL's own rules: its binary-coercible casts (``BINARY_CASTS``, from
+``pg_cast``), and for the types migrations change most: ``varchar`` and
 ``text`` (longer or unlimited is free, shorter rewrites), ``numeric`` (more
 precision at the same scale, or unconstrained, is free), and the same type with
 the same modifiers (a no-op). Anything else between different types rewrites.
@@ -31,9 +32,49 @@ def _parse(type_sql: str) -> tuple[str, tuple[int, ...]] | None:
     return node.this.name, params
 
 
+# PostgreSQL's binary-coercible casts between built-in types that a column may change
+# along (pg_cast: castmethod 'b', implicit or assignment), as format_type names them.
+# tests/test_schema_aware.py checks this list against pg_cast on every server it runs on.
+BINARY_CASTS = frozenset(
+    {
+        ("bit", "bit varying"),
+        ("bit varying", "bit"),
+        ("character varying", "character"),
+        ("character varying", "text"),
+        ("cidr", "inet"),
+        ("integer", "oid"),
+        ("oid", "integer"),
+        ("text", "character"),
+        ("text", "character varying"),
+        ("xml", "character"),
+        ("xml", "character varying"),
+        ("xml", "text"),
+    }
+)
+_ALIASES = {
+    "varchar": "character varying",
+    "char": "character",
+    "bpchar": "character",
+    "int": "integer",
+    "int4": "integer",
+    "varbit": "bit varying",
+}
+
+
+def pg_type_name(type_sql: str) -> tuple[str, bool]:
+    """``type_sql`` as format_type spells its type, and whether it has a modifier."""
+    text = " ".join(type_sql.lower().split())
+    modified = "(" in text
+    base = text.split("(")[0].strip()
+    return _ALIASES.get(base, base), modified
+
+
 def type_change(old_sql: str, new_sql: str) -> str | None:
     """``"free"`` when changing a column from ``old_sql`` to ``new_sql`` touches only the
     catalog, ``"rewrite"`` when PostgreSQL rewrites the table, None when unknown."""
+    (old_name, _), (new_name, new_modified) = pg_type_name(old_sql), pg_type_name(new_sql)
+    if (old_name, new_name) in BINARY_CASTS and not new_modified:
+        return "free"  # a relabel, nothing to check: PostgreSQL keeps the table
     old, new = _parse(old_sql), _parse(new_sql)
     if old is None or new is None:
         return None

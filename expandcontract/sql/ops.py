@@ -29,6 +29,10 @@ from expandcontract.sql.tokens import Cursor, retokenize, split_top_level
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 _DIALECT = Postgres()
+# made once: sqlglot builds a fresh tokenizer, parser and generator on every call otherwise
+_TOKENIZER = _DIALECT.tokenizer()
+_PARSER = _DIALECT.parser()
+_GENERATOR = _DIALECT.generator(normalize_functions="lower")
 
 # PostgreSQL lock modes, weakest to strongest.
 LOCK_ORDER = (
@@ -184,7 +188,7 @@ def analyze(stmt: Statement) -> list[Op]:
 
 def _parse(tokens: list[Token], sql: str) -> exp.Expression | None:
     try:
-        trees = _DIALECT.parser().parse(tokens, sql)
+        trees = _PARSER.parse(tokens, sql)
     except ParseError as err:
         raise StatementError(_parse_message(err)) from None
     return trees[0] if trees else None
@@ -238,7 +242,7 @@ def default_volatility(expr: exp.Expression) -> str:
 
 
 def _sql(node: exp.Expression) -> str:
-    return node.sql(dialect="postgres", normalize_functions="lower")
+    return _GENERATOR.generate(node)  # copied first: a generator may rewrite what it reads
 
 
 # --- statement handlers ----------------------------------------------------------------------
@@ -756,7 +760,7 @@ def _alter_action(stmt: Statement, table: str, action: list[Token], single: bool
     else:
         text = stmt.text[action[0].start - stmt.start : action[-1].end + 1 - stmt.start]
         sql = f"ALTER TABLE {_quote_name(table)} {text}"
-        tokens = _DIALECT.tokenize(sql)
+        tokens = _TOKENIZER.tokenize(sql)
     try:
         tree = _parse(tokens, sql)
     except StatementError:

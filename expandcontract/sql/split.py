@@ -21,6 +21,8 @@ from sqlglot.errors import TokenError
 from sqlglot.tokens import Token, TokenType
 
 _DIALECT = Postgres()
+# one tokenizer for every statement: making one per statement cost a tenth of a lint
+_TOKENIZER = _DIALECT.tokenizer()
 
 
 class LineIndex:
@@ -176,7 +178,7 @@ def _pieces(
             _scan_gap(text, start, end, lines, comments)
             continue
         try:
-            piece_tokens = _DIALECT.tokenize(piece)
+            piece_tokens = _TOKENIZER.tokenize(piece)
         except TokenError:
             lead = len(piece) - len(piece.lstrip())
             stop = start + len(piece.rstrip().rstrip(";"))
@@ -197,7 +199,8 @@ def _pieces(
             token.start += start
             token.end += start
             token.line += first_line
-        _collect_comments(text, piece_tokens, lines, comments, start, end)
+        if "--" in piece or "/*" in piece:  # else there is no comment to find
+            _collect_comments(text, piece_tokens, lines, comments, start, end)
         yield from piece_tokens
         if sends:  # \\g and kin send the statement as a semicolon would
             line, column = lines.position(end)

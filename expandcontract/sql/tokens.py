@@ -14,6 +14,7 @@ from sqlglot.errors import TokenError
 from sqlglot.tokens import Token, TokenType
 
 _DIALECT = Postgres()
+_TOKENIZER = _DIALECT.tokenizer()
 _NAME_TYPES = frozenset({TokenType.VAR, TokenType.IDENTIFIER})
 _PUNCTUATION = frozenset({",", "(", ")", ";", "=", "*"})
 
@@ -93,7 +94,7 @@ def retokenize(tokens: list[Token]) -> list[Token]:
     """Expand the raw STRING token some commands keep their arguments in."""
     if len(tokens) == 2 and tokens[1].token_type == TokenType.STRING:
         try:
-            return [tokens[0], *_DIALECT.tokenize(tokens[1].text)]
+            return [tokens[0], *_TOKENIZER.tokenize(tokens[1].text)]
         except TokenError:
             return tokens
     return tokens

@@ -323,7 +323,7 @@ class Rehearsal:
 
         def prepare(context):
             execution.install(context, settings)
-            context._expandcontract_backfill = self.settings.batch_settings()
+            execution.use_backfill_settings(context, self.settings.batch_settings())
 
         def step(connection, steps, safe=True):
             run_steps(

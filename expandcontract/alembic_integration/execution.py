@@ -22,6 +22,7 @@ import logging
 import random
 import re
 import time
+import weakref
 from dataclasses import dataclass
 
 log = logging.getLogger("expandcontract")
@@ -60,12 +61,28 @@ _NO_TRANSACTION = re.compile(
 )
 
 
+# what a run set for Alembic's objects, beside them rather than on them: no attribute of
+# ours on a third-party object (they go when the objects go)
+_SETTINGS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # impl -> Settings
+_BACKFILL: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # context -> batches
+
+
+def use_backfill_settings(context, batch) -> None:
+    """The backfill batch settings for the operations run on ``context``."""
+    _BACKFILL[context] = batch
+
+
+def backfill_settings_of(context):
+    """What :func:`use_backfill_settings` set for ``context``; None when nothing was."""
+    return _BACKFILL.get(context)
+
+
 def install(context, settings: Settings) -> None:
     """Make every statement Alembic executes on ``context`` lock-safe (idempotent)."""
     impl = context.impl
-    if getattr(impl, "_expandcontract_settings", None) is not None or context.as_sql:
+    if impl in _SETTINGS or context.as_sql:
         return
-    impl._expandcontract_settings = settings
+    _SETTINGS[impl] = settings
     original = impl._exec
 
     timed: list = [None]  # the transaction our SET LOCAL holds for: once per transaction
@@ -182,4 +199,4 @@ def retry(attempt, settings: Settings, what: str):
 
 
 def settings_of(context) -> Settings:
-    return getattr(context.impl, "_expandcontract_settings", None) or Settings()
+    return _SETTINGS.get(context.impl) or Settings()

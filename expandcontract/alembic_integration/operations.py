@@ -741,7 +741,7 @@ def _backfill(operations, op: BackfillOp) -> None:
                 c=op.column,
             )
             expression = f"CAST({quote(op.cast_from)} AS {type_sql})"
-        settings = getattr(context, "_expandcontract_backfill", None) or backfill.BatchSettings()
+        settings = execution.backfill_settings_of(context) or backfill.BatchSettings()
         backfill.run(
             operations.get_bind(),
             op.table_name,

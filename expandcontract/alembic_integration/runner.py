@@ -278,7 +278,7 @@ class PhaseRunner:
 
         def prepare(context):
             execution.install(context, settings)
-            context._expandcontract_backfill = self.settings.batch_settings()
+            execution.use_backfill_settings(context, self.settings.batch_settings())
 
         with self._connect() as connection:
             run_steps(

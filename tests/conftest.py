@@ -116,3 +116,21 @@ def assert_dropped(text: str) -> None:
             "SELECT datname FROM pg_database WHERE datname = ANY(%s)", (list(names),)
         ).fetchall()
     assert left == []
+
+
+# fixtures that reach a PostgreSQL server; a module that names ADMIN_URL, or starts
+# servers of its own (tests.services), does too
+_PG_FIXTURES = {"database_url", "conn", "any_server", "embedded_server", "shop", "role"}
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Mark every test that needs a PostgreSQL server ``pg``: ``pytest -m "not pg"`` runs
+    the unit tests alone, in seconds."""
+    sources: dict[str, bool] = {}
+    for item in items:
+        path = str(item.path)
+        if path not in sources:
+            text = item.path.read_text()  # ours, or a server the test starts itself
+            sources[path] = "ADMIN_URL" in text or "tests.services" in text
+        if sources[path] or _PG_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.pg)

@@ -14,6 +14,7 @@ import psycopg
 import pytest
 
 from expandcontract.sql.ops import LOCK_ORDER
+from expandcontract.verify.trace import lock_name
 from tests.helpers import lint
 
 SETUP = """
@@ -584,17 +585,7 @@ def _locks(conn: psycopg.Connection, table: str) -> set[str]:
         "AND relation = %s::regclass AND granted",
         (table,),
     ).fetchall()
-    return {_mode(m) for (m,) in rows}
-
-
-def _mode(pg_mode: str) -> str:
-    words, word = [], ""
-    for ch in pg_mode.removesuffix("Lock"):
-        if ch.isupper() and word:
-            words.append(word)
-            word = ""
-        word += ch
-    return " ".join([*words, word]).upper()
+    return {lock_name(m) for (m,) in rows}
 
 
 # whose verdict depends on the major version: {version: unsafe?}

@@ -361,10 +361,8 @@ CREATE TABLE order_lines (order_id bigint NOT NULL REFERENCES orders (id),
 """
 
 
-def test_a_realistic_schema_gets_data_in_every_table(tmp_path: Path) -> None:
-    """Foreign-key chains, CHECKs with constants, lengths and ranges, a NOT NULL
-    self-reference and an enum: every table is seeded, and a change that loses data in
-    the deepest one is caught."""
+def _shop_chain(tmp_path: Path) -> Chain:
+    """A chain whose first revision builds the realistic SHOP schema (and drops it)."""
     chain = Chain(tmp_path)
     chain.rev(
         "r01",
@@ -372,6 +370,14 @@ def test_a_realistic_schema_gets_data_in_every_table(tmp_path: Path) -> None:
         SHOP,
         'op.execute("DROP TABLE order_lines, orders, employees, customers; DROP TYPE order_state")',
     )
+    return chain
+
+
+def test_a_realistic_schema_gets_data_in_every_table(tmp_path: Path) -> None:
+    """Foreign-key chains, CHECKs with constants, lengths and ranges, a NOT NULL
+    self-reference and an enum: every table is seeded, and a change that loses data in
+    the deepest one is caught."""
+    chain = _shop_chain(tmp_path)
     chain.rev(
         "r02",
         "r01",
@@ -622,13 +628,7 @@ def test_embedded_cluster_verifies_a_realistic_schema(tmp_path: Path) -> None:
     """PostgreSQL 18 from the wheel: the same realistic schema verified, seeded in every
     table, and nothing left running or on disk afterwards."""
     version = _embedded_or_skip()
-    chain = Chain(tmp_path)
-    chain.rev(
-        "r01",
-        None,
-        SHOP,
-        'op.execute("DROP TABLE order_lines, orders, employees, customers; DROP TYPE order_state")',
-    )
+    chain = _shop_chain(tmp_path)
     chain.rev(
         "r02",
         "r01",

@@ -394,11 +394,7 @@ def _drop(stmt: Statement, cur: Cursor) -> list[Op]:
         return []
     concurrently = cur.accept("CONCURRENTLY")
     cur.accept("IF", "EXISTS")
-    names = []
-    while cur.peek() not in ("", "CASCADE", "RESTRICT"):
-        names.append(cur.name())
-        if not cur.accept(","):
-            break
+    names = _name_list(cur)
     kind = {"table": "drop_table", "index": "drop_index", "schema": "drop_schema"}.get(
         what, "drop_table"
     )
@@ -419,6 +415,16 @@ def _drop(stmt: Statement, cur: Cursor) -> list[Op]:
     ]
 
 
+def _name_list(cur: Cursor) -> list[str | None]:
+    """``a, b, c`` up to CASCADE / RESTRICT or the end: the objects a DROP names."""
+    names = []
+    while cur.peek() not in ("", "CASCADE", "RESTRICT"):
+        names.append(cur.name())
+        if not cur.accept(","):
+            break
+    return names
+
+
 # objects the running application may use by name, beside tables and columns
 _DROPPABLE = frozenset({"sequence", "type", "domain"})
 
@@ -427,11 +433,7 @@ def _drop_objects(stmt: Statement, cur: Cursor, what: str) -> list[Op]:
     """DROP VIEW / SEQUENCE / TYPE / DOMAIN: each name an op (CASCADE flagged: it drops
     the columns and objects that use it too)."""
     cur.accept("IF", "EXISTS")
-    names = []
-    while cur.peek() not in ("", "CASCADE", "RESTRICT"):
-        names.append(cur.name())
-        if not cur.accept(","):
-            break
+    names = _name_list(cur)
     cascade = any(t.text.upper() == "CASCADE" for t in stmt.tokens)
     flags = frozenset({"cascade"} if cascade else ())
     return [Op("drop_object", name=n, value=what, lock=AE, flags=flags) for n in names if n]

@@ -718,13 +718,11 @@ def _alter_action(stmt: Statement, table: str, action: list[Token], single: bool
         return [not_null]
     if first == "ADD" and words[-1:] == ["VIRTUAL"] and "GENERATED" in words:
         # PostgreSQL 18's virtual generated column: computed on read, nothing stored
-        column = action[2].text if words[1:2] == ["COLUMN"] else action[1].text
-        name = column.strip('"') if column.startswith('"') else column.lower()
         return [
             Op(
                 "add_column",
                 table=table,
-                column=name,
+                column=_action_column(action, words),
                 lock=AE,
                 offset=offset,
                 flags=frozenset({"generated_virtual"}),
@@ -745,12 +743,11 @@ def _alter_action(stmt: Statement, table: str, action: list[Token], single: bool
     if words[:1] == ["ALTER"] and (
         words[-2:] == ["DROP", "IDENTITY"] or words[-4:] == ["DROP", "IDENTITY", "IF", "EXISTS"]
     ):
-        column = action[2].text if words[1:2] == ["COLUMN"] else action[1].text
         return [
             Op(
                 "drop_identity",
                 table=table,
-                column=column.strip('"') if column.startswith('"') else column.lower(),
+                column=_action_column(action, words),
                 lock=AE,
                 offset=offset,
             )
@@ -801,6 +798,13 @@ _ALTER_ACTIONS = frozenset(
         "DETACH",
     }
 )
+
+
+def _action_column(action: list[Token], words: list[str]) -> str:
+    """The column an ``ADD [COLUMN] c ...`` or ``ALTER [COLUMN] c ...`` action names,
+    normalized (quoted names kept, others folded)."""
+    text = action[2].text if words[1:2] == ["COLUMN"] else action[1].text
+    return text.strip('"') if text.startswith('"') else text.lower()
 
 
 def _not_null_constraint(action: list[Token], words: list[str], table: str, offset: int):

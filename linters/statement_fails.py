@@ -10,6 +10,7 @@ half-way:
   CONCURRENTLY` before 14 (the syntax does not exist);
 - PostgreSQL 18 syntax on an older server: a virtual generated column
   (`GENERATED ALWAYS AS (...)` without `STORED`), a named `NOT NULL` constraint;
+- `ADD CONSTRAINT ... UNIQUE USING INDEX` of an expression or partial index;
 - `ALTER TYPE ... ADD VALUE` inside a transaction block before PostgreSQL 12,
   and, on any version, a value added in a transaction used before that
   transaction commits ("unsafe use of new value").
@@ -69,6 +70,17 @@ def check(op, ctx):
             f"a named NOT NULL constraint on {op.table}.{op.column} needs PostgreSQL 18: the "
             "statement fails",
             "Before 18: CHECK (c IS NOT NULL) NOT VALID, VALIDATE, then SET NOT NULL.",
+        )
+    elif (
+        op.kind == "add_constraint"
+        and op.has("using_index")
+        and op.value in ctx.unclaimable_indexes
+    ):
+        yield Violation(
+            f"index {op.value} is on an expression or partial: a UNIQUE or PRIMARY KEY "
+            "constraint cannot take it over USING INDEX, PostgreSQL rejects it",
+            "Keep the unique index as it is (it enforces uniqueness), or build one on plain "
+            "columns for the constraint.",
         )
     elif op.kind == "drop_index" and op.has("several"):
         yield Violation(

@@ -182,6 +182,18 @@ CASES = [
         False,
         (FAILS, ""),
     ),
+    (
+        "CREATE UNIQUE INDEX ix_users_lower_email ON users (lower(email));\n"
+        "ALTER TABLE users ADD CONSTRAINT users_lower_email UNIQUE USING INDEX ix_users_lower_email",
+        True,
+        (FAILS, ""),
+    ),
+    (
+        "CREATE UNIQUE INDEX ix_users_email_u ON users (email);\n"
+        "ALTER TABLE users ADD CONSTRAINT users_email_u UNIQUE USING INDEX ix_users_email_u",
+        False,
+        (FAILS, ""),
+    ),
     # partitioned tables
     (
         "CREATE TABLE events (ts timestamptz) PARTITION BY RANGE (ts);\n"

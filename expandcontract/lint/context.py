@@ -23,6 +23,9 @@ class Context:
     new_indexes: set[str] = field(default_factory=set)
     # views, sequences, types and domains created earlier in this migration: (kind, name)
     new_objects: set[tuple[str, str]] = field(default_factory=set)
+    # expression and partial indexes made earlier in this migration: no constraint can
+    # take them over with USING INDEX
+    unclaimable_indexes: set[str] = field(default_factory=set)
     # functions created earlier in this migration -> their volatility
     functions: dict[str, str] = field(default_factory=dict)
     # partitioned tables created earlier in this migration
@@ -139,6 +142,8 @@ class Context:
         elif kind == "create_index":
             if op.table in self.new_tables and op.name:
                 self.new_indexes.add(op.name)
+            if op.name and (op.has("expression") or op.has("partial")):
+                self.unclaimable_indexes.add(op.name)
         elif kind == "rename_table":
             if op.table in self.new_tables and op.new_name:
                 self.new_tables.add(op.new_name)

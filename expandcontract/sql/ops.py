@@ -351,6 +351,14 @@ def _create_index(stmt: Statement, cur: Cursor) -> list[Op]:
         tree = None  # `ON ONLY t` is valid PostgreSQL that sqlglot rejects
     if isinstance(tree, exp.Create) and isinstance(tree.this, exp.Index):
         index = tree.this
+        params = index.args.get("params")
+        columns = params.args.get("columns") or [] if params is not None else []
+        if any(not isinstance(getattr(c, "this", c), exp.Column) for c in columns):
+            flags_extra = {"expression"}  # a UNIQUE constraint cannot take it over
+        else:
+            flags_extra = set()
+        if params is not None and params.args.get("where") is not None:
+            flags_extra.add("partial")
         return [
             Op(
                 "create_index",
@@ -358,7 +366,7 @@ def _create_index(stmt: Statement, cur: Cursor) -> list[Op]:
                 name=ident_name(index.this) if index.this else None,
                 concurrently=bool(tree.args.get("concurrently")),
                 lock=SUE if tree.args.get("concurrently") else SHARE,
-                flags=frozenset({"unique"} if unique else ()),
+                flags=frozenset(({"unique"} if unique else set()) | flags_extra),
             )
         ]
     cur.skip_past("INDEX")
@@ -905,6 +913,7 @@ def _classify_add_constraint(cur: Cursor, words: list[str], table: str, offset: 
             lock=AE,
             flags=frozenset({"using_index"}),
             offset=offset,
+            value=_word_after(cur, "INDEX"),  # the index the constraint takes over
         )
     if "CHECK" in words:
         column = _not_null_check_column(cur.tokens)

@@ -12,6 +12,7 @@ import click
 from expandcontract import __version__
 from expandcontract.errors import InputError
 from expandcontract.formats import FORMATS
+from expandcontract.phases import PHASES
 
 
 def config_option(func):
@@ -462,7 +463,7 @@ def _run_phase(action, phase: str) -> list[str]:
         raise SystemExit(1) from None
 
 
-PHASE_CHOICE = click.Choice(["expand", "migrate", "switch", "contract"])
+PHASE_CHOICE = click.Choice(list(PHASES))
 
 
 @cli.command()

@@ -12,7 +12,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from expandcontract.sql.ops import LOCK_ORDER, analyze
+from expandcontract.sql.facts import LOCK_ORDER
+from expandcontract.sql.ops import analyze
 from expandcontract.sql.split import split
 from tests.helpers import codes
 

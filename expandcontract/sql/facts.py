@@ -13,6 +13,24 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+# PostgreSQL lock modes, weakest to strongest.
+LOCK_ORDER = (
+    "ACCESS SHARE",
+    "ROW SHARE",
+    "ROW EXCLUSIVE",
+    "SHARE UPDATE EXCLUSIVE",
+    "SHARE",
+    "SHARE ROW EXCLUSIVE",
+    "EXCLUSIVE",
+    "ACCESS EXCLUSIVE",
+)
+AE = "ACCESS EXCLUSIVE"
+SRE = "SHARE ROW EXCLUSIVE"
+SHARE = "SHARE"
+SUE = "SHARE UPDATE EXCLUSIVE"
+EXCLUSIVE = "EXCLUSIVE"
+ROW_EXCLUSIVE = "ROW EXCLUSIVE"
+
 _TEXTUAL = ("VARCHAR", "TEXT", "NVARCHAR")
 
 

@@ -22,6 +22,7 @@ from sqlglot.dialects.postgres import Postgres
 from sqlglot.errors import ParseError
 from sqlglot.tokens import Token
 
+from expandcontract.sql.facts import AE, EXCLUSIVE, ROW_EXCLUSIVE, SHARE, SRE, SUE
 from expandcontract.sql.split import Statement
 from expandcontract.sql.tokens import Cursor, retokenize, split_top_level
 
@@ -33,24 +34,6 @@ _DIALECT = Postgres()
 _TOKENIZER = _DIALECT.tokenizer()
 _PARSER = _DIALECT.parser()
 _GENERATOR = _DIALECT.generator(normalize_functions="lower")
-
-# PostgreSQL lock modes, weakest to strongest.
-LOCK_ORDER = (
-    "ACCESS SHARE",
-    "ROW SHARE",
-    "ROW EXCLUSIVE",
-    "SHARE UPDATE EXCLUSIVE",
-    "SHARE",
-    "SHARE ROW EXCLUSIVE",
-    "EXCLUSIVE",
-    "ACCESS EXCLUSIVE",
-)
-AE = "ACCESS EXCLUSIVE"
-SRE = "SHARE ROW EXCLUSIVE"
-SHARE = "SHARE"
-SUE = "SHARE UPDATE EXCLUSIVE"
-EXCLUSIVE = "EXCLUSIVE"
-ROW_EXCLUSIVE = "ROW EXCLUSIVE"
 
 # Functions whose value differs per row: a DEFAULT calling one rewrites the table.
 VOLATILE_FUNCTIONS = frozenset(

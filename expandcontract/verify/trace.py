@@ -19,18 +19,9 @@ import time
 from dataclasses import dataclass, field
 
 from expandcontract.alembic_integration.execution import describe
+from expandcontract.sql.facts import LOCK_ORDER
 
 BLOCKING = ("ACCESS EXCLUSIVE", "SHARE ROW EXCLUSIVE", "SHARE", "EXCLUSIVE")
-LOCK_ORDER = (
-    "ACCESS SHARE",
-    "ROW SHARE",
-    "ROW EXCLUSIVE",
-    "SHARE UPDATE EXCLUSIVE",
-    "SHARE",
-    "SHARE ROW EXCLUSIVE",
-    "EXCLUSIVE",
-    "ACCESS EXCLUSIVE",
-)
 
 
 def lock_name(mode: str) -> str:

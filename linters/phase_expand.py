@@ -9,7 +9,7 @@ place: undoing a contract re-creates, refills and re-validates what it removed.
 Expand runs before the new application version is deployed, while only the
 old version runs, and must leave the old version working and rollback
 instant. Anything destructive, breaking, scanning or data-moving belongs to a
-later phase (see `phases.md`): migrate moves data, switch validates and sets
+later phase (README, "Phases"): migrate moves data, switch validates and sets
 NOT NULL, contract removes.
 
 ## Example

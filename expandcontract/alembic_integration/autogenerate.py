@@ -423,16 +423,13 @@ def _columns(op) -> list[str]:
 
 
 def _create_index(op, plan: Plan) -> None:
-    unique = ", unique=True" if op.unique else ""
-    cols = "[" + ", ".join(_columns(op)) + "]"
+    from expandcontract.kinds import add_index
+
     table = qualified(op.table_name, op.schema)
     plan.add(
-        {
-            "expand": Phase(
-                [f"op.create_index_concurrently({r(op.index_name)}, {r(table)}, {cols}{unique})"],
-                [f"op.drop_index_concurrently({r(qualified(op.index_name, op.schema))})"],
-            )
-        }
+        add_index.phases(
+            table, [], unique=bool(op.unique), name=op.index_name, sources=_columns(op)
+        )
     )
 
 
@@ -451,26 +448,10 @@ def _drop_index(op, plan: Plan, autogen) -> None:
 
 
 def _unique(op, plan: Plan) -> None:
-    name = op.constraint_name or f"{op.table_name}_{'_'.join(op.columns)}_key"
-    cols = "[" + ", ".join(r(c) for c in op.columns) + "]"
+    from expandcontract.kinds import add_unique
+
     table = qualified(op.table_name, op.schema)
-    t, n, qn = r(table), r(name), r(qualified(name, op.schema))
-    tn, schema = native(table)
-    plan.add(
-        {
-            "expand": Phase(
-                [f"op.create_index_concurrently({n}, {t}, {cols}, unique=True)"],
-                [f"op.drop_index_concurrently({qn})"],
-            ),
-            "switch": Phase(
-                [LOCK_TIMEOUT, f"op.add_unique_using_index({t}, {n}, {n})"],
-                [
-                    f"op.drop_constraint({n}, {tn}{schema}, if_exists=True)",
-                    f"op.create_index_concurrently({n}, {t}, {cols}, unique=True)",
-                ],
-            ),
-        }
-    )
+    plan.add(add_unique.phases(table, list(op.columns), name=op.constraint_name))
 
 
 def _foreign_key(op, plan: Plan) -> None:

@@ -18,9 +18,11 @@ PARAMS = [
 ]
 
 
-def phases(table, columns, unique=False):
-    name = object_name(table.rsplit(".", 1)[-1], *columns, prefix="ix")
-    cols = "[" + ", ".join(r(c) for c in columns) + "]"
+def phases(table, columns, unique=False, name=None, sources=None):
+    """``name``: the index's own (autogenerate keeps the model's); ``sources``: each
+    column as Python source already (``sa.text(...)`` for an expression)."""
+    name = name or object_name(table.rsplit(".", 1)[-1], *columns, prefix="ix")
+    cols = "[" + ", ".join(sources or [r(c) for c in columns]) + "]"
     flag = ", unique=True" if unique else ""
     return {
         "expand": Phase(

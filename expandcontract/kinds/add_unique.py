@@ -15,8 +15,9 @@ HELP = "Add a UNIQUE constraint from an index built concurrently."
 PARAMS = [click.Argument(["table"]), click.Argument(["columns"], nargs=-1, required=True)]
 
 
-def phases(table, columns):
-    name = derived_name(table, *columns, "key")
+def phases(table, columns, name=None):
+    """``name``: the constraint's own (autogenerate keeps the model's)."""
+    name = name or derived_name(table, *columns, "key")
     t, n, cols = r(table), r(name), "[" + ", ".join(r(c) for c in columns) + "]"
     qualified = r(in_schema_of(table, name))
     tn, schema = native(table)

@@ -719,11 +719,11 @@ def verify(
         only = verifier.since(since)
     elif changed_since:
         only = verifier.changed_since(changed_since)
+    say = Progress("expandcontract verify", quiet=quiet)
     if only is not None and not only:
-        click.echo("expandcontract verify: no revision to verify (none is new)", err=True)
+        say.note("no revision to verify (none is new)")
         return
     backend, why = throwaway_database(database_url, docker_image, local, pg_version, embedded)
-    say = Progress("expandcontract verify", quiet=quiet)
     say.note(why)
     try:
         with sigterm_as_interrupt(), backend as database:
@@ -733,6 +733,8 @@ def verify(
         progress.close()
         click.echo("Interrupted: the throwaway database was dropped.", err=True)
         raise SystemExit(130) from None
+    finally:
+        progress.close()  # a bar a failed revision left open ends its line (once)
     click.echo(render(report, output_format))
     if not report.ok:
         raise SystemExit(1)

@@ -282,17 +282,13 @@ def _operation(op, plan: Plan, autogen, carried: set[int] = frozenset()) -> None
 def _table_ops(group, plan: Plan, autogen, carried: set[int]) -> None:
     from alembic.operations import ops
 
-    table = qualified(group.table_name, group.schema)
-    added = {o.column.name: o for o in group.ops if isinstance(o, ops.AddColumnOp)}
-    dropped = {o.column_name: o for o in group.ops if isinstance(o, ops.DropColumnOp)}
-    renamed = set()
-    for name, add in added.items():
-        old = add.column.info.get("expandcontract", {}).get("renamed_from")
-        if old and old in dropped:
-            from expandcontract.kinds import rename_column
+    from expandcontract.kinds import rename_column
 
-            plan.add(rename_column.phases(table, old, name))
-            renamed |= {name, old}
+    table = qualified(group.table_name, group.schema)
+    renamed = set()
+    for old, name in _renames([group]).get((group.schema, group.table_name), {}).items():
+        plan.add(rename_column.phases(table, old, name))
+        renamed |= {name, old}
     for op in group.ops:
         if id(op) in carried:
             continue

@@ -19,6 +19,7 @@ an unreadable entry is a miss.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -36,7 +37,8 @@ class Cache:
         self.enabled = enabled
         base = os.environ.get("EXPANDCONTRACT_CACHE_DIR")
         self.root = Path(base) if base else (root or Path.cwd()) / FOLDER
-        self.settings = f"{__version__} {_code_stamp()}\n{settings}"
+        # our own code's stamp costs a stat of every module: only when the cache is used
+        self.settings = f"{__version__} {_code_stamp() if enabled else ''}\n{settings}"
 
     # --- keys ------------------------------------------------------------------------------
 
@@ -127,13 +129,15 @@ class Cache:
 _SEEN: dict[tuple[str, str | None], str | None] = {}  # (module, file) -> stamp if the app's
 
 
+@functools.cache
 def _installed() -> tuple[str, ...]:
     import sys
 
     return tuple({sys.prefix, sys.base_prefix, sys.exec_prefix, *map(str, _code_folders())})
 
 
-def _code_folders() -> list[Path]:
+@functools.cache
+def _code_folders() -> tuple[Path, ...]:
     """Where our own code lives (``linters/`` apart from the package in a checkout)."""
     import importlib.util
 
@@ -141,7 +145,7 @@ def _code_folders() -> list[Path]:
     spec = importlib.util.find_spec("expandcontract.linters")
     if spec is not None and spec.submodule_search_locations:
         folders += [Path(p).resolve() for p in spec.submodule_search_locations]
-    return folders
+    return tuple(folders)
 
 
 def _code_stamp() -> str:

@@ -148,15 +148,8 @@ def _settings(config: Config, options: Options) -> str:
             options.pg_version,
             options.assume_in_transaction,
             options.stdin_filename,
-            options.schema_from and display_path_url(options.schema_from),
         )
     )
-
-
-def display_path_url(url: str) -> str:
-    from expandcontract.urls import display_url
-
-    return display_url(url)
 
 
 def lint_paths(paths: list[str], config: Config, options: Options) -> tuple[Report, list[str]]:
@@ -170,6 +163,7 @@ def lint_paths(paths: list[str], config: Config, options: Options) -> tuple[Repo
         from expandcontract.lint.catalog import schema_from
 
         start = schema_from(options.schema_from)
+    # --schema-from: what the catalog says, not where it was read, decides the findings
     settings = _settings(config, options) + (start.key() if start else "")
     cache = Cache(settings, enabled=options.cache)
     run_key = cache.run_key(files)
@@ -231,7 +225,7 @@ def _lint_files(
             shown.append(name)
             # the schema its parents left (merged at a merge point), else the start
             parents = [revision_schemas[p] for p in meta.down_revisions if p in revision_schemas]
-            before = _merged(parents) if parents else (_copy(start) if start else Schema())
+            before = Schema.merged(parents if parents else [start] if start else [])
             context = repr((phase, meta.revision, sorted((inherited or {}).items()), before.key()))
             key = _file_key(cache, "revision", name, context, file)
             entry = cache.get(key)
@@ -252,12 +246,12 @@ def _lint_files(
                     "statements": result.statements,
                     "open": [[list(k), v] for k, v in result.open_not_valid.items()],
                     "imports": cache.app_modules(),
-                    "schema": _dumped(result.schema or before),
+                    "schema": (result.schema or before).as_json(),
                 }
                 cache.put(key, entry)
             if meta.revision:
                 open_not_valid[meta.revision] = {tuple(k): v for k, v in entry["open"]}
-                revision_schemas[meta.revision] = _loaded(entry["schema"])
+                revision_schemas[meta.revision] = Schema.from_json(entry["schema"])
             findings.extend(Finding(**f) for f in entry["findings"])
             statements += entry["statements"]
             continue
@@ -274,7 +268,7 @@ def _lint_files(
             continue
         shown.append(name)
         folder = file.resolve().parent if file is not None else None
-        schema = schemas.setdefault(folder, _copy(start) if start else Schema())
+        schema = schemas.setdefault(folder, Schema.merged([start] if start else []))
         context = schema.key()
         key = cache.file_key("sql", name, context, text.encode()) if file is not None else None
         entry = cache.get(key)
@@ -289,40 +283,17 @@ def _lint_files(
             entry = {
                 "findings": [f.as_dict() for f in file_findings],
                 "statements": count,
-                "schema": _dumped(schema),
+                "schema": schema.as_json(),
             }
             cache.put(key, entry)
         else:  # what the file left, for the files after it
-            left = _loaded(entry["schema"])
+            left = Schema.from_json(entry["schema"])
             schema.column_types, schema.partitioned = left.column_types, left.partitioned
         findings.extend(Finding(**f) for f in entry["findings"])
         statements += entry["statements"]
     findings.sort(key=Finding.sort_key)
     report = Report(findings=findings, files=len(shown), statements=statements, paths=sorted(shown))
     return report, problems
-
-
-def _copy(schema: Schema) -> Schema:
-    return Schema(dict(schema.column_types), set(schema.partitioned))
-
-
-def _merged(schemas: list[Schema]) -> Schema:
-    merged = Schema()
-    for schema in schemas:
-        merged.column_types.update(schema.column_types)
-        merged.partitioned |= schema.partitioned
-    return merged
-
-
-def _dumped(schema: Schema) -> dict:
-    return {
-        "columns": [[list(k), v] for k, v in schema.column_types.items()],
-        "partitioned": sorted(schema.partitioned),
-    }
-
-
-def _loaded(data: dict) -> Schema:
-    return Schema({tuple(k): v for k, v in data["columns"]}, set(data["partitioned"]))
 
 
 def _file_key(cache: Cache, kind: str, name: str, context: str, file: Path) -> str | None:

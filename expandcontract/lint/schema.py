@@ -15,6 +15,25 @@ class Schema:
     column_types: dict[tuple[str, str], str] = field(default_factory=dict)
     partitioned: set[str] = field(default_factory=set)
 
+    @classmethod
+    def merged(cls, schemas: list[Schema]) -> Schema:
+        """What several migrations left together (a merge point); a copy of one."""
+        merged = cls()
+        for schema in schemas:
+            merged.column_types.update(schema.column_types)
+            merged.partitioned |= schema.partitioned
+        return merged
+
+    def as_json(self) -> dict:
+        return {
+            "columns": [[list(k), v] for k, v in self.column_types.items()],
+            "partitioned": sorted(self.partitioned),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> Schema:
+        return cls({tuple(k): v for k, v in data["columns"]}, set(data["partitioned"]))
+
     def key(self) -> str:
         """A stable text of it, for the lint cache."""
         return repr((sorted(self.column_types.items()), sorted(self.partitioned)))

@@ -23,7 +23,7 @@ from sqlglot.errors import ParseError
 from sqlglot.tokens import Token
 
 from expandcontract.sql.facts import AE, EXCLUSIVE, ROW_EXCLUSIVE, SHARE, SRE, SUE
-from expandcontract.sql.split import Statement
+from expandcontract.sql.split import Statement, split
 from expandcontract.sql.tokens import Cursor, retokenize, split_top_level
 
 # sqlglot logs a warning for every statement it hands back as a Command.
@@ -616,8 +616,6 @@ def _do(stmt: Statement, cur: Cursor) -> list[Op]:
         return []
     inner = re.sub(r"^\$\w*\$|\$\w*\$$", "", body).strip()
     inner = re.sub(r"(?is)^(declare\b.*?)?\bbegin\b|\bend\s*;?\s*$", "", inner)
-    from expandcontract.sql.split import split
-
     ops = []
     if re.search(r"(?i)\bconcurrently\b", inner):
         ops.append(Op("concurrently_in_block", offset=stmt.start))

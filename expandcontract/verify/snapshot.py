@@ -196,10 +196,6 @@ class Snapshot:
         order = self.objects.get("column order", {}).get(table, "")
         return [c for c in order.split(", ") if c]
 
-    def oids_of(self, tables: set[str]) -> set[int]:
-        owners = self.owners.get("relation", {})
-        return {owners[t] for t in tables if t in owners}
-
     def patched(self, fresh: Snapshot, oids: set[int], globals_: bool) -> Snapshot:
         """This snapshot with what belongs to ``oids`` (and, with ``globals_``, to no
         relation) replaced by ``fresh``'s reading of it."""

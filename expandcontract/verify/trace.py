@@ -18,6 +18,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from expandcontract.alembic_integration import execution
 from expandcontract.alembic_integration.execution import describe
 from expandcontract.sql.facts import LOCK_ORDER
 
@@ -103,7 +104,7 @@ class Tracer:
 
         def traced(construct, *args, **kwargs):
             connection = impl.connection
-            autocommit = connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+            autocommit = execution.autocommit(connection)
             sql = describe(construct, impl.dialect)
             if not tracer.relations or tracer._bookkeeping(sql):
                 return original(construct, *args, **kwargs)
@@ -324,7 +325,7 @@ class StepWatch:
         event.listen(engine, "commit", self._commit)
 
     def _statement(self, conn, cursor, statement, parameters, context, executemany) -> None:
-        if conn.in_transaction() and not _autocommit(conn):
+        if conn.in_transaction() and not execution.autocommit(conn):
             return  # the locks tell at commit
         targets = [m.group(1) for m in _DML_TARGET.finditer(statement)]
         pieces = [p for p in statement.split(";") if p.strip()]
@@ -382,7 +383,3 @@ class StepWatch:
                 frontier = found - oids
                 oids |= found
         return oids
-
-
-def _autocommit(conn) -> bool:
-    return conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"

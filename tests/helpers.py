@@ -15,3 +15,16 @@ def lint(sql: str, *rules: str, **settings) -> list[Finding]:
 
 def codes(sql: str, *rules: str, **settings) -> list[str]:
     return [f.code for f in lint(sql, *rules, **settings)]
+
+
+def full_statements(text: str):
+    """Every statement of ``text`` as the full reader sees it: sqlglot's tokens, none
+    settled from its text by the plain shapes."""
+    from expandcontract.sql import split as split_module
+
+    comments: list = []
+    lines = split_module.LineIndex(text)
+    items = split_module._pieces(text, len(text), lines, comments)
+    for item in split_module._group(items, len(text)):
+        if isinstance(item, tuple):
+            yield split_module._statement(text, lines, *item)

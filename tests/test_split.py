@@ -6,6 +6,7 @@ import pytest
 
 from expandcontract.sql.ops import StatementError, analyze
 from expandcontract.sql.split import split
+from tests.helpers import full_statements
 
 
 def texts(sql: str) -> list[str]:
@@ -80,8 +81,14 @@ def test_empty_and_comment_only_scripts_have_no_statements() -> None:
 
 
 def ops(sql: str):
+    """The full reader's operations of the one statement in ``sql`` (and, where the plain
+    shapes settle it, the proof that they agree)."""
     (stmt,) = split(sql).statements
-    return analyze(stmt)
+    (full,) = full_statements(sql)
+    found = analyze(full)
+    if stmt.ops is not None:
+        assert stmt.ops == found
+    return found
 
 
 def test_rename_without_column_keyword_is_a_column_rename() -> None:

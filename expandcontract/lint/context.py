@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from expandcontract.lint.schema import Schema
-from expandcontract.sql.ops import Op
+from expandcontract.phases import mirror
+from expandcontract.sql.op import Op
 
 
 @dataclass
@@ -63,8 +64,6 @@ class Context:
     @property
     def effective_phase(self) -> str | None:
         """The phase whose rules apply: a downgrade is judged by its mirror phase."""
-        from expandcontract.phases import mirror
-
         return mirror(self.phase, self.direction)
 
     @property

@@ -12,7 +12,7 @@ from expandcontract.lint.finding import Finding
 from expandcontract.lint.rule import Rule, Violation
 from expandcontract.lint.schema import Schema
 from expandcontract.lint.suppress import Suppression, parse_pragma
-from expandcontract.sql.ops import Op, StatementError, analyze
+from expandcontract.sql.op import Op, StatementError
 from expandcontract.sql.split import Script, split
 
 PARSE_ERROR = "EC001"
@@ -37,6 +37,7 @@ class RuleSet:
     def __post_init__(self) -> None:
         self.enabled = {r.code for r in self.rules}
         self.by_kind: dict[str, list[Rule]] = {}
+        self._for_kind: dict[str, list[Rule]] = {}
         self.every_kind: list[Rule] = []
         for rule in self.rules:
             if rule.check is None:
@@ -55,7 +56,10 @@ class RuleSet:
         return self.severity.get(code) or self.by_code[code].severity
 
     def rules_for(self, kind: str) -> list[Rule]:
-        return self.by_kind.get(kind, []) + self.every_kind
+        found = self._for_kind.get(kind)
+        if found is None:
+            found = self._for_kind[kind] = self.by_kind.get(kind, []) + self.every_kind
+        return found
 
 
 class Collector:
@@ -151,7 +155,7 @@ def judge(script: Script, ctx: Context, collector: Collector) -> None:
     positions = script.lines
     for index, stmt in enumerate(script.stream()):
         try:
-            ops = analyze(stmt)
+            ops = stmt.ops if stmt.ops is not None else _analyze(stmt)
         except StatementError as err:
             unread = stmt.error is not None and "the rest of the file" in stmt.error
             collector.add(
@@ -177,7 +181,7 @@ def judge(script: Script, ctx: Context, collector: Collector) -> None:
             )
             continue
         if ctx.new_enum_labels:  # a label added in this transaction, used before its commit
-            used = ctx.new_enum_labels & {t.text for t in stmt.tokens if _is_string(t)}
+            used = ctx.new_enum_labels & stmt.strings()
             if used and not any(op.kind == "add_enum_value" for op in ops):
                 ops = [*ops, Op("use_new_enum_value", value=min(used), offset=stmt.start)]
         for op in ops:
@@ -194,8 +198,12 @@ def judge(script: Script, ctx: Context, collector: Collector) -> None:
         ctx.end_statement()
 
 
-def _is_string(token) -> bool:
-    return token.token_type.name in ("STRING", "NATIONAL_STRING", "RAW_STRING")
+def _analyze(stmt) -> list[Op]:
+    """The full reader, on sqlglot: imported for the first statement the plain shapes do
+    not settle."""
+    from expandcontract.sql.ops import analyze
+
+    return analyze(stmt)
 
 
 def _run(rule: Rule, op, ctx: Context) -> Iterable[Violation]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from expandcontract.lint.context import Context
-    from expandcontract.sql.ops import Op
+    from expandcontract.sql.op import Op
 
 SEVERITIES = ("error", "warning")
 

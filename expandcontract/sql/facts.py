@@ -11,6 +11,7 @@ the same modifiers (a no-op). Anything else between different types rewrites.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 # PostgreSQL lock modes, weakest to strongest.
@@ -34,8 +35,44 @@ ROW_EXCLUSIVE = "ROW EXCLUSIVE"
 _TEXTUAL = ("VARCHAR", "TEXT", "NVARCHAR")
 
 
+# The readers' own spellings of common types -> sqlglot's name for the type: read without
+# a parse (tests/test_shapes.py checks each against sqlglot).
+WRITTEN_TYPES = {
+    "BIGINT": "BIGINT",
+    "BOOLEAN": "BOOLEAN",
+    "BYTEA": "VARBINARY",
+    "CHAR": "CHAR",
+    "DATE": "DATE",
+    "DECIMAL": "DECIMAL",
+    "DOUBLE PRECISION": "DOUBLE",
+    "INET": "INET",
+    "INT": "INT",
+    "INTERVAL": "INTERVAL",
+    "JSON": "JSON",
+    "JSONB": "JSONB",
+    "MONEY": "MONEY",
+    "REAL": "FLOAT",
+    "SMALLINT": "SMALLINT",
+    "TEXT": "TEXT",
+    "TIME": "TIME",
+    "TIMESTAMP": "TIMESTAMP",
+    "TIMESTAMPTZ": "TIMESTAMPTZ",
+    "UUID": "UUID",
+    "VARCHAR": "VARCHAR",
+}
+_WRITTEN_FORM = re.compile(r"([A-Z][A-Z ]*[A-Z])(?:\((\d+)(?:, (\d+))?\))?")
+
+
 @lru_cache(maxsize=1024)
 def _parse(type_sql: str) -> tuple[str, tuple[int, ...]] | None:
+    written = _WRITTEN_FORM.fullmatch(type_sql)
+    if (
+        written is not None
+        and written.group(1) in WRITTEN_TYPES
+        and (written.group(2) is None or written.group(1) in ("CHAR", "VARCHAR", "DECIMAL"))
+    ):
+        params = tuple(int(p) for p in written.group(2, 3) if p is not None)
+        return WRITTEN_TYPES[written.group(1)], params
     from sqlglot import exp
     from sqlglot.errors import ParseError
 

@@ -15,7 +15,6 @@ import contextlib
 import itertools
 import logging
 import re
-from dataclasses import dataclass, field
 
 from sqlglot import exp
 from sqlglot.dialects.postgres import Postgres
@@ -23,6 +22,7 @@ from sqlglot.errors import ParseError
 from sqlglot.tokens import Token
 
 from expandcontract.sql.facts import AE, EXCLUSIVE, ROW_EXCLUSIVE, SHARE, SRE, SUE
+from expandcontract.sql.op import Op, StatementError
 from expandcontract.sql.split import Statement, split
 from expandcontract.sql.tokens import Cursor, retokenize, split_top_level
 
@@ -103,43 +103,12 @@ WIDENING_TYPES = frozenset(
 )
 
 
-@dataclass(slots=True)
-class Op:
-    """One thing a statement does to the database."""
-
-    kind: str
-    table: str | None = None
-    lock: str | None = None
-    column: str | None = None
-    name: str | None = None
-    new_name: str | None = None
-    concurrently: bool = False
-    not_valid: bool = False
-    constraint: str | None = None
-    ref_table: str | None = None
-    default: str | None = None
-    default_sql: str | None = None
-    type_sql: str | None = None
-    flags: frozenset[str] = field(default_factory=frozenset)
-    value: str | None = None
-    offset: int | None = None
-    # functions a default calls that PostgreSQL's catalog would judge (user-defined ones)
-    calls: tuple[str, ...] = ()
-    # CREATE TABLE: (column, type) of each column it defines
-    columns: tuple[tuple[str, str], ...] = ()
-
-    def has(self, flag: str) -> bool:
-        return flag in self.flags
-
-
-class StatementError(Exception):
-    """A statement that cannot be understood; reported as a parse-error finding."""
-
-
 def analyze(stmt: Statement) -> list[Op]:
     """Return the operations of one statement (empty for statements we do not judge)."""
     if stmt.error:
         raise StatementError(stmt.error)
+    if stmt.ops is not None:  # settled from its text by the plain shapes
+        return stmt.ops
     cur = Cursor(retokenize(stmt.tokens))
     head = cur.peek()
     if head in ("ALTER", "CREATE", "DROP"):
@@ -620,13 +589,19 @@ def _do(stmt: Statement, cur: Cursor) -> list[Op]:
     if re.search(r"(?i)\bconcurrently\b", inner):
         ops.append(Op("concurrently_in_block", offset=stmt.start))
     for part in split(inner).statements:
-        if part.error or not part.tokens:
-            continue
-        if part.tokens[0].text.upper() in ("UPDATE", "DELETE", "WITH"):
+        found: list[Op] = []
+        if part.ops is not None:  # settled from its text
+            found = [op for op in part.ops if op.kind in ("update", "delete")]
+        elif (
+            part.error is None
+            and part.tokens
+            and part.tokens[0].text.upper() in ("UPDATE", "DELETE", "WITH")
+        ):
             with contextlib.suppress(StatementError):
-                for op in _dml(part, Cursor(retokenize(part.tokens))):
-                    op.offset = stmt.start
-                    ops.append(op)
+                found = _dml(part, Cursor(retokenize(part.tokens)))
+        for op in found:
+            op.offset = stmt.start
+            ops.append(op)
     return ops
 
 

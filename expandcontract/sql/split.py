@@ -15,14 +15,51 @@ import bisect
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
-from sqlglot.dialects.postgres import Postgres
-from sqlglot.errors import TokenError
-from sqlglot.tokens import Token, TokenType
+from expandcontract.sql.op import Op
 
-_DIALECT = Postgres()
-# one tokenizer for every statement: making one per statement cost a tenth of a lint
-_TOKENIZER = _DIALECT.tokenizer()
+if TYPE_CHECKING:
+    from sqlglot.tokens import Token
+
+
+@cache
+def _lexicon() -> SimpleNamespace:
+    """sqlglot's tokenizer and token types, imported on the first statement that needs
+    them (a script whose statements :mod:`~expandcontract.sql.shapes` settles never does).
+    One tokenizer serves every statement: making one per statement cost a tenth of a lint.
+    """
+    from sqlglot.dialects.postgres import Postgres
+    from sqlglot.errors import TokenError
+    from sqlglot.tokens import Token, TokenType
+
+    dialect = Postgres()
+    literals = {  # never a keyword: literals and quoted names
+        TokenType.STRING,
+        TokenType.NATIONAL_STRING,
+        TokenType.HEREDOC_STRING,
+        TokenType.RAW_STRING,
+        TokenType.BIT_STRING,
+        TokenType.HEX_STRING,
+        TokenType.BYTE_STRING,
+        TokenType.NUMBER,
+        TokenType.IDENTIFIER,
+    }
+    return SimpleNamespace(
+        tokenizer=dialect.tokenizer(),
+        Token=Token,
+        TokenType=TokenType,
+        TokenError=TokenError,
+        words=frozenset(TokenType) - literals,
+        commands=frozenset(dialect.tokenizer_class.COMMANDS) | {TokenType.LOCK},
+    )
+
+
+def tokenize(sql: str) -> list[Token]:
+    """sqlglot's PostgreSQL tokens of ``sql``."""
+    return _lexicon().tokenizer.tokenize(sql)
 
 
 class LineIndex:
@@ -57,6 +94,15 @@ class Statement:
     end_line: int
     tokens: list[Token] = field(default_factory=list)
     error: str | None = None
+    # what the statement does, when settled from its text alone (then ``tokens`` is empty)
+    ops: list[Op] | None = None
+
+    def strings(self) -> set[str]:
+        """The text of its string literals."""
+        if self.ops is not None:
+            return {m.group()[1:-1].replace("''", "'") for m in _STRING.finditer(self.text)}
+        names = ("STRING", "NATIONAL_STRING", "RAW_STRING")
+        return {t.text for t in self.tokens if t.token_type.name in names}
 
     @property
     def keyword(self) -> str:
@@ -121,6 +167,12 @@ def split(text: str) -> Script:
 
 
 def _statements(text: str, lines: LineIndex, comments: list[Comment]) -> Iterator[Statement]:
+    if "\\" not in text and not _ATOMIC.search(text):
+        unclosed: list[int] = []
+        ranges = statement_ranges(text, unclosed=unclosed)
+        if not unclosed:  # one statement per piece: settle each from its text where it can
+            yield from _settled(text, ranges, lines, comments)
+            return
     quote_at, what = find_unterminated(text)
     unterminated = what != "input"
     limit = quote_at
@@ -148,6 +200,59 @@ def _statements(text: str, lines: LineIndex, comments: list[Comment]) -> Iterato
         )
 
 
+_ATOMIC = re.compile(r"(?i)\batomic\b")
+_SPACE = re.compile(r"\s*")
+_STRING = re.compile(r"'(?:[^']|'')*'")
+
+
+def _settled(
+    text: str, ranges: list[tuple[int, int, bool]], lines: LineIndex, comments: list[Comment]
+) -> Iterator[Statement]:
+    """The statements of a script with no meta-command, no ``BEGIN ATOMIC`` and no
+    unterminated quote, where each piece between semicolons is one statement: those of
+    the plain shapes with their operations, the rest tokenized by sqlglot."""
+    from expandcontract.sql.shapes import settle
+
+    for start, end, _ in ranges:
+        lead = _skip_comments(text, start, end, lines, comments)
+        stop = end - 1 if text[end - 1] == ";" else end
+        body = text[lead:stop].rstrip()
+        if not body:
+            continue
+        if "--" not in body and "/*" not in body:
+            ops = settle(body, lead)
+            if ops is not None:
+                line, column = lines.position(lead)
+                yield Statement(
+                    text=body,
+                    start=lead,
+                    end=lead + len(body),
+                    line=line,
+                    column=column,
+                    end_line=lines.position(lead + len(body) - 1)[0],
+                    ops=ops,
+                )
+                continue
+        for item in _group(_pieces(text, end, lines, comments, lead), end):
+            yield _statement(text, lines, *item) if isinstance(item, tuple) else item
+
+
+def _skip_comments(text: str, i: int, end: int, lines: LineIndex, out: list[Comment]) -> int:
+    """The offset of the first character of ``text[i:end]`` that is neither white space
+    nor part of a comment; the comments on the way are collected."""
+    i = _SPACE.match(text, i, end).end()
+    while i < end:
+        if text[i].isspace():
+            i += 1
+        elif text.startswith("--", i) or text.startswith("/*", i):
+            after = _skip_quoted(text, i, end)[0]
+            _scan_gap(text, i, after, lines, out)
+            i = after
+        else:
+            break
+    return i
+
+
 _SENT = "\\g"  # the text of the semicolon a \\g-style meta-command stands for
 
 
@@ -167,19 +272,21 @@ def _statement(text: str, lines: LineIndex, group: list[Token], stop: int) -> St
 
 
 def _pieces(
-    text: str, limit: int, lines: LineIndex, comments: list[Comment]
+    text: str, limit: int, lines: LineIndex, comments: list[Comment], begin: int | None = None
 ) -> Iterator[Token | Statement]:
     """The tokens of ``text[:limit]``, piece by piece between semicolons (by psql's rules),
     and, in their place, an error statement for each piece that does not tokenize. Comments
     in each piece are collected on the way."""
-    for start, end, sends in statement_ranges(text, limit):
+    lexicon = _lexicon()
+    ranges = statement_ranges(text, limit) if begin is None else [(begin, limit, False)]
+    for start, end, sends in ranges:
         piece = text[start:end]
         if not piece.strip():
             _scan_gap(text, start, end, lines, comments)
             continue
         try:
-            piece_tokens = _TOKENIZER.tokenize(piece)
-        except TokenError:
+            piece_tokens = lexicon.tokenizer.tokenize(piece)
+        except lexicon.TokenError:
             lead = len(piece) - len(piece.lstrip())
             stop = start + len(piece.rstrip().rstrip(";"))
             line, column = lines.position(start + lead)
@@ -204,22 +311,7 @@ def _pieces(
         yield from piece_tokens
         if sends:  # \\g and kin send the statement as a semicolon would
             line, column = lines.position(end)
-            yield Token(TokenType.SEMICOLON, _SENT, line, column, end, end)
-
-
-# tokens that may be keywords: everything but literals and quoted identifiers
-_WORDS_EXCLUDED = {
-    TokenType.STRING,
-    TokenType.NATIONAL_STRING,
-    TokenType.HEREDOC_STRING,
-    TokenType.RAW_STRING,
-    TokenType.BIT_STRING,
-    TokenType.HEX_STRING,
-    TokenType.BYTE_STRING,
-    TokenType.NUMBER,
-    TokenType.IDENTIFIER,
-}
-_WORDS = frozenset(TokenType) - _WORDS_EXCLUDED
+            yield lexicon.Token(lexicon.TokenType.SEMICOLON, _SENT, line, column, end, end)
 
 
 def _is_routine(current: list[Token]) -> bool:
@@ -238,6 +330,8 @@ def _group(
     ``limit`` for the last one (the offsets of the raw argument token sqlglot
     makes for REINDEX, VACUUM, DO and the like cannot be trusted).
     """
+    lexicon = _lexicon()
+    semicolon, words = lexicon.TokenType.SEMICOLON, lexicon.words
     current: list[Token] = []
     atomic_depth = 0
     previous = ""
@@ -246,14 +340,14 @@ def _group(
             yield token
             continue
         kind = token.token_type
-        if kind == TokenType.SEMICOLON and (atomic_depth == 0 or token.text == _SENT):
+        if kind == semicolon and (atomic_depth == 0 or token.text == _SENT):
             if current:  # a \\g sends the buffer even inside a BEGIN ATOMIC body, as psql does
                 yield current, token.start
                 current = []
             previous, atomic_depth = "", 0
             continue
         current.append(token)
-        if kind not in _WORDS:  # a string or a quoted name is never a keyword
+        if kind not in words:  # a string or a quoted name is never a keyword
             previous = ""
             continue
         upper = token.text.upper()
@@ -287,15 +381,13 @@ def _collect_comments(
         _scan_gap(text, gap_start, end, lines, out)
 
 
-_COMMANDS = frozenset(_DIALECT.tokenizer_class.COMMANDS) | {TokenType.LOCK}
-
-
 def is_raw_argument(previous: Token | None, token: Token) -> bool:
     """True for the STRING token holding the unparsed rest of a REINDEX, DO, LOCK, ..."""
+    lexicon = _lexicon()
     return (
-        token.token_type == TokenType.STRING
+        token.token_type == lexicon.TokenType.STRING
         and previous is not None
-        and previous.token_type in _COMMANDS
+        and previous.token_type in lexicon.commands
     )
 
 
@@ -334,11 +426,14 @@ def _block_comment_end(text: str, i: int) -> int:
     return n
 
 
-def statement_ranges(text: str, limit: int | None = None) -> list[tuple[int, int, bool]]:
+def statement_ranges(
+    text: str, limit: int | None = None, unclosed: list[int] | None = None
+) -> list[tuple[int, int, bool]]:
     """Pieces of ``text`` by psql's rules: each ends at a semicolon outside quotes, dollar
     quotes and comments (included), or at a backslash meta-command, which runs to the end
     of its line and is left out; the flag says the meta-command sends the statement
-    (``\\g``, ``\\gset``, ``\\gx``, ``\\crosstabview``)."""
+    (``\\g``, ``\\gset``, ``\\gx``, ``\\crosstabview``). The offset of a quote or comment
+    that never closes is added to ``unclosed``."""
     n = len(text) if limit is None else limit
     ranges: list[tuple[int, int, bool]] = []
     start = i = 0
@@ -350,6 +445,8 @@ def statement_ranges(text: str, limit: int | None = None) -> list[tuple[int, int
         ch = text[i]
         skipped = _skip_quoted(text, i, n)
         if skipped is not None:
+            if skipped[1] is not None and unclosed is not None:
+                unclosed.append(i)
             i = skipped[0]
         elif ch == ";":
             ranges.append((start, i + 1, False))

@@ -312,7 +312,23 @@ def _project(alembic_config: Path | None, alembic_name: str):
     return Project.load(alembic_config, alembic_name)
 
 
-@cli.group()
+class _KindGroup(click.Group):
+    """``new``: one subcommand per change kind, built when asked for (a lint never loads
+    the kinds)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        from expandcontract.kinds import kinds
+
+        return sorted(kinds())
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        from expandcontract.kinds import kinds
+
+        module = kinds().get(cmd_name)
+        return None if module is None else _kind_command(cmd_name, module)
+
+
+@cli.group(cls=_KindGroup)
 def new() -> None:
     """Write the phase revisions of one schema change into an Alembic project.
 
@@ -402,16 +418,6 @@ def _check_against_database(project, name: str, module, arguments: dict) -> None
         raise InputError(
             f"new {name}: refused, from what the database says:\n  - " + "\n  - ".join(problems)
         )
-
-
-def _register_kinds() -> None:
-    from expandcontract.kinds import kinds
-
-    for name, module in kinds().items():
-        new.add_command(_kind_command(name, module))
-
-
-_register_kinds()
 
 
 def _runner(alembic_config: Path | None, alembic_name: str, database_url: str | None):

@@ -23,7 +23,6 @@ import functools
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
 from expandcontract import __version__
@@ -118,6 +117,8 @@ class Cache:
                     "Signature: 8a477f597d28d172789f06886806bc55\n"
                 )
             folder.mkdir(exist_ok=True)
+            import tempfile
+
             handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
             with os.fdopen(handle, "w") as out:
                 json.dump(entry, out)

@@ -70,6 +70,17 @@ def test_json_contract(project: Path) -> None:
     (finding,) = data["findings"]
     assert set(finding) == {"path", "line", "column", "code", "rule", "severity", "message", "hint"}
     assert (finding["line"], finding["column"], finding["code"]) == (2, 1, "EC301")
+    assert result.stdout.rstrip("\n") == json.dumps(data, indent=2)  # the exact layout
+
+
+def test_json_escapes_like_json_dumps(tmp_path: Path) -> None:
+    odd = tmp_path / 'd\u00e9j\u00e0 "vu"\\'
+    odd.mkdir()
+    (odd / "m.sql").write_text("CREATE INDEX \"ix \u2603\" ON t (a);\nUPDATE t SET a = 1;\n")
+    result = run("lint", str(odd), "--format", "json")
+    data = json.loads(result.stdout)
+    assert len(data["findings"]) == 2
+    assert result.stdout.rstrip("\n") == json.dumps(data, indent=2)
 
 
 def test_stdin_with_filename() -> None:

@@ -76,7 +76,7 @@ def test_json_contract(project: Path) -> None:
 def test_json_escapes_like_json_dumps(tmp_path: Path) -> None:
     odd = tmp_path / 'd\u00e9j\u00e0 "vu"\\'
     odd.mkdir()
-    (odd / "m.sql").write_text("CREATE INDEX \"ix \u2603\" ON t (a);\nUPDATE t SET a = 1;\n")
+    (odd / "m.sql").write_text('CREATE INDEX "ix \u2603" ON t (a);\nUPDATE t SET a = 1;\n')
     result = run("lint", str(odd), "--format", "json")
     data = json.loads(result.stdout)
     assert len(data["findings"]) == 2

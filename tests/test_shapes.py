@@ -288,3 +288,20 @@ def test_the_written_types_read_as_sqlglot_reads_them(written):
             continue  # not a type sqlglot takes with these modifiers
         facts._parse.cache_clear()
         assert facts._parse(spelling) == expected
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT 1",
+        "SELECT a, 'into' FROM t WHERE b = 'x'",
+        "SELECT * INTO backup FROM t",
+        'SELECT 1 AS "into"',
+        "WITH x AS (SELECT 1) SELECT * FROM x",
+        "WITH gone AS (DELETE FROM t WHERE a = 1 RETURNING *) SELECT * FROM gone",
+        "WITH x AS (SELECT 'update') SELECT 1",
+    ],
+)
+def test_queries_match(sql):
+    _, wrong = _compare(sql)
+    assert not wrong, "\n".join(wrong)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from expandcontract.errors import InputError
 from expandcontract.lint.context import Context
 from expandcontract.lint.finding import Finding
-from expandcontract.lint.rule import Rule, Violation
+from expandcontract.lint.rule import Rule
 from expandcontract.lint.schema import Schema
 from expandcontract.lint.suppress import Suppression, parse_pragma
 from expandcontract.sql.op import Op, StatementError
@@ -56,9 +55,11 @@ class RuleSet:
         return self.severity.get(code) or self.by_code[code].severity
 
     def rules_for(self, kind: str) -> list[Rule]:
+        """The enabled rules that judge an operation of ``kind``."""
         found = self._for_kind.get(kind)
         if found is None:
-            found = self._for_kind[kind] = self.by_kind.get(kind, []) + self.every_kind
+            every = self.by_kind.get(kind, []) + self.every_kind
+            found = self._for_kind[kind] = [r for r in every if r.code in self.enabled]
         return found
 
 
@@ -153,6 +154,7 @@ def _statement_lines(script: Script) -> list[tuple[int, int]]:
 def judge(script: Script, ctx: Context, collector: Collector) -> None:
     """Judge every statement of ``script`` in order, updating ``ctx`` as it goes."""
     positions = script.lines
+    rules_for = collector.ruleset.rules_for
     for index, stmt in enumerate(script.stream()):
         try:
             ops = stmt.ops if stmt.ops is not None else _analyze(stmt)
@@ -185,11 +187,12 @@ def judge(script: Script, ctx: Context, collector: Collector) -> None:
             if used and not any(op.kind == "add_enum_value" for op in ops):
                 ops = [*ops, Op("use_new_enum_value", value=min(used), offset=stmt.start)]
         for op in ops:
-            line, column = positions.position(op.offset if op.offset is not None else stmt.start)
-            for rule in collector.ruleset.rules_for(op.kind):
-                if rule.code not in collector.ruleset.enabled:
-                    continue
-                for violation in _run(rule, op, ctx):
+            for rule in rules_for(op.kind):
+                line = column = 0  # found on the first violation: most operations have none
+                for violation in rule.check(op, ctx) or ():
+                    if not line:
+                        at = op.offset if op.offset is not None else stmt.start
+                        line, column = positions.position(at)
                     hint = violation.hint or rule.hint
                     if rule.breaking and ctx.revision and ctx.phase is None:
                         hint += UNPHASED_HINT
@@ -204,11 +207,6 @@ def _analyze(stmt) -> list[Op]:
     from expandcontract.sql.ops import analyze
 
     return analyze(stmt)
-
-
-def _run(rule: Rule, op, ctx: Context) -> Iterable[Violation]:
-    assert rule.check is not None
-    return rule.check(op, ctx) or ()
 
 
 def apply_suppressions(

@@ -381,9 +381,10 @@ _NULL_FILTER = _Lazy(rf"(?:{_NAME}\.)*(?P<column>{_NAME}){_W}IS{_W}NULL")
 _CONDITION_WORDS = frozenset({"and", "between", "is", "not", "null"})
 _FUNCTION = _Lazy(rf"CREATE{_W}(?:OR{_W}REPLACE{_W})?FUNCTION{_W}(?P<name>{_QNAME})\s*\(")
 _STRING = _Lazy(r"'(?:[^']|'')*'")
+_NAMES_IN = _Lazy(_NAME)
 _DOLLAR = _Lazy(r"\$(\w*)\$.*?\$\1\$", re.S)
 _WORD = _Lazy(r"[A-Za-z_][A-Za-z0-9_$]*")
-_HEAD = _Lazy(r"[A-Za-z]+")
+_HEAD = _Lazy(r"[A-Za-z_][A-Za-z0-9_$]*")
 
 # statements whose first word says they take no lock a rule judges (analyze's _IGNORED,
 # less the heads it still reads)
@@ -450,9 +451,11 @@ def _name(text: str) -> str:
 
 
 def _qname(text: str) -> str:
-    if '"' in text and text.count('"') % 2:
+    if '"' not in text and "." not in text:
+        return _name(text)
+    if text.count('"') % 2:
         raise _Unsure
-    parts = [_name(p) for p in re.findall(_NAME, text)]
+    parts = [_name(p) for p in _NAMES_IN.findall(text)]
     if len(parts) > 1 and parts[-2] == "public":
         parts = parts[-1:]
     return ".".join(parts)
@@ -799,7 +802,23 @@ def _dml(text: str, start: int) -> list[Op] | None:
     ]
 
 
+def _query(text: str, start: int) -> list[Op] | None:
+    """A SELECT without INTO, a WITH that changes nothing: no operation."""
+    if "$" in text or '"' in text:
+        return None
+    upper = text.upper()
+    if upper.startswith("WITH"):
+        return None if _CHANGES.search(upper) else []
+    return None if _INTO.search(_STRING.sub("''", upper)) else []
+
+
+_INTO = _Lazy(r"\bINTO\b")
+_CHANGES = _Lazy(r"\b(?:UPDATE|DELETE)\b")
+
+
 _READERS = {
+    "SELECT": _query,
+    "WITH": _query,
     "BEGIN": _transaction,
     "START": _transaction,
     "COMMIT": _transaction,

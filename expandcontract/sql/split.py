@@ -229,7 +229,7 @@ def _settled(
                     end=lead + len(body),
                     line=line,
                     column=column,
-                    end_line=lines.position(lead + len(body) - 1)[0],
+                    end_line=lines.position(lead + len(body) - 1)[0] if "\n" in body else line,
                     ops=ops,
                 )
                 continue
@@ -484,6 +484,13 @@ def _skip_quoted(text: str, i: int, n: int) -> tuple[int, str | None] | None:
         # E'...' takes backslash escapes, whether the scan stands on the E or on the quote
         escapes = ch != "'" or (i > 0 and text[i - 1] in "eE" and _word_start(text, i - 1))
         j = i + (2 if ch != "'" else 1)
+        while not escapes:  # jump quote to quote
+            j = text.find("'", j, n)
+            if j == -1:
+                return n, "string literal"
+            if not text.startswith("''", j):
+                return j + 1, None
+            j += 2
         while j < n:
             if escapes and text[j] == "\\":
                 j += 2

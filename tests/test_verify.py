@@ -415,6 +415,46 @@ def test_a_check_it_cannot_satisfy_names_the_table_and_constraint(chain: Chain) 
     assert "never filled: public.odd" in result.output
 
 
+def test_rows_seeded_before_a_not_valid_constraint_are_fixed_before_its_validate(
+    tmp_path: Path,
+) -> None:
+    """Rows verify seeded before a foreign key or CHECK was added NOT VALID would make a
+    later VALIDATE fail: verify fixes them (clears the key, or deletes the row) and says so,
+    so the change is judged on whether it reverses."""
+    chain = Chain(tmp_path)
+    chain.rev(
+        "r01",
+        None,
+        'op.execute("CREATE TABLE teams (id bigint PRIMARY KEY)")\n'
+        'op.execute("CREATE TABLE members (id bigint PRIMARY KEY, team_id bigint)")\n'
+        'op.execute("CREATE TABLE points (id bigint PRIMARY KEY, score int NOT NULL)")',
+        'op.execute("DROP TABLE points, members, teams")',
+    )
+    add = (
+        'op.execute("ALTER TABLE members ADD CONSTRAINT members_team FOREIGN KEY (team_id) '
+        'REFERENCES teams (id) NOT VALID")\n'
+        'op.execute("ALTER TABLE points ADD CONSTRAINT points_negative CHECK (score < 0) '
+        'NOT VALID")'
+    )
+    drop = (
+        'op.execute("ALTER TABLE points DROP CONSTRAINT points_negative")\n'
+        'op.execute("ALTER TABLE members DROP CONSTRAINT members_team")'
+    )
+    chain.rev("r02", "r01", add, drop)
+    chain.rev(
+        "r03",
+        "r02",
+        'op.execute("ALTER TABLE members VALIDATE CONSTRAINT members_team")\n'
+        'op.execute("ALTER TABLE points VALIDATE CONSTRAINT points_negative")',
+        drop + "\n" + add,  # back to NOT VALID
+    )
+    result, data = chain.verify("--database-url", ADMIN_URL)
+    assert result.exit_code == 0, result.output
+    notes = [p["message"] for p in by_rev(data)["r03"]["problems"]]
+    assert any("set team_id to NULL in" in n and "members_team" in n for n in notes), notes
+    assert any(n.startswith("removed") and "points_negative" in n for n in notes), notes
+
+
 def test_lock_and_rewrite_trace(tmp_path: Path) -> None:
     chain = Chain(tmp_path)
     chain.rev(

@@ -332,3 +332,87 @@ def _statement(
         sql.SQL(", ").join([row_sql] * rows),
     )
     return statement, values, None
+
+
+# constraints added NOT VALID: PostgreSQL checks them on new rows only, until VALIDATE
+NOT_VALID = """
+SELECT n.nspname, c.relname, con.conname, con.contype, pg_get_expr(con.conbin, con.conrelid),
+       fn.nspname, fc.relname,
+       ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(n, i)
+             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.i),
+       ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(n, i)
+             JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.i)
+FROM pg_constraint con
+JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_class fc ON fc.oid = con.confrelid
+LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
+WHERE NOT con.convalidated AND con.contype IN ('c', 'f')
+  AND n.nspname || '.' || c.relname = ANY (%(tables)s)
+"""
+
+
+def conform(connection, tables: list[str]) -> list[str]:
+    """Fix the seeded rows of ``tables`` that a constraint added NOT VALID since they were
+    seeded rejects: the VALIDATE of a later revision would fail on them, as it would on
+    such rows in production, and they say nothing about whether the change reverses. A
+    foreign key's columns are set to NULL where they may be, else the rows are deleted.
+    Returns a note for each constraint that changed any row."""
+    from psycopg import sql
+
+    notes = []
+    with connection.cursor() as cursor:
+        cursor.execute(NOT_VALID, {"tables": tables})
+        for (
+            schema,
+            name,
+            constraint,
+            kind,
+            check,
+            ref_schema,
+            ref_name,
+            cols,
+            ref_cols,
+        ) in cursor.fetchall():
+            table = sql.Identifier(schema, name)
+            if kind == "c":
+                violates = sql.SQL("NOT COALESCE(({}), true)").format(sql.SQL(check))
+                fixes = []
+            else:
+                pairs = [
+                    sql.SQL("r.{} = t.{}").format(sql.Identifier(rc), sql.Identifier(c))
+                    for c, rc in zip(cols, ref_cols, strict=True)
+                ]
+                present = [sql.SQL("t.{} IS NOT NULL").format(sql.Identifier(c)) for c in cols]
+                violates = sql.SQL("{} AND NOT EXISTS (SELECT 1 FROM {} r WHERE {})").format(
+                    sql.SQL(" AND ").join(present),
+                    sql.Identifier(ref_schema, ref_name),
+                    sql.SQL(" AND ").join(pairs),
+                )
+                cleared = sql.SQL(", ").join(
+                    sql.SQL("{} = NULL").format(sql.Identifier(c)) for c in cols
+                )
+                fixes = [
+                    (
+                        sql.SQL("UPDATE {} t SET {} WHERE {}"),
+                        cleared,
+                        f"set {', '.join(cols)} to NULL in",
+                    )
+                ]
+            fixes.append((sql.SQL("DELETE FROM {} t WHERE {}"), None, "removed"))
+            for statement, assignment, done in fixes:
+                parts = (
+                    [table, assignment, violates] if assignment is not None else [table, violates]
+                )
+                try:
+                    with connection.transaction():
+                        cursor.execute(statement.format(*parts))
+                        count = cursor.rowcount
+                except Exception:  # NOT NULL columns, or rows others still reference
+                    continue
+                if count:
+                    notes.append(
+                        f"{done} {count} seeded row(s) of {schema}.{name} that {constraint}, "
+                        "added NOT VALID, rejects: a VALIDATE fails on such rows in production too"
+                    )
+                break
+    return notes

@@ -342,7 +342,7 @@ class Verifier:
         self, order, observer, tracer: Tracer, watch: StepWatch, report: VerifyReport, where: dict
     ):
         from expandcontract.alembic_integration.environment import downgrade_one, upgrade_one
-        from expandcontract.verify.seed import seed
+        from expandcontract.verify.seed import conform, seed
 
         if report.base:
             self.progress.note(f"the base: {len(report.base)} revisions, upgraded without checks")
@@ -365,10 +365,15 @@ class Verifier:
                 fill = mirror.unseeded()
                 notes = seed(observer, fill, self.seed_rows)
                 mirror.seeded.update(mirror.oid(t) for t in fill)
+                conformed = conform(observer, list(mirror.snapshot.tables()))
+                notes += conformed
+                written = {mirror.oid(t) for t in fill}
                 if self._user_seed(observer, script.module, result):
                     before = mirror.refresh(cursor, StepWatch.everything())  # it may do anything
+                elif conformed:  # ours changed rows of tables seeded before
+                    before = mirror.refresh(cursor, StepWatch.everything())
                 else:  # ours only inserted rows
-                    before = mirror.refresh(cursor, written={mirror.oid(t) for t in fill})
+                    before = mirror.refresh(cursor, written=written)
                 data_before = dict(mirror.data)
             report.tables.update(data_before)
             report.tables_with_rows.update(t for t, (count, _) in data_before.items() if count)

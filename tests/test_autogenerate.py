@@ -96,6 +96,13 @@ SCENARIOS = {
         ),
         ["expand", "switch"],
     ),
+    "foreign key on an existing column (to its own table)": (
+        V1.replace(
+            'sa.Column("score", sa.Integer)',
+            'sa.Column("score", sa.Integer, sa.ForeignKey("users.id", name="users_score_user"))',
+        ),
+        ["expand", "switch"],
+    ),
     "rename by renamed_from": (
         V1.replace(
             'sa.Column("name", sa.Text, nullable=False)',

@@ -23,15 +23,18 @@ as up to four revisions on the expand / migrate / switch / contract branches
 - a column with ``info={"expandcontract": {"renamed_from": "old"}}``: the
   rename phases instead of a drop and an add (which would lose the data).
 
-An operation it cannot make safe is written into the expand revision as it
-is, under a comment saying why, where ``expandcontract lint`` reports it.
+Each of these is the change kind's own mapping (``autogenerate(op, gen)`` in
+``expandcontract/kinds/``); this module finds renames, orders the phases and
+writes them. An operation no kind makes safe is written into the expand
+revision as it is, under a comment saying why, where ``expandcontract lint``
+reports it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from expandcontract.kinds import LOCK_TIMEOUT, PHASES, Phase, native, r
+from expandcontract.kinds import LOCK_TIMEOUT, PHASES, Phase, r
 
 BOOKKEEPING_PREFIX = "expandcontract_"
 
@@ -128,10 +131,11 @@ def rewrite(context, revision, directives) -> None:
         autogenerate=False,
     )
     plan = Plan()
+    gen = Autogen(autogen)
     carried = _carried_by_renames(script.upgrade_ops.ops)
     for op in script.upgrade_ops.ops:
         if id(op) not in carried:
-            _operation(op, plan, autogen, carried)
+            _operation(op, plan, gen, carried)
     from alembic.script import write_hooks
 
     project = Project.from_config(context.config)
@@ -150,12 +154,6 @@ def rewrite(context, revision, directives) -> None:
 def qualified(name: str, schema: str | None) -> str:
     """``schema.name`` as the kinds and our operations take it (they quote each part)."""
     return f"{schema}.{name}" if schema else name
-
-
-def _render(op, autogen) -> list[str]:
-    from alembic.autogenerate.render import render_op_text
-
-    return render_op_text(autogen, op).splitlines()
 
 
 def _renames(top: list) -> dict[tuple[str | None, str], dict[str, str]]:
@@ -260,26 +258,96 @@ def _carried_by_renames(top: list) -> set[int]:
     return carried
 
 
-def _operation(op, plan: Plan, autogen, carried: set[int] = frozenset()) -> None:
+class Autogen:
+    """What a kind's ``autogenerate(op, gen)`` needs to map one of Alembic's operations:
+    Alembic's own rendering of it, names and SQL as the kinds take them."""
+
+    def __init__(self, context) -> None:
+        self.context = context
+
+    def render(self, op) -> list[str]:
+        from alembic.autogenerate.render import render_op_text
+
+        return render_op_text(self.context, op).splitlines()
+
+    def plain(self, op) -> dict[str, Phase]:
+        """``op`` as Alembic writes it, in expand: a change that takes no long lock."""
+        return {"expand": Phase([LOCK_TIMEOUT, *self.render(op)], self.render(op.reverse()))}
+
+    def unsafe(self, op, why: str) -> dict[str, Phase]:
+        """``op`` as Alembic writes it, in expand, under a comment saying why it is not
+        lock-safe: the developer's to rewrite."""
+        comment = [
+            "# expandcontract: cannot make this change lock-safe automatically:",
+            f"# {why}.",
+            "# Review it by hand; `expandcontract lint` reports what it would lock.",
+        ]
+        try:
+            reverse = self.render(op.reverse())
+        except Exception:  # not every operation can be reversed
+            reverse = ["pass  # expandcontract: write the reverse of the operation above by hand"]
+        return {"expand": Phase([LOCK_TIMEOUT, *comment, *self.render(op)], reverse)}
+
+    @staticmethod
+    def qualified(name: str, schema: str | None) -> str:
+        return qualified(name, schema)
+
+    @staticmethod
+    def type_sql(type_) -> str:
+        from sqlalchemy.dialects import postgresql
+
+        return type_.compile(dialect=postgresql.dialect())
+
+    @staticmethod
+    def default_sql(column) -> str | None:
+        default = column.server_default
+        if default is None:
+            return None
+        arg = getattr(default, "arg", None)
+        if isinstance(arg, str):
+            return "'" + arg.replace("'", "''") + "'"
+        return str(getattr(arg, "text", arg))
+
+    @staticmethod
+    def columns(op) -> list[str]:
+        """Python source for each indexed column: its name, or ``sa.text(...)`` of an
+        expression (which our operations take as SQL; a plain string is always a name)."""
+        rendered = []
+        for column in op.columns:
+            name = getattr(column, "name", None)
+            rendered.append(r(name) if name else f"sa.text({r(str(column))})")
+        return rendered
+
+
+NO_SAFE_FORM = "expandcontract has no lock-safe form of this operation"
+
+
+def _operation(op, plan: Plan, gen: Autogen, carried: set[int] = frozenset()) -> None:
     from alembic.operations import ops
 
     if isinstance(op, ops.ModifyTableOps):
-        _table_ops(op, plan, autogen, carried)
+        _table_ops(op, plan, gen, carried)
     elif isinstance(op, ops.CreateTableOp):
-        plan.expand(_render(op, autogen), _render(op.reverse(), autogen))
-    elif isinstance(op, ops.DropTableOp):
-        from expandcontract.kinds import drop_table
-
-        plan.add(drop_table.phases(qualified(op.table_name, op.schema)))
-    elif isinstance(op, ops.CreateIndexOp):
-        _create_index(op, plan)
+        plan.add(gen.plain(op))
     elif isinstance(op, ops.DropIndexOp):
-        _drop_index(op, plan, autogen)
-    else:
-        _unsafe(op, plan, autogen, "expandcontract has no lock-safe form of this operation")
+        _drop_index(op, plan, gen)
+    elif not _by_kinds(op, plan, gen):
+        plan.add(gen.unsafe(op, NO_SAFE_FORM))
 
 
-def _table_ops(group, plan: Plan, autogen, carried: set[int]) -> None:
+def _by_kinds(op, plan: Plan, gen: Autogen) -> bool:
+    """Let the kinds that map ``op`` add their phases; False when no kind maps it."""
+    from expandcontract.kinds import by_operation
+
+    mapping = by_operation().get(type(op).__name__)
+    for kind in mapping or ():
+        found = kind.autogenerate(op, gen)
+        if found:
+            plan.add(found)
+    return bool(mapping)
+
+
+def _table_ops(group, plan: Plan, gen: Autogen, carried: set[int]) -> None:
     from alembic.operations import ops
 
     from expandcontract.kinds import rename_column
@@ -292,108 +360,41 @@ def _table_ops(group, plan: Plan, autogen, carried: set[int]) -> None:
     for op in group.ops:
         if id(op) in carried:
             continue
-        if isinstance(op, ops.AddColumnOp) and op.column.name not in renamed:
-            _add_column(op, plan, autogen)
-        elif isinstance(op, ops.DropColumnOp) and op.column_name not in renamed:
-            from expandcontract.kinds import drop_column
-
-            plan.add(drop_column.phases(table, op.column_name))
-        elif isinstance(op, ops.AlterColumnOp):
-            _alter_column(op, plan, autogen)
-        elif isinstance(op, ops.CreateIndexOp):
-            _create_index(op, plan)
-        elif isinstance(op, ops.DropIndexOp):
-            _drop_index(op, plan, autogen)
-        elif isinstance(op, ops.CreateUniqueConstraintOp):
-            _unique(op, plan)
-        elif isinstance(op, ops.CreateForeignKeyOp):
-            _foreign_key(op, plan)
+        if isinstance(op, ops.AddColumnOp) and op.column.name in renamed:
+            continue
+        if isinstance(op, ops.DropColumnOp) and op.column_name in renamed:
+            continue
+        if isinstance(op, ops.DropIndexOp):
+            _drop_index(op, plan, gen)
         elif isinstance(op, ops.DropConstraintOp):
-            plan.add(
-                {
-                    "contract": Phase(
-                        _render(op, autogen),
-                        _render(op.reverse(), autogen) if op._reverse is not None else [],
-                    )
-                }
-            )
-        elif not isinstance(op, ops.AddColumnOp | ops.DropColumnOp):
-            _unsafe(op, plan, autogen, "expandcontract has no lock-safe form of this operation")
+            try:
+                reverse = gen.render(op.reverse())
+            except ValueError:  # Alembic has not the constraint to put back
+                reverse = []
+            plan.add({"contract": Phase(gen.render(op), reverse)})
+        elif _by_kinds(op, plan, gen):
+            if isinstance(op, ops.AlterColumnOp):
+                _alter_column_rest(op, plan, gen)
+        else:
+            plan.add(gen.unsafe(op, NO_SAFE_FORM))
 
 
-def _type_sql(type_) -> str:
-    from sqlalchemy.dialects import postgresql
-
-    return type_.compile(dialect=postgresql.dialect())
-
-
-def _default_sql(column) -> str | None:
-    default = column.server_default
-    if default is None:
-        return None
-    arg = getattr(default, "arg", None)
-    if isinstance(arg, str):
-        return "'" + arg.replace("'", "''") + "'"
-    return str(getattr(arg, "text", arg))
-
-
-def _add_column(op, plan: Plan, autogen) -> None:
-    column = op.column
-    info = column.info.get("expandcontract", {})
-    default = _default_sql(column)
-    backfill = info.get("backfill")
-    if (
-        column.nullable
-        and default is None
-        and not backfill
-        and not column.foreign_keys
-        and not column.unique
-        and not column.primary_key
-    ):
-        plan.expand(_render(op, autogen), _render(op.reverse(), autogen))
-        return
-    if not column.nullable and default is None and not backfill:
-        _unsafe(
-            op,
-            plan,
-            autogen,
-            "a NOT NULL column with neither a server_default nor "
-            "info={'expandcontract': {'backfill': SQL}} cannot be filled for existing rows",
-        )
-        return
-    from expandcontract.kinds import add_column
-
-    plan.add(
-        add_column.phases(
-            qualified(op.table_name, op.schema),
-            column.name,
-            _type_sql(column.type),
-            not_null=not column.nullable,
-            default=default,
-            backfill=backfill,
-        )
-    )
-
-
-def _alter_column(op, plan: Plan, autogen) -> None:
-    from expandcontract.kinds import change_type, set_not_null
+def _alter_column_rest(op, plan: Plan, gen: Autogen) -> None:
+    """What of a column alteration no kind maps: dropping NOT NULL, a server default or
+    a comment (catalog-only changes, written as Alembic writes them)."""
+    from alembic.operations import ops
 
     table, column = qualified(op.table_name, op.schema), op.column_name
-    if op.modify_type is not None:
-        new_type = _type_sql(op.modify_type)
-        old_type = _type_sql(op.existing_type) if op.existing_type is not None else None
-        reverse = f"{column}_new::{old_type}" if old_type else None
-        plan.add(change_type.phases(table, column, new_type, reverse=reverse, swap=True))
-    if op.modify_nullable is False:
-        plan.add(set_not_null.phases(table, column))
-    elif op.modify_nullable is True:
-        plan.expand(
-            [f"op.drop_not_null({r(table)}, {r(column)})"],
-            [f"op.set_not_null({r(table)}, {r(column)})"],
+    if op.modify_nullable is True:
+        plan.add(
+            {
+                "expand": Phase(
+                    [LOCK_TIMEOUT, f"op.drop_not_null({r(table)}, {r(column)})"],
+                    [f"op.set_not_null({r(table)}, {r(column)})"],
+                )
+            }
         )
     if op.modify_server_default is not False or op.modify_comment is not False:
-        from alembic.operations import ops
-
         rest = ops.AlterColumnOp(
             op.table_name,
             column,
@@ -405,35 +406,14 @@ def _alter_column(op, plan: Plan, autogen) -> None:
             modify_comment=op.modify_comment,
             existing_comment=op.existing_comment,
         )
-        plan.expand(_render(rest, autogen), _render(rest.reverse(), autogen))
+        plan.add(gen.plain(rest))
 
 
-def _columns(op) -> list[str]:
-    """Python source for each indexed column: its name, or ``sa.text(...)`` of an
-    expression (which our operations take as SQL; a plain string is always a name)."""
-    rendered = []
-    for column in op.columns:
-        name = getattr(column, "name", None)
-        rendered.append(r(name) if name else f"sa.text({r(str(column))})")
-    return rendered
-
-
-def _create_index(op, plan: Plan) -> None:
-    from expandcontract.kinds import add_index
-
-    table = qualified(op.table_name, op.schema)
-    plan.add(
-        add_index.phases(
-            table, [], unique=bool(op.unique), name=op.index_name, sources=_columns(op)
-        )
-    )
-
-
-def _drop_index(op, plan: Plan, autogen) -> None:
+def _drop_index(op, plan: Plan, gen: Autogen) -> None:
     downgrade = []
     reverse = op.reverse() if op._reverse is not None else None
     if reverse is not None:
-        cols = "[" + ", ".join(_columns(reverse)) + "]"
+        cols = "[" + ", ".join(gen.columns(reverse)) + "]"
         unique = ", unique=True" if reverse.unique else ""
         table = qualified(op.table_name, op.schema)
         downgrade = [
@@ -441,52 +421,3 @@ def _drop_index(op, plan: Plan, autogen) -> None:
         ]
     index = qualified(op.index_name, op.schema)
     plan.add({"contract": Phase([f"op.drop_index_concurrently({r(index)})"], downgrade)})
-
-
-def _unique(op, plan: Plan) -> None:
-    from expandcontract.kinds import add_unique
-
-    table = qualified(op.table_name, op.schema)
-    plan.add(add_unique.phases(table, list(op.columns), name=op.constraint_name))
-
-
-def _foreign_key(op, plan: Plan) -> None:
-    name = op.constraint_name or f"{op.source_table}_{'_'.join(op.local_cols)}_fkey"
-    source = qualified(op.source_table, op.kw.get("source_schema"))
-    referent = r(qualified(op.referent_table, op.kw.get("referent_schema")))
-    t, n = r(source), r(name)
-    tn, schema = native(source)
-    local = "[" + ", ".join(r(c) for c in op.local_cols) + "]"
-    remote = "[" + ", ".join(r(c) for c in op.remote_cols) + "]"
-    plan.add(
-        {
-            "expand": Phase(
-                [
-                    LOCK_TIMEOUT,
-                    f"op.add_foreign_key_not_valid({n}, {t}, {local}, {referent}, {remote})",
-                ],
-                [f"op.drop_constraint({n}, {tn}{schema}, type_='foreignkey', if_exists=True)"],
-            ),
-            "switch": Phase(
-                [f"op.validate_constraint({t}, {n})"],
-                [
-                    f"op.drop_constraint({n}, {tn}{schema}, type_='foreignkey', if_exists=True)",
-                    f"op.add_foreign_key_not_valid({n}, {t}, {local}, {referent}, {remote})",
-                ],
-            ),
-        }
-    )
-
-
-def _unsafe(op, plan: Plan, autogen, why: str) -> None:
-    comment = [
-        "# expandcontract: cannot make this change lock-safe automatically:",
-        f"# {why}.",
-        "# Review it by hand; `expandcontract lint` reports what it would lock.",
-    ]
-    reverse = []
-    try:
-        reverse = _render(op.reverse(), autogen)
-    except Exception:  # not every operation can be reversed
-        reverse = ["pass  # expandcontract: write the reverse of the operation above by hand"]
-    plan.expand([*comment, *_render(op, autogen)], reverse)

@@ -2,8 +2,13 @@
 
 Every module defines ``NAME``, ``PARAMS`` (its click arguments and options) and
 ``phases(**args) -> dict[phase, Phase]``; a kind that needs fewer than four
-phases returns fewer. The code is Python source for the revision's
-``upgrade()`` and ``downgrade()``: readable, and the developer's to edit.
+phases returns fewer. ``precheck(bind, **args)`` lists what the live database says
+against the change; ``AUTOGENERATE`` names the Alembic operations the kind maps,
+and ``autogenerate(op, gen)`` turns one into its phases (``alembic revision
+--autogenerate`` calls it; ``gen`` renders and names, see
+:class:`~expandcontract.alembic_integration.autogenerate.Autogen`). The code is
+Python source for the revision's ``upgrade()`` and ``downgrade()``: readable, and
+the developer's to edit.
 """
 
 from __future__ import annotations
@@ -42,6 +47,17 @@ _MODULES = (
 
 def kinds():
     return {m.NAME: m for m in (import_module(f"{__name__}.{name}") for name in _MODULES)}
+
+
+def by_operation() -> dict[str, list]:
+    """The kinds that map each of Alembic's autogenerate operations (by class name), in
+    the order they apply: a kind's ``AUTOGENERATE`` names the operations its
+    ``autogenerate(op, gen)`` reads, which returns its phases or None."""
+    found: dict[str, list] = {}
+    for kind in kinds().values():
+        for operation in getattr(kind, "AUTOGENERATE", ()):
+            found.setdefault(operation, []).append(kind)
+    return found
 
 
 def r(value: str) -> str:

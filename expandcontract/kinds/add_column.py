@@ -24,6 +24,35 @@ PARAMS = [
 ]
 
 
+AUTOGENERATE = ("AddColumnOp",)
+
+
+def autogenerate(op, gen):
+    """A column the model adds: as Alembic writes it when it is nullable with nothing to
+    fill; refused when NOT NULL with nothing to fill the existing rows with; else the
+    phases (a default or ``info={"expandcontract": {"backfill": SQL}}`` fills them)."""
+    column = op.column
+    default = gen.default_sql(column)
+    backfill = column.info.get("expandcontract", {}).get("backfill")
+    plain = not (column.foreign_keys or column.unique or column.primary_key)
+    if column.nullable and default is None and not backfill and plain:
+        return gen.plain(op)
+    if not column.nullable and default is None and not backfill:
+        return gen.unsafe(
+            op,
+            "a NOT NULL column with neither a server_default nor "
+            "info={'expandcontract': {'backfill': SQL}} cannot be filled for existing rows",
+        )
+    return phases(
+        gen.qualified(op.table_name, op.schema),
+        column.name,
+        gen.type_sql(column.type),
+        not_null=not column.nullable,
+        default=default,
+        backfill=backfill,
+    )
+
+
 def phases(table, column, type_, not_null=False, default=None, backfill=None):
     from expandcontract.kinds import check_sql_expression, check_sql_type
 

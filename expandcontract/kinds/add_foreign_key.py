@@ -27,14 +27,28 @@ def split_reference(reference: str) -> tuple[str, str]:
     return ".".join(parts[:-1]), parts[-1]
 
 
+AUTOGENERATE = ("CreateForeignKeyOp",)
+
+
 def phases(table, column, reference):
     ref_table, ref_column = split_reference(reference)
-    name = derived_name(table, column, "fkey")
+    return _phases(table, derived_name(table, column, "fkey"), [column], ref_table, [ref_column])
+
+
+def autogenerate(op, gen):
+    """A foreign key the model adds to an existing column."""
+    table = gen.qualified(op.source_table, op.kw.get("source_schema"))
+    ref_table = gen.qualified(op.referent_table, op.kw.get("referent_schema"))
+    name = op.constraint_name or derived_name(table, *op.local_cols, "fkey")
+    return _phases(table, name, list(op.local_cols), ref_table, list(op.remote_cols))
+
+
+def _phases(table, name, columns, ref_table, ref_columns):
     t, n = r(table), r(name)
     tn, schema = native(table)
-    add = (
-        f"op.add_foreign_key_not_valid({n}, {t}, [{r(column)}], {r(ref_table)}, [{r(ref_column)}])"
-    )
+    local = "[" + ", ".join(r(c) for c in columns) + "]"
+    remote = "[" + ", ".join(r(c) for c in ref_columns) + "]"
+    add = f"op.add_foreign_key_not_valid({n}, {t}, {local}, {r(ref_table)}, {remote})"
     return {
         "expand": Phase(
             [LOCK_TIMEOUT, add],

@@ -18,6 +18,15 @@ PARAMS = [
 ]
 
 
+AUTOGENERATE = ("CreateIndexOp",)
+
+
+def autogenerate(op, gen):
+    """An index the model adds, under the model's name."""
+    table = gen.qualified(op.table_name, op.schema)
+    return phases(table, [], unique=bool(op.unique), name=op.index_name, sources=gen.columns(op))
+
+
 def phases(table, columns, unique=False, name=None, sources=None):
     """``name``: the index's own (autogenerate keeps the model's); ``sources``: each
     column as Python source already (``sa.text(...)`` for an expression)."""

@@ -15,6 +15,15 @@ HELP = "Add a UNIQUE constraint from an index built concurrently."
 PARAMS = [click.Argument(["table"]), click.Argument(["columns"], nargs=-1, required=True)]
 
 
+AUTOGENERATE = ("CreateUniqueConstraintOp",)
+
+
+def autogenerate(op, gen):
+    """A UNIQUE constraint the model adds."""
+    table = gen.qualified(op.table_name, op.schema)
+    return phases(table, list(op.columns), name=op.constraint_name)
+
+
 def phases(table, columns, name=None):
     """``name``: the constraint's own (autogenerate keeps the model's)."""
     name = name or derived_name(table, *columns, "key")

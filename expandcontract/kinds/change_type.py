@@ -29,6 +29,21 @@ PARAMS = [
 ]
 
 
+AUTOGENERATE = ("AlterColumnOp",)
+
+
+def autogenerate(op, gen):
+    """A column whose model type changed: a synced new column swapped in under the old
+    name; the downgrade casts back to the type the model had."""
+    if op.modify_type is None:
+        return None
+    column = op.column_name
+    old_type = gen.type_sql(op.existing_type) if op.existing_type is not None else None
+    reverse = f"{column}_new::{old_type}" if old_type else None
+    table = gen.qualified(op.table_name, op.schema)
+    return phases(table, column, gen.type_sql(op.modify_type), reverse=reverse, swap=True)
+
+
 def phases(table, column, new_type, using=None, reverse=None, new_name=None, swap=False):
     """``swap``: the contract gives the new column the old one's name (autogenerate, where
     the model keeps the name); the new version then reads COLUMN from the contract on."""

@@ -17,6 +17,14 @@ HELP = "Drop a column in the contract phase, reversibly for its definition."
 PARAMS = [click.Argument(["table"]), click.Argument(["column"])]
 
 
+AUTOGENERATE = ("DropColumnOp",)
+
+
+def autogenerate(op, gen):
+    """A column the model no longer has (unless a rename carries it)."""
+    return phases(gen.qualified(op.table_name, op.schema), op.column_name)
+
+
 def phases(table, column):
     t, c = r(table), r(column)
     return {

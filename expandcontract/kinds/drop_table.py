@@ -17,6 +17,14 @@ HELP = "Retire a table in the contract phase, keeping it (and its data) for roll
 PARAMS = [click.Argument(["table"])]
 
 
+AUTOGENERATE = ("DropTableOp",)
+
+
+def autogenerate(op, gen):
+    """A table the model no longer has."""
+    return phases(gen.qualified(op.table_name, op.schema))
+
+
 def phases(table):
     t = r(table)
     return {

@@ -22,6 +22,16 @@ PARAMS = [
 ]
 
 
+AUTOGENERATE = ("AlterColumnOp",)
+
+
+def autogenerate(op, gen):
+    """A column the model makes NOT NULL."""
+    if op.modify_nullable is not False:
+        return None
+    return phases(gen.qualified(op.table_name, op.schema), op.column_name)
+
+
 def phases(table, column, backfill=None):
     if backfill:
         from expandcontract.kinds import check_sql_expression

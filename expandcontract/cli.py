@@ -11,7 +11,7 @@ import click
 
 from expandcontract import __version__
 from expandcontract.errors import InputError
-from expandcontract.formats import FORMATS
+from expandcontract.formats import REPORTS
 from expandcontract.phases import PHASES
 
 
@@ -128,7 +128,7 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1)
-@format_option(*FORMATS)
+@format_option(*REPORTS["lint"])
 @pg_version_option
 @config_option
 @click.option("--select", help="Comma-separated rule codes or names to run (default: all).")
@@ -214,7 +214,7 @@ def lint(
         schema_from=schema_from,
     )
     report, problems = lint_paths(list(paths), config, options)
-    write(output_format, report, sys.stdout)
+    write("lint", output_format, report, sys.stdout)
     for problem in problems:
         click.echo(f"Error: {problem}", err=True)
     if problems:
@@ -224,7 +224,7 @@ def lint(
 
 
 @cli.command()
-@format_option("text", "json")
+@format_option(*REPORTS["rules"])
 def rules(output_format) -> None:
     """List every rule: code, name, default severity and summary.
 
@@ -232,24 +232,10 @@ def rules(output_format) -> None:
     Example:
       expandcontract rules
     """
-    import json
-
+    from expandcontract.formats import render
     from expandcontract.linters import RULES
 
-    if output_format == "json":
-        click.echo(
-            json.dumps(
-                [
-                    {"code": r.code, "name": r.name, "severity": r.severity, "summary": r.summary}
-                    for r in RULES
-                ],
-                indent=2,
-            )
-        )
-        return
-    width = max(len(r.name) for r in RULES)
-    for r in RULES:
-        click.echo(f"{r.code}  {r.name:<{width}}  {r.severity:<7}  {r.summary}")
+    click.echo(render("rules", output_format, RULES))
 
 
 @cli.command()
@@ -513,7 +499,7 @@ def downgrade(phase, alembic_config, alembic_name, database_url) -> None:
 @cli.command()
 @alembic_config_option
 @database_url_option
-@format_option("text", "json")
+@format_option(*REPORTS["status"])
 def status(alembic_config, alembic_name, database_url, output_format) -> None:
     """Show, per phase, the applied and pending revisions.
 
@@ -524,23 +510,10 @@ def status(alembic_config, alembic_name, database_url, output_format) -> None:
     Example:
       expandcontract status || echo "a phase is pending"
     """
-    import json
+    from expandcontract.formats import render
 
     statuses = _runner(alembic_config, alembic_name, database_url).status()
-    if output_format == "json":
-        click.echo(json.dumps([s.__dict__ for s in statuses], indent=2))
-    else:
-        for s in statuses:
-            state = (
-                f"{len(s.pending)} pending ({', '.join(s.pending)})" if s.pending else "up to date"
-            )
-            click.echo(f"{s.phase:<9} {len(s.applied)} applied, {state}")
-            for run in s.interrupted:
-                verb = "upgrade" if run["direction"] == "up" else "downgrade"
-                click.echo(
-                    f"          {verb} of {run['revision']} started {run['started_at']} and did "
-                    f"not finish: rerun `expandcontract {verb} {s.phase}` to finish it"
-                )
+    click.echo(render("status", output_format, statuses))
     if any(s.pending for s in statuses):
         raise SystemExit(3)
 
@@ -610,7 +583,7 @@ def _seconds(value: str) -> float:
     metavar="DURATION",
     help="Also wait until the phase before PHASE was applied this long ago (30m, 24h, 2d).",
 )
-@format_option("text", "json")
+@format_option(*REPORTS["check"])
 def check(phase, alembic_config, alembic_name, database_url, window, output_format) -> None:
     """May PHASE run now? A gate for deploy pipelines.
 
@@ -627,25 +600,11 @@ def check(phase, alembic_config, alembic_name, database_url, window, output_form
     Example, the contract step of a pipeline:
       expandcontract check contract --rollback-window 24h && expandcontract upgrade contract
     """
-    import json
+    from expandcontract.formats import render
 
     min_age = _seconds(window) if window else None
     gate = _runner(alembic_config, alembic_name, database_url).gate(phase, min_age)
-    if output_format == "json":
-        click.echo(json.dumps(gate.as_dict(), indent=2))
-    elif gate.may_run:
-        pending = ", ".join(gate.pending)
-        click.echo(
-            f"{phase}: may run" + (f" ({pending} pending)" if pending else ", nothing pending")
-        )
-    else:
-        for earlier, revisions in gate.blocking.items():
-            click.echo(
-                f"{phase}: not yet: {earlier} has pending revisions ({', '.join(revisions)}); "
-                f"run `expandcontract upgrade {earlier}` first"
-            )
-        if gate.waiting:
-            click.echo(f"{phase}: not yet: {gate.waiting}")
+    click.echo(render("check", output_format, gate))
     if not gate.may_run:
         raise SystemExit(1)
 
@@ -653,7 +612,7 @@ def check(phase, alembic_config, alembic_name, database_url, window, output_form
 @cli.command()
 @alembic_config_option
 @throwaway_database_options
-@format_option("text", "json", "junit", "github")
+@format_option(*REPORTS["verify"])
 @click.option(
     "--seed-rows",
     type=click.IntRange(0, 1000),
@@ -710,8 +669,8 @@ def verify(
     Example:
       expandcontract verify --database-url postgresql://postgres@localhost/postgres
     """
+    from expandcontract.formats import render
     from expandcontract.progress import Progress
-    from expandcontract.verify.render import render
     from expandcontract.verify.verifier import Verifier
 
     progress = Progress("verifying", quiet=quiet)
@@ -741,7 +700,7 @@ def verify(
         raise SystemExit(130) from None
     finally:
         progress.close()  # a bar a failed revision left open ends its line (once)
-    click.echo(render(report, output_format))
+    click.echo(render("verify", output_format, report))
     if not report.ok:
         raise SystemExit(1)
 
@@ -776,7 +735,7 @@ def verify(
     help="An ordinary one-step revision file of the same change, to compare.",
 )
 @throwaway_database_options
-@format_option("text", "json", "markdown")
+@format_option(*REPORTS["rehearse"])
 @click.option(
     "--plot",
     "plot_path",
@@ -810,7 +769,8 @@ def rehearse(
       expandcontract rehearse --workload workload.py --rows 100000 --naive naive/0002.py
     """
     from expandcontract.config import load_config
-    from expandcontract.rehearse import Rehearsal, plot, render
+    from expandcontract.formats import render
+    from expandcontract.rehearse import Rehearsal, plot
 
     project = _project(alembic_config, alembic_name)
     rehearsal = Rehearsal(
@@ -831,7 +791,7 @@ def rehearse(
     except KeyboardInterrupt:
         click.echo("Interrupted: the throwaway database was dropped.", err=True)
         raise SystemExit(130) from None
-    click.echo(render(report, output_format))
+    click.echo(render("rehearse", output_format, report))
     if plot_path and report.samples:
         plot(report, plot_path)
         click.echo(f"rehearse: plot written to {plot_path}", err=True)

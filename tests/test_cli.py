@@ -229,3 +229,29 @@ def test_bad_config_is_exit_2(project: Path, body: str, message: str) -> None:
     assert result.exit_code == 2
     assert message in result.stderr
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("report", "command"),
+    [
+        ("lint", ["lint"]),
+        ("rules", ["rules"]),
+        ("status", ["status"]),
+        ("check", ["check"]),
+        ("verify", ["verify"]),
+        ("rehearse", ["rehearse"]),
+    ],
+)
+def test_every_report_offers_text_and_json_from_the_one_registry(report, command) -> None:
+    from expandcontract.formats import REPORTS
+
+    assert {"text", "json"} <= set(REPORTS[report])
+    help_text = " ".join(run(*command, "--help").output.split())
+    assert "[" + "|".join(REPORTS[report]) + "]" in help_text
+
+
+def test_rules_render_as_json_and_text() -> None:
+    rules = json.loads(run("rules", "--format", "json").stdout)
+    text = run("rules").stdout.splitlines()
+    assert len(rules) == len(text) > 40
+    assert all(line.startswith(rule["code"]) for rule, line in zip(rules, text, strict=True))

@@ -90,9 +90,9 @@ class VerifyReport:
         return not self.unverified and all(r.status != "failed" for r in self.revisions)
 
     def text(self) -> str:
-        from expandcontract.verify.render import render
+        from expandcontract.formats import render
 
-        return render(self, "text")
+        return render("verify", "text", self)
 
     def as_dict(self) -> dict:
         return {

@@ -10,12 +10,12 @@ if TYPE_CHECKING:  # the verifier renders through this module: no import back at
     from expandcontract.verify.verifier import VerifyReport
 
 
-def render(report: VerifyReport, output_format: str) -> str:
-    if output_format == "json":
+def render(name: str, report: VerifyReport) -> str:
+    if name == "json":
         return json.dumps(report.as_dict(), indent=2)
-    if output_format == "junit":
+    if name == "junit":
         return _junit(report)
-    if output_format == "github":
+    if name == "github":
         return _github(report)
     return _text(report)
 

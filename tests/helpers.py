@@ -10,7 +10,7 @@ from expandcontract.linters import BY_CODE, LOOKUP, RULES
 def lint(sql: str, *rules: str, **settings) -> list[Finding]:
     """Lint ``sql`` with the named rules (all when none are named)."""
     chosen = [BY_CODE[LOOKUP[r]] for r in rules] if rules else list(RULES)
-    return lint_sql(sql, "m.sql", RuleSet(rules=chosen, **settings))[0]
+    return lint_sql(sql, "m.sql", RuleSet(rules=chosen, catalogue=RULES, **settings))[0]
 
 
 def codes(sql: str, *rules: str, **settings) -> list[str]:

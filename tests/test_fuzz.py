@@ -19,7 +19,7 @@ from expandcontract.sql.ops import analyze
 from expandcontract.sql.split import split
 from tests.fuzz_sql import JUDGED, mutate, psql_statements, script
 
-RULESET = RuleSet(rules=list(RULES))
+RULESET = RuleSet(rules=list(RULES), catalogue=RULES)
 # CREATE FUNCTION or TRIGGER, and a plain VACUUM, are rightly not judged
 MUST_HAVE_OPS = JUDGED - {"CREATE", "VACUUM"}
 

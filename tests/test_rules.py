@@ -49,7 +49,9 @@ def test_rule_fixture(fixture: Path) -> None:
     text = fixture.read_text()
     rule = import_module(f"expandcontract.linters.{fixture.stem}").RULE
     version = re.search(r"pg_version:\s*(\d+)", text.splitlines()[0])
-    ruleset = RuleSet(rules=[rule], pg_version=int(version.group(1)) if version else 14)
+    ruleset = RuleSet(
+        rules=[rule], catalogue=RULES, pg_version=int(version.group(1)) if version else 14
+    )
     findings, count = lint_sql(text, fixture.name, ruleset)
 
     flagged = {_statement_of(f.line, text): f.code for f in findings}

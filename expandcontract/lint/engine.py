@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,9 +26,12 @@ UNPHASED_HINT = (
 
 @dataclass
 class RuleSet:
-    """The rules a run uses, with their effective severities."""
+    """The rules a run uses, with their effective severities. ``catalogue``: every rule
+    there is (a suppression or a setting may name one this run does not use); the rules
+    are passed in, the engine knows of no registry."""
 
     rules: list[Rule]
+    catalogue: Sequence[Rule] = ()
     severity: dict[str, str] = field(default_factory=dict)
     pg_version: int = 14
     assume_in_transaction: bool = False
@@ -46,10 +50,10 @@ class RuleSet:
                     self.by_kind.setdefault(kind, []).append(rule)
             else:
                 self.every_kind.append(rule)
-        from expandcontract.linters import BY_CODE, LOOKUP
-
-        self.by_code = BY_CODE
-        self.lookup = LOOKUP
+        every = [*self.catalogue, *self.rules]
+        self.by_code = {r.code: r for r in every}
+        # a rule code or name -> its code (what suppressions accept)
+        self.lookup = {**{r.code: r.code for r in every}, **{r.name: r.code for r in every}}
 
     def severity_of(self, code: str) -> str:
         return self.severity.get(code) or self.by_code[code].severity

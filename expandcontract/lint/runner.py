@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,7 +11,7 @@ from expandcontract.errors import InputError
 from expandcontract.lint.cache import Cache
 from expandcontract.lint.finding import Finding, Report
 from expandcontract.lint.schema import Schema
-from expandcontract.project import EnvOptions, History, Project, looks_like_revision, read_meta
+from expandcontract.project import Project, looks_like_revision
 
 if TYPE_CHECKING:  # the engine loads sqlglot: only a run that lints anything imports it
     from expandcontract.lint.engine import RuleSet
@@ -49,6 +48,7 @@ def build_ruleset(config: Config, options: Options) -> RuleSet:
     ]
     return RuleSet(
         rules=rules,
+        catalogue=RULES,
         severity=dict(config.severity),
         pg_version=options.pg_version or config.pg_version,
         assume_in_transaction=(
@@ -196,6 +196,11 @@ def _lint_files(
     cache: Cache,
     start: Schema | None = None,
 ) -> tuple[Report, list[str]]:
+    """One pipeline over every source: each file goes to its source (SQL files, Alembic
+    revisions), which keeps what flows from file to file (the schema, open NOT VALID
+    constraints) and the cache; a crash of ours is a finding on that file."""
+    from expandcontract.lint.sources.sql import SqlFiles
+
     ruleset = None  # built on the first file the cache does not know
 
     def rules() -> RuleSet:
@@ -204,103 +209,37 @@ def _lint_files(
             ruleset = build_ruleset(config, options)
         return ruleset
 
+    sql = SqlFiles(cache, rules, start)
+    revisions = None
+    if any(f is not None and f.suffix == ".py" for f in files):
+        from expandcontract.lint.sources.alembic import Revisions
+
+        revisions = Revisions(cache, rules, start)
     findings: list[Finding] = []
     problems: list[str] = []
     statements = 0
     shown: list[str] = []
-    scopes: dict[Path, _Scope] = {}
-    open_not_valid: dict[str, dict] = {}  # revision -> NOT VALID constraints left open
-    # SQL files replay in order, folder by folder: each starts from what the earlier left
-    schemas: dict[Path | None, Schema] = {}
-    revision_schemas: dict[str, Schema] = {}  # revision -> the schema its upgrade leaves
-    for file in _parents_first(files, scopes):
+    for file in _parents_first(files, revisions):
         name = options.stdin_filename or "-" if file is None else display_path(file)
-        if file is not None and file.suffix == ".py":
-            scope = _scope_of(file, scopes)
-            meta = read_meta(file)
-            inherited = None
-            if len(meta.down_revisions) == 1 and scope.shares_transaction:
-                inherited = open_not_valid.get(meta.down_revisions[0])
-            phase = scope.history.phase_of(meta)
-            shown.append(name)
-            # the schema its parents left (merged at a merge point), else the start
-            parents = [revision_schemas[p] for p in meta.down_revisions if p in revision_schemas]
-            before = Schema.merged(parents if parents else [start] if start else [])
-            context = repr((phase, meta.revision, sorted((inherited or {}).items()), before.key()))
-            key = _file_key(cache, "revision", name, context, file)
-            entry = cache.get(key)
-            if entry is not None and not cache.unchanged(entry["imports"]):
-                entry = None  # the application code it imported has changed
-            if entry is None:
-                from expandcontract.lint.sources.alembic import lint_revision
-
-                try:
-                    result = lint_revision(
-                        file, name, rules(), phase, meta.revision, inherited, before
-                    )
-                except Exception as err:  # a bug of ours: this file's finding; the run goes on
-                    findings.append(_crashed(name, err, rules()))
-                    continue
-                entry = {
-                    "findings": [f.as_dict() for f in result.findings],
-                    "statements": result.statements,
-                    "open": [[list(k), v] for k, v in result.open_not_valid.items()],
-                    "imports": cache.app_modules(),
-                    "schema": (result.schema or before).as_json(),
-                }
-                cache.put(key, entry)
-            if meta.revision:
-                open_not_valid[meta.revision] = {tuple(k): v for k, v in entry["open"]}
-                revision_schemas[meta.revision] = Schema.from_json(entry["schema"])
-            findings.extend(Finding(**f) for f in entry["findings"])
-            statements += entry["statements"]
-            continue
-        from expandcontract.lint.engine import decode_source, read_source
-
         try:
-            if file is None:
-                data = sys.stdin.buffer.read()
-                text = decode_source(data, name)
+            if revisions is not None and file is not None and file.suffix == ".py":
+                shown.append(name)
+                found, count = revisions.lint(file, name)
             else:
-                text = read_source(file)
+                text = sql.read(file, name)
+                shown.append(name)
+                found, count = sql.lint(file, name, text)
         except InputError as err:
             problems.append(err.message)
             continue
-        shown.append(name)
-        folder = file.resolve().parent if file is not None else None
-        schema = schemas.setdefault(folder, Schema.merged([start] if start else []))
-        context = schema.key()
-        key = cache.file_key("sql", name, context, text.encode()) if file is not None else None
-        entry = cache.get(key)
-        if entry is None:
-            from expandcontract.lint.engine import lint_sql
-
-            try:
-                file_findings, count = lint_sql(text, name, rules(), schema)
-            except Exception as err:  # a bug of ours: this file's finding; the run goes on
-                findings.append(_crashed(name, err, rules()))
-                continue
-            entry = {
-                "findings": [f.as_dict() for f in file_findings],
-                "statements": count,
-                "schema": schema.as_json(),
-            }
-            cache.put(key, entry)
-        else:  # what the file left, for the files after it
-            left = Schema.from_json(entry["schema"])
-            schema.column_types, schema.partitioned = left.column_types, left.partitioned
-        findings.extend(Finding(**f) for f in entry["findings"])
-        statements += entry["statements"]
+        except Exception as err:  # a bug of ours: this file's finding; the run goes on
+            findings.append(_crashed(name, err, rules()))
+            continue
+        findings.extend(found)
+        statements += count
     findings.sort(key=Finding.sort_key)
     report = Report(findings=findings, files=len(shown), statements=statements, paths=sorted(shown))
     return report, problems
-
-
-def _file_key(cache: Cache, kind: str, name: str, context: str, file: Path) -> str | None:
-    try:
-        return cache.file_key(kind, name, context, file.read_bytes())
-    except OSError:
-        return None  # unreadable: linting it says so
 
 
 def _crashed(name: str, err: BaseException, ruleset: RuleSet) -> Finding:
@@ -321,43 +260,12 @@ def _crashed(name: str, err: BaseException, ruleset: RuleSet) -> Finding:
     )
 
 
-@dataclass
-class _Scope:
-    """What linting a revision needs to know of the project it belongs to."""
-
-    history: History
-    shares_transaction: bool
-
-
-def _scope_of(file: Path, scopes: dict[Path, _Scope]) -> _Scope:
-    """The scope of a revision file: its Alembic project when one above it claims its
-    folder (history across every version location, ``prepend_sys_path`` applied), else
-    its own folder."""
-    directory = file.parent.resolve()
-    scope = scopes.get(directory)
-    if scope is not None:
-        return scope
-    project = Project.containing(directory)
-    if project is not None:
-        project.activate()
-        scope = _Scope(project.history, project.shares_transaction)
-        for location in project.version_locations:
-            scopes.setdefault(location, scope)
-    else:
-        env = EnvOptions.read(directory.parent / "env.py")
-        scope = _Scope(History([directory]), not env.transaction_per_migration)
-    scopes[directory] = scope
-    return scope
-
-
-def _parents_first(files: list[Path | None], scopes: dict[Path, _Scope]) -> list[Path | None]:
-    """Revision files ordered so that a revision comes after its parents; others as given."""
-    depth: dict[Path, int] = {}
-    for file in files:
-        if file is None or file.suffix != ".py":
-            continue
-        meta = read_meta(file)
-        depth[file] = _scope_of(file, scopes).history.depth(meta.revision) if meta.revision else 0
+def _parents_first(files: list[Path | None], revisions) -> list[Path | None]:
+    """SQL files first, in a migration tool's order; then revision files, each after its
+    parents."""
+    depth = {
+        f: revisions.depth(f) for f in files if f is not None and f.suffix == ".py" and revisions
+    }
     return sorted(
         files,
         key=lambda f: (

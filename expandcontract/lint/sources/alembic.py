@@ -36,8 +36,12 @@ from typing import TYPE_CHECKING
 
 from expandcontract.errors import first_line
 from expandcontract.lint.schema import Schema
+from expandcontract.project import EnvOptions, History, Project, read_meta
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from expandcontract.lint.cache import Cache
     from expandcontract.lint.context import Context
     from expandcontract.lint.engine import RuleSet
     from expandcontract.lint.finding import Finding
@@ -554,3 +558,87 @@ def _lint_unit(
             Finding(f.path, src_line, src_col, f.code, f.rule, f.severity, f.message, f.hint)
         )
     return mapped, len(script.statements)
+
+
+@dataclass
+class _Scope:
+    """What linting a revision needs to know of the project it belongs to."""
+
+    history: History
+    shares_transaction: bool
+
+
+class Revisions:
+    """Alembic revision files as a lint source: each judged after its parents, starting
+    from the schema they left and the NOT VALID constraints they left open in a
+    transaction it shares."""
+
+    def __init__(self, cache: Cache, rules: Callable[[], RuleSet], start: Schema | None) -> None:
+        self.cache = cache
+        self.rules = rules
+        self.start = start
+        self.scopes: dict[Path, _Scope] = {}
+        self.open_not_valid: dict[str, dict] = {}  # revision -> NOT VALID constraints left open
+        self.schemas: dict[str, Schema] = {}  # revision -> the schema its upgrade leaves
+
+    def depth(self, file: Path) -> int:
+        """How many revisions come before this one in its history (parents go first)."""
+        meta = read_meta(file)
+        return self._scope_of(file).history.depth(meta.revision) if meta.revision else 0
+
+    def lint(self, file: Path, name: str) -> tuple[list[Finding], int]:
+        from expandcontract.lint.finding import Finding
+
+        scope = self._scope_of(file)
+        meta = read_meta(file)
+        inherited = None
+        if len(meta.down_revisions) == 1 and scope.shares_transaction:
+            inherited = self.open_not_valid.get(meta.down_revisions[0])
+        phase = scope.history.phase_of(meta)
+        # the schema its parents left (merged at a merge point), else the start
+        parents = [self.schemas[p] for p in meta.down_revisions if p in self.schemas]
+        before = Schema.merged(parents if parents else [self.start] if self.start else [])
+        context = repr((phase, meta.revision, sorted((inherited or {}).items()), before.key()))
+        try:
+            key = self.cache.file_key("revision", name, context, file.read_bytes())
+        except OSError:
+            key = None  # unreadable: linting it says so
+        entry = self.cache.get(key)
+        if entry is not None and not self.cache.unchanged(entry["imports"]):
+            entry = None  # the application code it imported has changed
+        if entry is None:
+            result = lint_revision(
+                file, name, self.rules(), phase, meta.revision, inherited, before
+            )
+            entry = {
+                "findings": [f.as_dict() for f in result.findings],
+                "statements": result.statements,
+                "open": [[list(k), v] for k, v in result.open_not_valid.items()],
+                "imports": self.cache.app_modules(),
+                "schema": (result.schema or before).as_json(),
+            }
+            self.cache.put(key, entry)
+        if meta.revision:
+            self.open_not_valid[meta.revision] = {tuple(k): v for k, v in entry["open"]}
+            self.schemas[meta.revision] = Schema.from_json(entry["schema"])
+        return [Finding(**f) for f in entry["findings"]], entry["statements"]
+
+    def _scope_of(self, file: Path) -> _Scope:
+        """The scope of a revision file: its Alembic project when one above it claims its
+        folder (history across every version location, ``prepend_sys_path`` applied), else
+        its own folder."""
+        directory = file.parent.resolve()
+        scope = self.scopes.get(directory)
+        if scope is not None:
+            return scope
+        project = Project.containing(directory)
+        if project is not None:
+            project.activate()
+            scope = _Scope(project.history, project.shares_transaction)
+            for location in project.version_locations:
+                self.scopes.setdefault(location, scope)
+        else:
+            env = EnvOptions.read(directory.parent / "env.py")
+            scope = _Scope(History([directory]), not env.transaction_per_migration)
+        self.scopes[directory] = scope
+        return scope

@@ -33,7 +33,7 @@ op.add_column("users", sa.Column("nickname", sa.Text()))
 """
 
 from expandcontract.lint.rule import Rule, Violation
-from expandcontract.sql.facts import AE, SRE
+from expandcontract.sql.postgres.facts import AE, SRE
 
 
 def check(op, ctx):

@@ -3,7 +3,7 @@ reference, and mutations of them (truncation, duplicated and dropped tokens, unb
 quotes, dollar quotes and parentheses, NUL, BOM, CRLF, deep nesting, huge identifiers).
 
 Deterministic for a seed. Also an independent statement counter by psql's rules, written
-apart from ``expandcontract.sql.split`` so that the two can check each other.
+apart from ``expandcontract.sql.postgres.split`` so that the two can check each other.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ def codes(sql: str, *rules: str, **settings) -> list[str]:
 def full_statements(text: str):
     """Every statement of ``text`` as the full reader sees it: sqlglot's tokens, none
     settled from its text by the plain shapes."""
-    from expandcontract.sql import split as split_module
+    from expandcontract.sql.postgres import split as split_module
 
     comments: list = []
     lines = split_module.LineIndex(text)

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from expandcontract.cli import cli
-from expandcontract.sql.split import split
+from expandcontract.sql.postgres.split import split
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "sql-migrations"
 

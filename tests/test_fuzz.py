@@ -15,8 +15,8 @@ import pytest
 
 from expandcontract.lint.engine import PARSE_ERROR, RuleSet, lint_sql
 from expandcontract.linters import RULES
-from expandcontract.sql.ops import analyze
-from expandcontract.sql.split import split
+from expandcontract.sql.postgres.split import split
+from expandcontract.sql.postgres.statements import analyze
 from tests.fuzz_sql import JUDGED, mutate, psql_statements, script
 
 RULESET = RuleSet(rules=list(RULES), catalogue=RULES)

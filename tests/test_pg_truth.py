@@ -12,9 +12,9 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from expandcontract.sql.facts import LOCK_ORDER
-from expandcontract.sql.ops import analyze
-from expandcontract.sql.split import split
+from expandcontract.sql.postgres.facts import LOCK_ORDER
+from expandcontract.sql.postgres.split import split
+from expandcontract.sql.postgres.statements import analyze
 from tests.helpers import codes
 
 SETUP = """

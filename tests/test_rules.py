@@ -20,7 +20,7 @@ from expandcontract.formats.text_format import render
 from expandcontract.lint.engine import RuleSet, lint_sql
 from expandcontract.lint.finding import Report
 from expandcontract.linters import RULES
-from expandcontract.sql.split import split
+from expandcontract.sql.postgres.split import split
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rules"
 CASES = sorted(FIXTURES.glob("*.sql"))

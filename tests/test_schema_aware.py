@@ -187,7 +187,7 @@ def test_an_alembic_chain_tells_what_a_column_is(tmp_path: Path, database_url: s
 def test_the_binary_casts_are_postgresql_s_own(any_server) -> None:
     """Every binary-coercible cast between the column types we list is one pg_cast has,
     on each server here; and pg_cast has none between them we miss."""
-    from expandcontract.sql.facts import BINARY_CASTS
+    from expandcontract.sql.postgres.facts import BINARY_CASTS
 
     _, conn = any_server
     names = {name for pair in BINARY_CASTS for name in pair}

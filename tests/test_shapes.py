@@ -1,6 +1,6 @@
 """The plain-shape reader agrees with the full reader on every statement it settles.
 
-:func:`expandcontract.sql.shapes.settle` answers the most common statements from their
+:func:`expandcontract.sql.postgres.shapes.settle` answers the most common statements from their
 text so that a lint need not import sqlglot; a verdict must never depend on which reader
 a statement took. The corpus is every SQL string of the test suite, the benches and the
 examples; the tables are walked entry by entry.
@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from expandcontract.sql import facts, shapes
-from expandcontract.sql.ops import analyze
-from expandcontract.sql.split import _lexicon
+from expandcontract.sql.postgres import facts, shapes
+from expandcontract.sql.postgres.split import _lexicon
+from expandcontract.sql.postgres.statements import analyze
 from tests.helpers import full_statements
 
 ROOT = Path(__file__).resolve().parent.parent

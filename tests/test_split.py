@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from expandcontract.sql.ops import StatementError, analyze
-from expandcontract.sql.split import split
+from expandcontract.sql.postgres.split import split
+from expandcontract.sql.postgres.statements import StatementError, analyze
 from tests.helpers import full_statements
 
 

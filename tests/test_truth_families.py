@@ -13,7 +13,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from expandcontract.sql.facts import LOCK_ORDER
+from expandcontract.sql.postgres.facts import LOCK_ORDER
 from expandcontract.verify.trace import lock_name
 from tests.helpers import lint
 

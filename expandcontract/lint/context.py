@@ -74,7 +74,7 @@ class Context:
     def type_change(self, op: Op) -> str | None:
         """For an ALTER COLUMN TYPE: ``"free"``, ``"rewrite"``, or None when the column's
         current type is not known."""
-        from expandcontract.sql.facts import type_change
+        from expandcontract.sql.postgres.facts import type_change
 
         old = self.column_types.get((op.table or "", op.column or ""))
         if old is None or op.type_sql is None or op.has("using"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from expandcontract.errors import InputError
 from expandcontract.lint.context import Context
@@ -13,7 +14,10 @@ from expandcontract.lint.rule import Rule
 from expandcontract.lint.schema import Schema
 from expandcontract.lint.suppress import Suppression, parse_pragma
 from expandcontract.sql.op import Op, StatementError
-from expandcontract.sql.split import Script, split
+from expandcontract.sql.target import Target
+
+if TYPE_CHECKING:
+    from expandcontract.sql.postgres.split import Script
 
 PARSE_ERROR = "EC001"
 UNUSED_SUPPRESSION = "EC002"
@@ -33,11 +37,15 @@ class RuleSet:
     rules: list[Rule]
     catalogue: Sequence[Rule] = ()
     severity: dict[str, str] = field(default_factory=dict)
-    pg_version: int = 14
+    pg_version: int = 14  # the target's version, when no target is given
+    target: Target | None = None
     assume_in_transaction: bool = False
     revision_timeout: float = 10.0  # seconds a revision's own code may run when rendered
 
     def __post_init__(self) -> None:
+        if self.target is None:
+            self.target = Target("postgresql", self.pg_version)
+        self.pg_version = self.target.version
         self.enabled = {r.code for r in self.rules}
         self.by_kind: dict[str, list[Rule]] = {}
         self._for_kind: dict[str, list[Rule]] = {}
@@ -127,7 +135,7 @@ def lint_sql(
 ) -> tuple[list[Finding], int]:
     """Lint one SQL script; returns its findings and how many statements it has.
     ``schema``: what earlier migrations left (updated with what this one does)."""
-    script = split(text)
+    script = ruleset.target.sql.split_script(text)
     collector = Collector(path, ruleset)
     ctx = Context(
         pg_version=ruleset.pg_version, assume_in_transaction=ruleset.assume_in_transaction
@@ -159,9 +167,10 @@ def judge(script: Script, ctx: Context, collector: Collector) -> None:
     """Judge every statement of ``script`` in order, updating ``ctx`` as it goes."""
     positions = script.lines
     rules_for = collector.ruleset.rules_for
+    analyze = collector.ruleset.target.sql.analyze
     for index, stmt in enumerate(script.stream()):
         try:
-            ops = stmt.ops if stmt.ops is not None else _analyze(stmt)
+            ops = stmt.ops if stmt.ops is not None else analyze(stmt)
         except StatementError as err:
             unread = stmt.error is not None and "the rest of the file" in stmt.error
             collector.add(
@@ -203,14 +212,6 @@ def judge(script: Script, ctx: Context, collector: Collector) -> None:
                     collector.add(index, line, column, rule.code, violation.message, hint)
             ctx.apply(op)
         ctx.end_statement()
-
-
-def _analyze(stmt) -> list[Op]:
-    """The full reader, on sqlglot: imported for the first statement the plain shapes do
-    not settle."""
-    from expandcontract.sql.ops import analyze
-
-    return analyze(stmt)
 
 
 def apply_suppressions(

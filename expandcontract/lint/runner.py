@@ -12,6 +12,7 @@ from expandcontract.lint.cache import Cache
 from expandcontract.lint.finding import Finding, Report
 from expandcontract.lint.schema import Schema
 from expandcontract.project import Project, looks_like_revision
+from expandcontract.sql.target import Target
 
 if TYPE_CHECKING:  # the engine loads sqlglot: only a run that lints anything imports it
     from expandcontract.lint.engine import RuleSet
@@ -50,7 +51,7 @@ def build_ruleset(config: Config, options: Options) -> RuleSet:
         rules=rules,
         catalogue=RULES,
         severity=dict(config.severity),
-        pg_version=options.pg_version or config.pg_version,
+        target=Target("postgresql", options.pg_version or config.pg_version),
         assume_in_transaction=(
             options.assume_in_transaction
             if options.assume_in_transaction is not None

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from expandcontract.alembic_integration import execution
 from expandcontract.alembic_integration.execution import describe
-from expandcontract.sql.facts import LOCK_ORDER
+from expandcontract.sql.postgres.facts import LOCK_ORDER
 
 BLOCKING = ("ACCESS EXCLUSIVE", "SHARE ROW EXCLUSIVE", "SHARE", "EXCLUSIVE")
 

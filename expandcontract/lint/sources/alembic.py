@@ -495,7 +495,6 @@ def _lint_unit(
     )
     from expandcontract.lint.finding import Finding
     from expandcontract.lint.suppress import parse_pragma
-    from expandcontract.sql.split import split
 
     # One synthetic script, each chunk on its own lines, mapped back to the Python source.
     text_parts: list[str] = []
@@ -509,7 +508,7 @@ def _lint_unit(
         first_at.setdefault(chunk.line, line)
         text_parts.append(sql if sql.rstrip().endswith(";") else sql + ";")
         line += sql.count("\n") + 1
-    script = split("\n".join(text_parts))
+    script = ruleset.target.sql.split_script("\n".join(text_parts))
     collector = Collector(display, ruleset)
     direction = ctx.direction
     judge(script, ctx, collector)

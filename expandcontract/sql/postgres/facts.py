@@ -151,3 +151,57 @@ def type_change(old_sql: str, new_sql: str) -> str | None:
             return "free"
         return "rewrite"
     return "rewrite"
+
+
+# Functions whose value differs per row: a DEFAULT calling one rewrites the table.
+VOLATILE_FUNCTIONS = frozenset(
+    {
+        "random",
+        "clock_timestamp",
+        "timeofday",
+        "nextval",
+        "gen_random_uuid",
+        "uuid_generate_v1",
+        "uuid_generate_v1mc",
+        "uuid_generate_v4",
+        "uuidv4",
+        "uuidv7",
+        "setseed",
+        "txid_current",
+        "random_normal",
+    }
+)
+# Built-in stable or immutable functions sqlglot leaves as Anonymous. Any other
+# unknown function is treated as volatile, as PostgreSQL does for a function
+# created without a volatility label.
+STABLE_FUNCTIONS = frozenset(
+    {
+        "now",
+        "statement_timestamp",
+        "transaction_timestamp",
+        "localtimestamp",
+        "localtime",
+        "current_setting",
+        "current_user",
+        "session_user",
+        "current_schema",
+        "current_database",
+        "to_jsonb",
+        "to_json",
+        "jsonb_build_object",
+        "json_build_object",
+        "jsonb_build_array",
+        "json_build_array",
+        "make_interval",
+        "make_date",
+        "make_timestamp",
+        "make_timestamptz",
+        "to_timestamp",
+        "to_date",
+        "to_char",
+        "to_number",
+        "array_fill",
+        "pi",
+        "inet_client_addr",
+    }
+)

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 @cache
 def _lexicon() -> SimpleNamespace:
     """sqlglot's tokenizer and token types, imported on the first statement that needs
-    them (a script whose statements :mod:`~expandcontract.sql.shapes` settles never does).
+    them (a script whose statements :mod:`~expandcontract.sql.postgres.shapes` settles never does).
     One tokenizer serves every statement: making one per statement cost a tenth of a lint.
     """
     from sqlglot.dialects.postgres import Postgres
@@ -211,7 +211,7 @@ def _settled(
     """The statements of a script with no meta-command, no ``BEGIN ATOMIC`` and no
     unterminated quote, where each piece between semicolons is one statement: those of
     the plain shapes with their operations, the rest tokenized by sqlglot."""
-    from expandcontract.sql.shapes import settle
+    from expandcontract.sql.postgres.shapes import settle
 
     for start, end, _ in ranges:
         lead = _skip_comments(text, start, end, lines, comments)

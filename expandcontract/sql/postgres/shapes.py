@@ -4,7 +4,7 @@ Most statements in real migrations take a handful of plain shapes: ``SET
 lock_timeout``, ``ALTER TABLE t ADD COLUMN c text``, ``CREATE INDEX CONCURRENTLY ix
 ON t (a, b)``, a foreign key ``NOT VALID``, an ``UPDATE`` with a ``WHERE``. For those
 :func:`settle` returns the same :class:`Op` objects the full reader
-(:mod:`expandcontract.sql.ops`, on sqlglot) would, from one regular expression each;
+(:mod:`expandcontract.sql.postgres.statements`, on sqlglot) would, from one regular expression each;
 for anything else — a keyword used as a name, a cast, a comment inside the statement,
 an option it does not know — it returns None and the statement goes the full way. A
 lint whose statements are all settled here never imports sqlglot.
@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import re
 
-from expandcontract.sql.facts import AE, ROW_EXCLUSIVE, SHARE, SRE, SUE
 from expandcontract.sql.op import Op
+from expandcontract.sql.postgres.facts import AE, ROW_EXCLUSIVE, SHARE, SRE, SUE
 
 # PostgreSQL's reserved key words (Appendix C): never a bare name, so a statement that uses
 # one as a name goes to the full reader, which reports it.

@@ -1,0 +1,609 @@
+"""What a statement does, as a list of operations the rules can judge.
+
+Each statement is read alone. Structured trees come from sqlglot (PostgreSQL
+dialect, :mod:`~expandcontract.sql.postgres.tree`); where sqlglot gives up and
+returns an unparsed ``Command`` (REINDEX, LOCK, DO, ...) or is known to misparse,
+the statement's tokens go through the small classifier in
+:mod:`~expandcontract.sql.postgres.tokens`. ALTER TABLE has its own reader
+(:mod:`~expandcontract.sql.postgres.alter_table`). Either way the rules see the same
+:class:`Op` objects, so a rule never depends on which path a statement took.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import re
+
+from sqlglot import exp
+
+from expandcontract.sql.op import Op, StatementError
+from expandcontract.sql.postgres.alter_table import alter_table
+from expandcontract.sql.postgres.facts import AE, EXCLUSIVE, ROW_EXCLUSIVE, SHARE, SRE, SUE
+from expandcontract.sql.postgres.split import Statement, split
+from expandcontract.sql.postgres.tokens import Cursor, retokenize
+from expandcontract.sql.postgres.tree import ident_name, parse, sql_of, table_name
+
+
+def analyze(stmt: Statement) -> list[Op]:
+    """Return the operations of one statement (empty for statements we do not judge)."""
+    if stmt.error:
+        raise StatementError(stmt.error)
+    if stmt.ops is not None:  # settled from its text by the plain shapes
+        return stmt.ops
+    cur = Cursor(retokenize(stmt.tokens))
+    head = cur.peek()
+    if head in ("ALTER", "CREATE", "DROP"):
+        what = stmt.tokens[1].text.upper() if len(stmt.tokens) > 1 else ""
+        if what not in OBJECT_WORDS:  # `ALTER ((TABLE ...`: not a statement, not "nothing"
+            raise StatementError(f"unrecognized statement starting with {head} {what!r}")
+    handler = _HANDLERS.get(head)
+    if handler is None:
+        if head in _IGNORED:
+            return []
+        raise StatementError(f"unrecognized statement starting with {stmt.tokens[0].text!r}")
+    ops = handler(stmt, cur)
+    what = stmt.tokens[1].text.upper() if len(stmt.tokens) > 1 else ""
+    if not ops and (
+        head in ("TRUNCATE", "LOCK", "REINDEX", "REFRESH", "CLUSTER")  # always an op when read
+        or (head == "DROP" and what in ("TABLE", "INDEX", "SCHEMA"))
+        or (head == "ALTER" and len(stmt.tokens) <= 2)
+    ):
+        words = " ".join(t.text for t in stmt.tokens[:3])
+        raise StatementError(f"incomplete statement {words!r}: it names nothing to act on")
+    for op in ops:
+        if op.offset is None:
+            op.offset = stmt.start
+    return ops
+
+
+# --- statement handlers ----------------------------------------------------------------------
+
+
+def _transaction_begin(stmt: Statement, cur: Cursor) -> list[Op]:
+    if cur.peek() == "BEGIN" and cur.peek(1) in ("", "TRANSACTION", "WORK", "ISOLATION", "READ"):
+        return [Op("begin")]
+    if cur.peek() == "START" and cur.peek(1) == "TRANSACTION":
+        return [Op("begin")]
+    raise StatementError(f"unrecognized statement starting with {cur.peek()!r}")
+
+
+def _transaction_end(stmt: Statement, cur: Cursor) -> list[Op]:
+    words = [t.text.upper() for t in stmt.tokens]
+    if words[0] == "ROLLBACK" and "TO" in words:
+        return []  # ROLLBACK TO SAVEPOINT stays in the transaction
+    if "CHAIN" in words and "NO" not in words:
+        return []  # COMMIT AND CHAIN opens the next transaction at once
+    return [Op("commit" if words[0] in ("COMMIT", "END") else "rollback")]
+
+
+def _set(stmt: Statement, cur: Cursor) -> list[Op]:
+    cur.advance()
+    local = cur.accept("LOCAL")
+    cur.accept("SESSION")
+    setting = cur.word()
+    if setting not in ("lock_timeout", "statement_timeout"):
+        return []
+    if not (cur.accept("=") or cur.accept("TO")):
+        return []
+    value = " ".join(t.text for t in cur.rest()) or "DEFAULT"
+    return [Op("set_" + setting, value=value, flags=frozenset({"local"} if local else ()))]
+
+
+def _reset(stmt: Statement, cur: Cursor) -> list[Op]:
+    cur.advance()
+    setting = cur.word()
+    if setting in ("lock_timeout", "all"):
+        return [Op("set_lock_timeout", value="DEFAULT")]
+    return []
+
+
+def _create(stmt: Statement, cur: Cursor) -> list[Op]:
+    cur.advance()
+    cur.accept("OR", "REPLACE")
+    while cur.peek() in ("TEMP", "TEMPORARY", "UNLOGGED", "GLOBAL", "LOCAL", "UNIQUE"):
+        cur.advance()
+    what = cur.peek()
+    if what == "TABLE" or (what == "MATERIALIZED" and cur.peek(1) == "VIEW"):
+        return _create_table(stmt, cur)
+    if what == "INDEX":
+        return _create_index(stmt, cur)
+    if what == "TRIGGER" or (what == "CONSTRAINT" and cur.peek(1) == "TRIGGER"):
+        cur.skip_past("ON")
+        return [Op("create_trigger", table=cur.name(), lock=SRE)]
+    if what in ("FUNCTION", "PROCEDURE"):
+        cur.advance()
+        words = [t.text.upper() for t in stmt.tokens if t.token_type.name != "STRING"]
+        volatility = next(
+            (w.lower() for w in words if w in ("IMMUTABLE", "STABLE", "VOLATILE")), "volatile"
+        )
+        return [Op("create_function", name=cur.name(), value=volatility)]
+    if what in ("VIEW", "SEQUENCE", "TYPE", "DOMAIN", "RECURSIVE", "SCHEMA"):
+        cur.accept("RECURSIVE")
+        kind = (cur.word() or "").lower()
+        existing = cur.accept("IF", "NOT", "EXISTS") or any(
+            t.text.upper() == "REPLACE" for t in stmt.tokens[:3]
+        )
+        flags = frozenset({"if_not_exists"} if existing else ())
+        return [Op("create_object", name=cur.name(), value=kind, flags=flags)]
+    return []
+
+
+def _create_table(stmt: Statement, cur: Cursor) -> list[Op]:
+    # IF NOT EXISTS: the table may be there already, rows and all: not new
+    words = [t.text.upper() for t in stmt.tokens[:8]]
+    flags = {"if_not_exists"} if "EXISTS" in words else set()
+    # sqlglot reads PARTITION BY as one token; spelt over lines it may be two
+    every = [" ".join(t.text.upper().split()) for t in stmt.tokens]
+    if "PARTITION BY" in every or any(
+        a == "PARTITION" and b == "BY" for a, b in itertools.pairwise(every)
+    ):
+        flags.add("partitioned")
+    flags = frozenset(flags)
+    tree = parse(stmt.tokens, stmt.text)
+    if isinstance(tree, exp.Create) and tree.kind in ("TABLE", "VIEW"):
+        name = table_name(tree.this)
+        if name:
+            columns = tuple(
+                (ident_name(c.this), sql_of(c.args["kind"]))
+                for c in (tree.this.expressions if isinstance(tree.this, exp.Schema) else [])
+                if isinstance(c, exp.ColumnDef) and c.args.get("kind") is not None
+            )
+            return [Op("create_table", table=name, flags=flags, columns=columns)]
+    cur.skip_past("TABLE", "VIEW")
+    cur.accept("IF", "NOT", "EXISTS")
+    return [Op("create_table", table=cur.name(), flags=flags)]
+
+
+def _create_index(stmt: Statement, cur: Cursor) -> list[Op]:
+    unique = any(t.text.upper() == "UNIQUE" for t in stmt.tokens[:3])
+    try:
+        tree = parse(stmt.tokens, stmt.text)
+    except StatementError:
+        tree = None  # `ON ONLY t` is valid PostgreSQL that sqlglot rejects
+    if isinstance(tree, exp.Create) and isinstance(tree.this, exp.Index):
+        index = tree.this
+        params = index.args.get("params")
+        columns = params.args.get("columns") or [] if params is not None else []
+        if any(not isinstance(getattr(c, "this", c), exp.Column) for c in columns):
+            flags_extra = {"expression"}  # a UNIQUE constraint cannot take it over
+        else:
+            flags_extra = set()
+        if params is not None and params.args.get("where") is not None:
+            flags_extra.add("partial")
+        return [
+            Op(
+                "create_index",
+                table=table_name(index.args.get("table")),
+                name=ident_name(index.this) if index.this else None,
+                concurrently=bool(tree.args.get("concurrently")),
+                lock=SUE if tree.args.get("concurrently") else SHARE,
+                flags=frozenset(({"unique"} if unique else set()) | flags_extra),
+            )
+        ]
+    cur.skip_past("INDEX")
+    concurrently = cur.accept("CONCURRENTLY")
+    cur.accept("IF", "NOT", "EXISTS")
+    name = None if cur.peek() == "ON" else cur.name()
+    cur.skip_past("ON")
+    # ON ONLY: the partitioned parent's own index, left invalid and built on no partition
+    only = cur.accept("ONLY")
+    flags = ({"unique"} if unique else set()) | ({"only"} if only else set())
+    return [
+        Op(
+            "create_index",
+            table=cur.name(),
+            name=name,
+            concurrently=concurrently,
+            lock=SUE if concurrently else SHARE,
+            flags=frozenset(flags),
+        )
+    ]
+
+
+def _drop(stmt: Statement, cur: Cursor) -> list[Op]:
+    cur.advance()
+    materialized = cur.accept("MATERIALIZED")
+    what = cur.word()
+    if what == "trigger":
+        cur.skip_past("ON")
+        return [Op("drop_trigger", table=cur.name(), lock=AE)]
+    if what in _DROPPABLE or (what == "view" and not materialized):
+        return _drop_objects(stmt, cur, "view" if what == "view" else what)
+    if what not in ("table", "index", "schema", "view"):
+        return []
+    concurrently = cur.accept("CONCURRENTLY")
+    cur.accept("IF", "EXISTS")
+    names = _name_list(cur)
+    kind = {"table": "drop_table", "index": "drop_index", "schema": "drop_schema"}.get(
+        what, "drop_table"
+    )
+    flags = frozenset({"materialized_view"} if materialized else ())
+    # PostgreSQL refuses a list: one index per DROP INDEX CONCURRENTLY (said once)
+    several = frozenset({"several"}) if concurrently and len(names) > 1 else frozenset()
+    lock = SUE if concurrently else AE
+    return [
+        Op(
+            kind,
+            table=n if kind != "drop_index" else None,
+            name=n,
+            concurrently=concurrently,
+            lock=lock,
+            flags=flags | (several if i == 0 else frozenset()),
+        )
+        for i, n in enumerate(names)
+    ]
+
+
+def _name_list(cur: Cursor) -> list[str | None]:
+    """``a, b, c`` up to CASCADE / RESTRICT or the end: the objects a DROP names."""
+    names = []
+    while cur.peek() not in ("", "CASCADE", "RESTRICT"):
+        names.append(cur.name())
+        if not cur.accept(","):
+            break
+    return names
+
+
+# objects the running application may use by name, beside tables and columns
+_DROPPABLE = frozenset({"sequence", "type", "domain"})
+
+
+def _drop_objects(stmt: Statement, cur: Cursor, what: str) -> list[Op]:
+    """DROP VIEW / SEQUENCE / TYPE / DOMAIN: each name an op (CASCADE flagged: it drops
+    the columns and objects that use it too)."""
+    cur.accept("IF", "EXISTS")
+    names = _name_list(cur)
+    cascade = any(t.text.upper() == "CASCADE" for t in stmt.tokens)
+    flags = frozenset({"cascade"} if cascade else ())
+    return [Op("drop_object", name=n, value=what, lock=AE, flags=flags) for n in names if n]
+
+
+def _alter(stmt: Statement, cur: Cursor) -> list[Op]:
+    cur.advance()
+    if cur.peek() in ("VIEW", "SEQUENCE", "TYPE", "SCHEMA", "DOMAIN", "MATERIALIZED"):
+        return _alter_object(stmt, cur)
+    if cur.peek() != "TABLE":
+        return []
+    return alter_table(stmt, cur)
+
+
+def _alter_object(stmt: Statement, cur: Cursor) -> list[Op]:
+    """ALTER VIEW / SEQUENCE / TYPE / SCHEMA / DOMAIN / MATERIALIZED VIEW: renames and
+    moves (which break the name the running version uses), and a domain's constraints
+    (which check every column of that domain)."""
+    what = cur.word() or ""
+    if what == "materialized":
+        cur.accept("VIEW")
+        what = "materialized view"
+    cur.accept("IF", "EXISTS")
+    name = cur.name()
+    words = [t.text.upper() for t in cur.rest()]
+    if words[:1] == ["RENAME"]:
+        flags = {"value"} if words[1:2] == ["VALUE"] else set()
+        if words[1:2] in (["COLUMN"], ["ATTRIBUTE"]) or (
+            what in ("view", "materialized view") and words[1:2] not in (["TO"],)
+        ):
+            flags.add("column")
+        return [Op("rename_object", name=name, value=what, lock=AE, flags=frozenset(flags))]
+    if words[:2] == ["SET", "SCHEMA"]:
+        return [Op("rename_object", name=name, value=what, lock=AE, flags=frozenset({"schema"}))]
+    if what == "type" and words[:2] == ["ADD", "VALUE"]:
+        label = next((t.text for t in cur.rest() if t.token_type.name == "STRING"), None)
+        return [Op("add_enum_value", name=name, value=label)]
+    if what == "domain" and words[:1] == ["ADD"]:
+        flags = {"not_valid"} if words[-2:] == ["NOT", "VALID"] else set()
+        return [Op("domain_constraint", name=name, lock=SHARE, flags=frozenset(flags))]
+    if what == "domain" and words[:3] == ["SET", "NOT", "NULL"]:  # checks every column too
+        return [Op("domain_constraint", name=name, lock=SHARE, flags=frozenset({"not_null"}))]
+    if what == "domain" and words[:2] == ["VALIDATE", "CONSTRAINT"]:
+        return [Op("domain_constraint", name=name, lock=SHARE, flags=frozenset({"validate"}))]
+    return []
+
+
+def _truncate(stmt: Statement, cur: Cursor) -> list[Op]:
+    cur.advance()
+    cur.accept("TABLE")
+    ops = []
+    while cur.peek() not in ("", "RESTART", "CONTINUE", "CASCADE", "RESTRICT"):
+        cur.accept("ONLY")
+        ops.append(Op("truncate", table=cur.name(), lock=AE))
+        cur.accept("*")
+        if not cur.accept(","):
+            break
+    return ops
+
+
+def _lock(stmt: Statement, cur: Cursor) -> list[Op]:
+    cur.advance()
+    cur.accept("TABLE")
+    cur.accept("ONLY")
+    names = [cur.name()]
+    while cur.accept(","):
+        cur.accept("ONLY")
+        names.append(cur.name())
+    mode = AE
+    if cur.skip_past("IN"):
+        words = []
+        while cur.peek() not in ("", "MODE"):
+            words.append(cur.peek())
+            cur.advance()
+        mode = " ".join(words) or AE
+    return [Op("lock_table", table=n, lock=mode) for n in names]
+
+
+def _vacuum(stmt: Statement, cur: Cursor) -> list[Op]:
+    cur.advance()
+    options = []
+    if cur.peek() == "(":
+        options = [w.upper() for w in cur.parenthesized_words()]
+    while cur.peek() in ("FULL", "FREEZE", "VERBOSE", "ANALYZE"):
+        options.append(cur.peek())
+        cur.advance()
+    if "FULL" not in options:
+        return []
+    names = []
+    while cur.peek():
+        names.append(cur.name())
+        cur.skip_parenthesized()
+        if not cur.accept(","):
+            break
+    return [Op("vacuum_full", table=n, lock=AE) for n in names or [None]]
+
+
+def _cluster(stmt: Statement, cur: Cursor) -> list[Op]:
+    cur.advance()
+    cur.accept("VERBOSE")
+    table = cur.name() if cur.peek() else None
+    return [Op("cluster", table=table, lock=AE)]
+
+
+def _reindex(stmt: Statement, cur: Cursor) -> list[Op]:
+    cur.advance()
+    if cur.peek() == "(":
+        options = cur.parenthesized_words()
+        concurrently = "CONCURRENTLY" in (w.upper() for w in options)
+    else:
+        concurrently = False
+    what = cur.word()
+    concurrently = cur.accept("CONCURRENTLY") or concurrently
+    name = cur.name() if cur.peek() else None
+    table = name if what == "table" else None
+    # REINDEX TABLE holds SHARE on the table (and ACCESS EXCLUSIVE on each index in turn);
+    # REINDEX INDEX holds ACCESS EXCLUSIVE on the index.
+    lock = SUE if concurrently else (SHARE if what == "table" else AE)
+    return [Op("reindex", table=table, name=name, concurrently=concurrently, lock=lock, value=what)]
+
+
+def _refresh(stmt: Statement, cur: Cursor) -> list[Op]:
+    cur.advance()
+    cur.accept("MATERIALIZED", "VIEW")
+    concurrently = cur.accept("CONCURRENTLY")
+    return [
+        Op(
+            "refresh_matview",
+            table=cur.name(),
+            concurrently=concurrently,
+            lock=EXCLUSIVE if concurrently else AE,
+        )
+    ]
+
+
+def _dml(stmt: Statement, cur: Cursor) -> list[Op]:
+    if cur.peek() == "WITH" and not any(
+        t.text.upper() in ("UPDATE", "DELETE") for t in stmt.tokens
+    ):
+        return []
+    tree = parse(stmt.tokens, stmt.text)
+    if not isinstance(tree, exp.Update | exp.Delete):
+        # `WITH gone AS (DELETE ... RETURNING ...) SELECT ...`: the DML in the CTEs
+        nested = [n for n in tree.find_all(exp.Update, exp.Delete)] if tree else []
+        return [op for node in nested for op in _dml_node(node)]
+    return _dml_node(tree)
+
+
+def _dml_node(tree: exp.Expression) -> list[Op]:
+    kind = "update" if isinstance(tree, exp.Update) else "delete"
+    where = tree.args.get("where")
+    condition = where.this if where is not None else None
+    flags: set[str] = set()
+    column = None
+    if condition is not None and not _always_true(condition):
+        flags.add("where")
+        if (
+            isinstance(condition, exp.Is)
+            and isinstance(condition.expression, exp.Null)
+            and isinstance(condition.this, exp.Column)
+        ):  # `WHERE c IS NULL` and nothing else
+            flags.add("null_filter")
+            column = ident_name(condition.this)
+    return [
+        Op(
+            kind,
+            table=table_name(tree.this),
+            column=column,
+            lock=ROW_EXCLUSIVE,
+            flags=frozenset(flags),
+        )
+    ]
+
+
+def _always_true(condition: exp.Expression) -> bool:
+    """A WHERE that bounds nothing: ``true``, ``1 = 1``, ``'a' = 'a'``, ``NOT false``."""
+    if isinstance(condition, exp.Paren):
+        return _always_true(condition.this)
+    if isinstance(condition, exp.Boolean):
+        return bool(condition.this)
+    if isinstance(condition, exp.Not) and isinstance(condition.this, exp.Boolean):
+        return not condition.this.this
+    if isinstance(condition, exp.EQ):
+        left, right = condition.this, condition.expression
+        return isinstance(left, exp.Literal) and left == right
+    if isinstance(condition, exp.Or):
+        return _always_true(condition.this) or _always_true(condition.expression)
+    if isinstance(condition, exp.And):
+        return _always_true(condition.this) and _always_true(condition.expression)
+    return False
+
+
+def _do(stmt: Statement, cur: Cursor) -> list[Op]:
+    """A ``DO`` block: the UPDATE and DELETE statements of its body, judged as if written
+    out (a full-table one locks as long inside a block as outside)."""
+    body = next((t.text for t in stmt.tokens if t.text.startswith("$")), None)
+    if body is None:
+        return []
+    inner = re.sub(r"^\$\w*\$|\$\w*\$$", "", body).strip()
+    inner = re.sub(r"(?is)^(declare\b.*?)?\bbegin\b|\bend\s*;?\s*$", "", inner)
+    ops = []
+    if re.search(r"(?i)\bconcurrently\b", inner):
+        ops.append(Op("concurrently_in_block", offset=stmt.start))
+    for part in split(inner).statements:
+        found: list[Op] = []
+        if part.ops is not None:  # settled from its text
+            found = [op for op in part.ops if op.kind in ("update", "delete")]
+        elif (
+            part.error is None
+            and part.tokens
+            and part.tokens[0].text.upper() in ("UPDATE", "DELETE", "WITH")
+        ):
+            with contextlib.suppress(StatementError):
+                found = _dml(part, Cursor(retokenize(part.tokens)))
+        for op in found:
+            op.offset = stmt.start
+            ops.append(op)
+    return ops
+
+
+def _select(stmt: Statement, cur: Cursor) -> list[Op]:
+    """``SELECT ... INTO t``: a new table, like CREATE TABLE AS; any other SELECT, nothing."""
+    # the INTO keyword itself (a string 'into' is a STRING token)
+    words = [t.text.upper() if t.token_type.name != "STRING" else "" for t in stmt.tokens]
+    if "INTO" not in words:
+        return []
+    at = words.index("INTO") + 1
+    while at < len(words) and words[at] in ("TEMP", "TEMPORARY", "UNLOGGED", "TABLE"):
+        at += 1
+    into = Cursor(retokenize(stmt.tokens[at:]))
+    name = into.name()
+    return [Op("create_table", table=name)] if name else []
+
+
+# What may follow CREATE, ALTER or DROP in PostgreSQL (the object kind, or a modifier).
+OBJECT_WORDS = frozenset(
+    {
+        "TABLE",
+        "INDEX",
+        "SEQUENCE",
+        "VIEW",
+        "MATERIALIZED",
+        "TYPE",
+        "DOMAIN",
+        "FUNCTION",
+        "PROCEDURE",
+        "ROUTINE",
+        "SCHEMA",
+        "TRIGGER",
+        "EXTENSION",
+        "ROLE",
+        "USER",
+        "GROUP",
+        "DATABASE",
+        "POLICY",
+        "RULE",
+        "AGGREGATE",
+        "OPERATOR",
+        "COLLATION",
+        "CONVERSION",
+        "TEXT",
+        "FOREIGN",
+        "SERVER",
+        "PUBLICATION",
+        "SUBSCRIPTION",
+        "STATISTICS",
+        "EVENT",
+        "LANGUAGE",
+        "LARGE",
+        "DEFAULT",
+        "SYSTEM",
+        "TABLESPACE",
+        "CAST",
+        "TRANSFORM",
+        "ACCESS",
+        "OWNED",
+        "UNIQUE",
+        "OR",
+        "TEMP",
+        "TEMPORARY",
+        "UNLOGGED",
+        "GLOBAL",
+        "LOCAL",
+        "RECURSIVE",
+        "CONSTRAINT",
+        "PROPERTY",
+    }
+)
+
+_HANDLERS = {
+    "BEGIN": _transaction_begin,
+    "START": _transaction_begin,
+    "COMMIT": _transaction_end,
+    "END": _transaction_end,
+    "ROLLBACK": _transaction_end,
+    "ABORT": _transaction_end,
+    "SET": _set,
+    "RESET": _reset,
+    "CREATE": _create,
+    "ALTER": _alter,
+    "DROP": _drop,
+    "TRUNCATE": _truncate,
+    "LOCK": _lock,
+    "VACUUM": _vacuum,
+    "CLUSTER": _cluster,
+    "REINDEX": _reindex,
+    "REFRESH": _refresh,
+    "UPDATE": _dml,
+    "DELETE": _dml,
+    "WITH": _dml,
+    "DO": _do,
+    "SELECT": _select,
+}
+
+# Statements that take no lock a migration linter judges (or whose bodies we never read).
+_IGNORED = frozenset(
+    {
+        "SELECT",
+        "INSERT",
+        "VALUES",
+        "TABLE",
+        "MERGE",
+        "COMMENT",
+        "GRANT",
+        "REVOKE",
+        "COPY",
+        "ANALYZE",
+        "ANALYSE",
+        "SHOW",
+        "SAVEPOINT",
+        "RELEASE",
+        "PREPARE",
+        "EXECUTE",
+        "DEALLOCATE",
+        "DO",
+        "CALL",
+        "DISCARD",
+        "LISTEN",
+        "NOTIFY",
+        "UNLISTEN",
+        "CHECKPOINT",
+        "SECURITY",
+        "IMPORT",
+        "LOAD",
+        "REASSIGN",
+        "FETCH",
+        "MOVE",
+        "CLOSE",
+        "DECLARE",
+        "EXPLAIN",
+        "(",
+    }
+)

@@ -205,3 +205,44 @@ STABLE_FUNCTIONS = frozenset(
         "inet_client_addr",
     }
 )
+
+
+# Statements that take no lock a migration linter judges (or whose bodies we never read).
+IGNORED_STATEMENTS = frozenset(
+    {
+        "SELECT",
+        "INSERT",
+        "VALUES",
+        "TABLE",
+        "MERGE",
+        "COMMENT",
+        "GRANT",
+        "REVOKE",
+        "COPY",
+        "ANALYZE",
+        "ANALYSE",
+        "SHOW",
+        "SAVEPOINT",
+        "RELEASE",
+        "PREPARE",
+        "EXECUTE",
+        "DEALLOCATE",
+        "DO",
+        "CALL",
+        "DISCARD",
+        "LISTEN",
+        "NOTIFY",
+        "UNLISTEN",
+        "CHECKPOINT",
+        "SECURITY",
+        "IMPORT",
+        "LOAD",
+        "REASSIGN",
+        "FETCH",
+        "MOVE",
+        "CLOSE",
+        "DECLARE",
+        "EXPLAIN",
+        "(",
+    }
+)

@@ -18,7 +18,14 @@ from __future__ import annotations
 import re
 
 from expandcontract.sql.op import Op
-from expandcontract.sql.postgres.facts import AE, ROW_EXCLUSIVE, SHARE, SRE, SUE
+from expandcontract.sql.postgres.facts import (
+    AE,
+    IGNORED_STATEMENTS,
+    ROW_EXCLUSIVE,
+    SHARE,
+    SRE,
+    SUE,
+)
 
 # PostgreSQL's reserved key words (Appendix C): never a bare name, so a statement that uses
 # one as a name goes to the full reader, which reports it.
@@ -386,37 +393,9 @@ _DOLLAR = _Lazy(r"\$(\w*)\$.*?\$\1\$", re.S)
 _WORD = _Lazy(r"[A-Za-z_][A-Za-z0-9_$]*")
 _HEAD = _Lazy(r"[A-Za-z_][A-Za-z0-9_$]*")
 
-# statements whose first word says they take no lock a rule judges (analyze's _IGNORED,
-# less the heads it still reads)
-_IGNORED = frozenset(
-    {
-        "INSERT",
-        "VALUES",
-        "MERGE",
-        "COMMENT",
-        "GRANT",
-        "REVOKE",
-        "COPY",
-        "ANALYZE",
-        "ANALYSE",
-        "SHOW",
-        "SAVEPOINT",
-        "RELEASE",
-        "PREPARE",
-        "DEALLOCATE",
-        "CALL",
-        "DISCARD",
-        "LISTEN",
-        "NOTIFY",
-        "UNLISTEN",
-        "CHECKPOINT",
-        "SECURITY",
-        "IMPORT",
-        "LOAD",
-        "REASSIGN",
-        "CLOSE",
-    }
-)
+# statements whose first word says they take no lock a rule judges (the full reader
+# still reads SELECT ... INTO and DO bodies)
+_IGNORED = IGNORED_STATEMENTS - {"SELECT", "DO"}
 
 
 def settle(text: str, start: int) -> list[Op] | None:

@@ -19,7 +19,15 @@ from sqlglot import exp
 
 from expandcontract.sql.op import Op, StatementError
 from expandcontract.sql.postgres.alter_table import alter_table
-from expandcontract.sql.postgres.facts import AE, EXCLUSIVE, ROW_EXCLUSIVE, SHARE, SRE, SUE
+from expandcontract.sql.postgres.facts import (
+    AE,
+    EXCLUSIVE,
+    IGNORED_STATEMENTS,
+    ROW_EXCLUSIVE,
+    SHARE,
+    SRE,
+    SUE,
+)
 from expandcontract.sql.postgres.split import Statement, split
 from expandcontract.sql.postgres.tokens import Cursor, retokenize
 from expandcontract.sql.postgres.tree import ident_name, parse, sql_of, table_name
@@ -39,7 +47,7 @@ def analyze(stmt: Statement) -> list[Op]:
             raise StatementError(f"unrecognized statement starting with {head} {what!r}")
     handler = _HANDLERS.get(head)
     if handler is None:
-        if head in _IGNORED:
+        if head in IGNORED_STATEMENTS:
             return []
         raise StatementError(f"unrecognized statement starting with {stmt.tokens[0].text!r}")
     ops = handler(stmt, cur)
@@ -567,43 +575,3 @@ _HANDLERS = {
     "DO": _do,
     "SELECT": _select,
 }
-
-# Statements that take no lock a migration linter judges (or whose bodies we never read).
-_IGNORED = frozenset(
-    {
-        "SELECT",
-        "INSERT",
-        "VALUES",
-        "TABLE",
-        "MERGE",
-        "COMMENT",
-        "GRANT",
-        "REVOKE",
-        "COPY",
-        "ANALYZE",
-        "ANALYSE",
-        "SHOW",
-        "SAVEPOINT",
-        "RELEASE",
-        "PREPARE",
-        "EXECUTE",
-        "DEALLOCATE",
-        "DO",
-        "CALL",
-        "DISCARD",
-        "LISTEN",
-        "NOTIFY",
-        "UNLISTEN",
-        "CHECKPOINT",
-        "SECURITY",
-        "IMPORT",
-        "LOAD",
-        "REASSIGN",
-        "FETCH",
-        "MOVE",
-        "CLOSE",
-        "DECLARE",
-        "EXPLAIN",
-        "(",
-    }
-)

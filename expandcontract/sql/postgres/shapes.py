@@ -398,6 +398,9 @@ _HEAD = _Lazy(r"[A-Za-z_][A-Za-z0-9_$]*")
 _IGNORED = IGNORED_STATEMENTS - {"SELECT", "DO"}
 
 
+_NO_FLAGS: frozenset[str] = frozenset()
+
+
 def settle(text: str, start: int) -> list[Op] | None:
     """The operations of the statement ``text`` (no comments, no trailing semicolon) that
     starts at offset ``start``; None when it is not one of the plain shapes."""
@@ -506,7 +509,8 @@ def _add_column(action: str, table: str, offset: int) -> Op | None:
     type_sql, _ = _type(m)
     flags = set()
     default = default_sql = None
-    for part in _TAIL.every(m.group("tail")):
+    tail = m.group("tail")
+    for part in _TAIL.every(tail) if tail else ():
         if part.group("default") is not None:
             default_sql, default = _default(part.group("default"))
         elif part.group().upper().startswith("NOT"):
@@ -518,7 +522,7 @@ def _add_column(action: str, table: str, offset: int) -> Op | None:
         type_sql=type_sql,
         default=default,
         default_sql=default_sql,
-        flags=frozenset(flags),
+        flags=frozenset(flags) if flags else _NO_FLAGS,
         lock=AE,
         offset=offset,
     )

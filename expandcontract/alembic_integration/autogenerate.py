@@ -178,9 +178,10 @@ def _signature(op) -> tuple | None:
     from alembic.operations import ops
 
     if isinstance(op, ops.DropIndexOp | ops.DropConstraintOp):
-        if op._reverse is None:
+        try:
+            op = op.reverse()  # what is dropped, as its creation
+        except ValueError:  # Alembic does not have the constraint it drops
             return None
-        op = op.reverse()
     if isinstance(op, ops.CreateIndexOp):
         columns = tuple(getattr(c, "name", None) or str(c) for c in op.columns)
         return ("index", op.schema, op.table_name, op.index_name, op.unique, columns, None, ())
@@ -411,8 +412,8 @@ def _alter_column_rest(op, plan: Plan, gen: Autogen) -> None:
 
 def _drop_index(op, plan: Plan, gen: Autogen) -> None:
     downgrade = []
-    reverse = op.reverse() if op._reverse is not None else None
-    if reverse is not None:
+    reverse = op.reverse()  # autogenerate's drops always carry the index they drop
+    if reverse.columns:
         cols = "[" + ", ".join(gen.columns(reverse)) + "]"
         unique = ", unique=True" if reverse.unique else ""
         table = qualified(op.table_name, op.schema)

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 
 from expandcontract.errors import first_line
 from expandcontract.lint.schema import Schema
-from expandcontract.project import EnvOptions, History, Project, read_meta
+from expandcontract.project import EnvOptions, History, Project, RevisionMeta, read_meta
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -579,17 +579,24 @@ class Revisions:
         self.scopes: dict[Path, _Scope] = {}
         self.open_not_valid: dict[str, dict] = {}  # revision -> NOT VALID constraints left open
         self.schemas: dict[str, Schema] = {}  # revision -> the schema its upgrade leaves
+        self._metas: dict[Path, RevisionMeta] = {}  # read once: ordering and linting use it
+
+    def _meta(self, file: Path) -> RevisionMeta:
+        meta = self._metas.get(file)
+        if meta is None:
+            meta = self._metas[file] = read_meta(file)
+        return meta
 
     def depth(self, file: Path) -> int:
         """How many revisions come before this one in its history (parents go first)."""
-        meta = read_meta(file)
+        meta = self._meta(file)
         return self._scope_of(file).history.depth(meta.revision) if meta.revision else 0
 
     def lint(self, file: Path, name: str) -> tuple[list[Finding], int]:
         from expandcontract.lint.finding import Finding
 
         scope = self._scope_of(file)
-        meta = read_meta(file)
+        meta = self._meta(file)
         inherited = None
         if len(meta.down_revisions) == 1 and scope.shares_transaction:
             inherited = self.open_not_valid.get(meta.down_revisions[0])

@@ -719,7 +719,7 @@ def _top_level_items(body: str) -> list[str]:
 
 
 def _create_function(m: re.Match, text: str, start: int) -> list[Op] | None:
-    if '"' in text or "--" in text:
+    if '"' in text:
         return None
     bare = _STRING.sub("''", _DOLLAR.sub("''", text))
     if "$" in bare:

@@ -24,7 +24,7 @@ import uuid
 import psycopg
 from sqlalchemy import create_engine
 
-from expandcontract.alembic_integration import backfill
+from expandcontract.ops import backfill
 
 ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 

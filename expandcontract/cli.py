@@ -338,7 +338,7 @@ The project now has a head per phase branch, so Alembic needs a branch named:
 
 def _kind_command(name: str, module) -> click.Command:
     def callback(message, alembic_config, alembic_name, database_check, **arguments):
-        from expandcontract.alembic_integration.writer import write_change
+        from expandcontract.phases.writer import write_change
         from expandcontract.schema.names import check_identifier
 
         for key in ("table", "column", "columns", "old", "new", "new_name", "reference"):
@@ -407,8 +407,8 @@ def _check_against_database(project, name: str, module, arguments: dict) -> None
 
 
 def _runner(alembic_config: Path | None, alembic_name: str, database_url: str | None):
-    from expandcontract.alembic_integration.runner import PhaseRunner
     from expandcontract.config import load_config
+    from expandcontract.phases.runner import PhaseRunner
 
     project = _project(alembic_config, alembic_name)
     return PhaseRunner(project, database_url, load_config(start=project.root))
@@ -417,8 +417,8 @@ def _runner(alembic_config: Path | None, alembic_name: str, database_url: str | 
 def _run_phase(action, phase: str) -> list[str]:
     import logging
 
-    from expandcontract.alembic_integration.backfill import BackfillError
-    from expandcontract.alembic_integration.execution import LockTimeoutError
+    from expandcontract.ops.backfill import BackfillError
+    from expandcontract.ops.execution import LockTimeoutError
 
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("expandcontract: %(message)s"))
@@ -443,7 +443,7 @@ def _run_phase(action, phase: str) -> list[str]:
     except InputError:
         raise
     except Exception as err:  # a revision failed: name it, keep the traceback out
-        from expandcontract.alembic_integration.execution import interrupted
+        from expandcontract.ops.execution import interrupted
 
         if interrupted(err):
             click.echo(
@@ -542,7 +542,7 @@ def purge(alembic_config, alembic_name, database_url, older_than, yes) -> None:
     Example:
       expandcontract purge --older-than 7d --yes
     """
-    from expandcontract.alembic_integration import tables
+    from expandcontract.ops import tables
 
     min_age = _seconds(older_than)
     runner = _runner(alembic_config, alembic_name, database_url)

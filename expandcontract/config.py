@@ -67,7 +67,7 @@ class Config:
 
     def batch_settings(self):
         """The backfill settings, as the runner hands them to every backfill."""
-        from expandcontract.alembic_integration.backfill import BatchSettings
+        from expandcontract.ops.backfill import BatchSettings
 
         return BatchSettings(
             self.backfill_batch_size,

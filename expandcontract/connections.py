@@ -8,7 +8,7 @@ connections. So none of ours keeps session state:
   (``prepare_threshold=None``): a statement prepared on one server connection
   does not exist on the next;
 - settings such as ``lock_timeout`` are set with ``SET LOCAL`` inside the
-  transaction that needs them (see :mod:`expandcontract.alembic_integration.execution`),
+  transaction that needs them (see :mod:`expandcontract.ops.execution`),
   never with a session ``SET`` that would stay on a pooled connection;
 - no session advisory locks, no ``LISTEN``, no temporary tables.
 

@@ -279,7 +279,9 @@ class Rehearsal:
         settings,
         progress=None,
     ) -> None:
-        import expandcontract.alembic_integration.operations  # noqa: F401
+        from expandcontract.ops import register
+
+        register()
 
         self.project = project
         self.alembic = project.config
@@ -305,13 +307,13 @@ class Rehearsal:
 
     def run(self, database) -> RehearsalReport:
 
-        from expandcontract.alembic_integration import execution
-        from expandcontract.alembic_integration.environment import (
+        from expandcontract.connections import engine as new_engine
+        from expandcontract.ops import execution
+        from expandcontract.phases.environment import (
             downgrade_one,
             run_steps,
             upgrade_one,
         )
-        from expandcontract.connections import engine as new_engine
 
         report = RehearsalReport(database=database.description, rows=self.rows)
         workers = int(getattr(self.workload, "WORKERS", 4))
@@ -391,7 +393,7 @@ class Rehearsal:
                     try:
                         step(connection, [s for r in revisions for s in one(self.script, r)])
                     except Exception as err:
-                        from expandcontract.alembic_integration.execution import interrupted
+                        from expandcontract.ops.execution import interrupted
 
                         window.phase_end = window.end = time.monotonic()
                         if interrupted(err):

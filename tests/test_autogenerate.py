@@ -30,7 +30,7 @@ from pathlib import Path
 from alembic import context
 from sqlalchemy import create_engine
 
-from expandcontract.alembic_integration.autogenerate import phased
+from expandcontract import phased
 
 spec = importlib.util.spec_from_file_location("models", Path(__file__).parents[1] / "models.py")
 models = importlib.util.module_from_spec(spec)

@@ -10,9 +10,9 @@ import time
 import psycopg
 import pytest
 
-from expandcontract.alembic_integration import backfill
-from expandcontract.alembic_integration.replicas import LagGate
 from expandcontract.connections import engine
+from expandcontract.ops import backfill
+from expandcontract.ops.replicas import LagGate
 from expandcontract.urls import sqlalchemy_url
 from tests.services import primary_and_replica
 

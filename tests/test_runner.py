@@ -14,7 +14,7 @@ import psycopg
 import pytest
 from sqlalchemy import create_engine
 
-from expandcontract.alembic_integration import backfill
+from expandcontract.ops import backfill, batches
 from tests.phase_project import PhaseProject
 
 EVENTS = """
@@ -387,12 +387,12 @@ def test_a_revision_that_does_not_import_is_a_usage_error_everywhere(tmp_path: P
 
 
 def test_batches_follow_the_time_target() -> None:
-    assert backfill.next_size(1000, 0.01, 0.05) == 2000  # fast: grows, at most doubling
-    assert backfill.next_size(1000, 0.04, 0.05) == 1250
-    assert backfill.next_size(1000, 0.5, 0.05) == 500  # slow: shrinks, at most halving
-    assert backfill.next_size(150, 1.0, 0.05) == backfill.MIN_BATCH
-    assert backfill.next_size(backfill.MAX_BATCH, 0.001, 0.05) == backfill.MAX_BATCH
-    assert backfill.next_size(1000, 0.001, 0) == 1000  # no target: a fixed size
+    assert batches.next_size(1000, 0.01, 0.05) == 2000  # fast: grows, at most doubling
+    assert batches.next_size(1000, 0.04, 0.05) == 1250
+    assert batches.next_size(1000, 0.5, 0.05) == 500  # slow: shrinks, at most halving
+    assert batches.next_size(150, 1.0, 0.05) == batches.MIN_BATCH
+    assert batches.next_size(batches.MAX_BATCH, 0.001, 0.05) == batches.MAX_BATCH
+    assert batches.next_size(1000, 0.001, 0) == 1000  # no target: a fixed size
 
 
 def test_slow_rows_shrink_the_batches_and_parallel_ranges_cover_every_row(
@@ -408,14 +408,14 @@ def test_slow_rows_shrink_the_batches_and_parallel_ranges_cover_every_row(
     """)
     engine = create_engine("postgresql+psycopg://", creator=lambda: psycopg.connect(database_url))
     sizes: list[int] = []
-    original = backfill.next_size
+    original = batches.next_size
 
     def spy(size, elapsed, target):
         sizes.append(original(size, elapsed, target))
         return sizes[-1]
 
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as sa_conn:
-        backfill.next_size, saved = spy, backfill.next_size
+        batches.next_size, saved = spy, batches.next_size
         try:
             updated = backfill.run(
                 sa_conn,
@@ -428,7 +428,7 @@ def test_slow_rows_shrink_the_batches_and_parallel_ranges_cover_every_row(
                 triggers="fire",  # the trigger makes rows slow and counts them
             )
         finally:
-            backfill.next_size = saved
+            batches.next_size = saved
     assert updated == 6000
     assert sizes and min(sizes) < 1000  # 1000 slow rows take ~0.2 s: the batches shrink
     names = {r[0] for r in conn.execute("SELECT name FROM expandcontract_backfill")}

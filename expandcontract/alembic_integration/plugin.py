@@ -20,7 +20,9 @@ HOOK = "expandcontract"
 def setup(plugin) -> None:
     from alembic.script import write_hooks
 
-    import expandcontract.alembic_integration.operations  # noqa: F401  (registers op.*)
+    from expandcontract.ops import register
+
+    register()
 
     write_hooks.register(HOOK)(lint_new_revision)
 

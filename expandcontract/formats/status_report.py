@@ -1,5 +1,5 @@
 """``expandcontract status``: per phase, the applied and pending revisions (a list of
-:class:`~expandcontract.alembic_integration.runner.PhaseStatus`)."""
+:class:`~expandcontract.phases.runner.PhaseStatus`)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ phases returns fewer. ``precheck(bind, **args)`` lists what the live database sa
 against the change; ``AUTOGENERATE`` names the Alembic operations the kind maps,
 and ``autogenerate(op, gen)`` turns one into its phases (``alembic revision
 --autogenerate`` calls it; ``gen`` renders and names, see
-:class:`~expandcontract.alembic_integration.autogenerate.Autogen`). The code is
+:class:`~expandcontract.phases.autogenerate.Autogen`). The code is
 Python source for the revision's ``upgrade()`` and ``downgrade()``: readable, and
 the developer's to edit.
 """
@@ -110,7 +110,7 @@ def has_column(bind, table: str, column: str) -> bool:
 
 def carry_problems(bind, table: str, column: str, target: str) -> list[str]:
     """What keeps ``column`` from being replaced by ``target`` while both versions run."""
-    from expandcontract.schema.inventory import column_inventory
+    from expandcontract.catalog.inventory import column_inventory
 
     problems = missing(bind, table, column)
     if problems:

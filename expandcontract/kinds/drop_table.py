@@ -36,7 +36,7 @@ def phases(table):
 
 
 def precheck(bind, table):
-    from expandcontract.alembic_integration.tables import referencing
     from expandcontract.kinds import missing
+    from expandcontract.ops.tables import referencing
 
     return missing(bind, table) or referencing(bind, table)

@@ -18,8 +18,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from expandcontract.alembic_integration import execution
-from expandcontract.alembic_integration.execution import describe
+from expandcontract.ops import execution
+from expandcontract.ops.execution import describe
 from expandcontract.sql.postgres.facts import LOCK_ORDER
 
 BLOCKING = ("ACCESS EXCLUSIVE", "SHARE ROW EXCLUSIVE", "SHARE", "EXCLUSIVE")

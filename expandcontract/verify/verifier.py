@@ -236,7 +236,9 @@ class Verifier:
     def __init__(
         self, project: Project, seed_rows: int = 2, progress: Progress | None = None
     ) -> None:
-        import expandcontract.alembic_integration.operations  # noqa: F401  (op.* ops)
+        from expandcontract.ops import register
+
+        register()
 
         self.project = project
         self.alembic = project.config
@@ -279,9 +281,9 @@ class Verifier:
         snapshots, seeding and comparisons happen between steps."""
         from sqlalchemy.pool import NullPool
 
-        from expandcontract.alembic_integration.environment import run_steps
         from expandcontract.connections import connect, prepare_if_direct
         from expandcontract.connections import engine as new_engine
+        from expandcontract.phases.environment import run_steps
 
         report = VerifyReport(database=database.description)
         order = self.history.topological()
@@ -341,7 +343,7 @@ class Verifier:
     def _stairway(
         self, order, observer, tracer: Tracer, watch: StepWatch, report: VerifyReport, where: dict
     ):
-        from expandcontract.alembic_integration.environment import downgrade_one, upgrade_one
+        from expandcontract.phases.environment import downgrade_one, upgrade_one
         from expandcontract.verify.seed import conform, seed
 
         if report.base:

@@ -3,7 +3,7 @@
 ``op.carry_over(table, source, target, step)`` is how rename-column and
 change-type keep a column's indexes, UNIQUE and CHECK constraints, outgoing
 foreign keys, comment, column grants, statistics target and owned sequence
-(see :mod:`expandcontract.schema.inventory`). The steps, in the order the
+(see :mod:`expandcontract.catalog.inventory`). The steps, in the order the
 phases run them:
 
 ``check``   (expand, first) read the source column's inventory, refuse with a
@@ -40,24 +40,14 @@ import json
 
 from sqlalchemy import text
 
-from expandcontract.alembic_integration import execution
+from expandcontract.catalog import bookkeeping, probes
+from expandcontract.catalog.bookkeeping import CARRIED
+from expandcontract.catalog.inventory import column_inventory
+from expandcontract.ops import constraint
+from expandcontract.ops import index as indexes
+from expandcontract.ops.registry import online, operation
 from expandcontract.schema import rewrite
-from expandcontract.schema.inventory import column_inventory, regclass
 from expandcontract.schema.names import object_name, quote
-
-CARRIED = "expandcontract_carried"
-STEPS = (
-    "check",
-    "expand",
-    "switch",
-    "unswitch",
-    "hand_over",
-    "rename",
-    "restore",
-    "forget",
-    "record",
-    "recreate",
-)
 
 
 class CarryError(Exception):
@@ -68,28 +58,26 @@ def carried_name(original: str, target: str) -> str:
     return object_name(original, target, prefix="ec")
 
 
-def run(operations, table: str, source: str, target: str, step: str) -> None:
+@operation
+def carry_over(operations, table_name, source, target, step) -> None:
+    """One step of carrying ``source``'s indexes, constraints, comment, grants,
+    statistics target and sequence over to ``target`` (see :mod:`expandcontract.ops.carry`
+    for the steps)."""
     if step not in STEPS:
         raise ValueError(f"carry_over: step must be one of {', '.join(STEPS)}, not {step!r}")
-    context = operations.get_context()
-    if context.as_sql:
-        operations.execute(f"-- carry_over {step}: {table}.{source} -> {target} (catalog)")
+    if not online(operations):
+        operations.execute(f"-- carry_over {step}: {table_name}.{source} -> {target} (catalog)")
         return
-    execution.install(context, execution.settings_of(context))
-    globals()[f"_{step}"](operations, table, source, target)
+    STEPS[step](operations, table_name, source, target)
 
 
 def _bind(operations):
     return operations.get_bind()
 
 
-def _exists(operations, sql: str, **params) -> bool:
-    return bool(_bind(operations).execute(text(sql), params).scalar())
-
-
 def _records(operations, table: str, source: str, target: str) -> list[dict]:
     bind = _bind(operations)
-    if bind.execute(text("SELECT to_regclass(:t)"), {"t": CARRIED}).scalar() is None:
+    if not bookkeeping.exists(bind, CARRIED):
         return []
     rows = bind.execute(
         text(
@@ -110,8 +98,8 @@ def _record(operations, table, source, target) -> None:
 
 
 def _save(operations, table, source, target, strict: bool) -> None:
-    from expandcontract.alembic_integration.sync import name as sync_name
-    from expandcontract.schema.inventory import MissingColumn
+    from expandcontract.catalog.inventory import MissingColumn
+    from expandcontract.ops.sync import name as sync_name
 
     bind = _bind(operations)
     if _records(operations, table, source, target):
@@ -127,12 +115,7 @@ def _save(operations, table, source, target, strict: bool) -> None:
             f"cannot replace {table}.{source} while both versions run:\n  - "
             + "\n  - ".join(inventory.refusals)
         )
-    operations.execute(
-        f"CREATE TABLE IF NOT EXISTS {CARRIED} (table_name text NOT NULL, source text NOT NULL, "
-        "target text NOT NULL, position int NOT NULL, kind text NOT NULL, name text NOT NULL, "
-        "carried text NOT NULL, definition text NOT NULL, extra jsonb NOT NULL, "
-        "PRIMARY KEY (table_name, source, target, position))"
-    )
+    bookkeeping.ensure(bind, CARRIED)
     for position, item in enumerate(inventory.attachments):
         bind.execute(
             text(
@@ -169,58 +152,19 @@ def _column_extras(operations, table: str, column: str, record: dict) -> None:
         )
 
 
-def _constraint_exists(operations, table: str, name: str) -> bool:
-    return _exists(
-        operations,
-        "SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass(:t) AND conname = :n",
-        t=regclass(table),
-        n=name,
-    )
-
-
-def _index_valid(operations, table: str, name: str) -> bool | None:
-    """True, False (left INVALID by a failed build) or None (no such index)."""
-    return (
-        _bind(operations)
-        .execute(
-            text(
-                "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-                "WHERE i.indrelid = to_regclass(:t) AND c.relname = :n"
-            ),
-            {"t": regclass(table), "n": name},
-        )
-        .scalar()
-    )
-
-
-def _schema_of(table: str) -> str:
-    return f"{quote(table.rsplit('.', 1)[0])}." if "." in table else ""
-
-
-def _build_index(operations, table: str, name: str, sql: str) -> None:
-    """CREATE INDEX CONCURRENTLY, rebuilding an INVALID leftover of an earlier failure."""
-    with operations.get_context().autocommit_block():
-        valid = _index_valid(operations, table, name)
-        if valid:
-            return
-        if valid is False:
-            operations.execute(
-                f"DROP INDEX CONCURRENTLY IF EXISTS {_schema_of(table)}{quote(name)}"
-            )
-        operations.execute(sql)
-
-
 def _expand(operations, table, source, target) -> None:
     records = _records(operations, table, source, target)
     t = quote(table)
     for record in records:
         kind, carried = record["kind"], record["carried"]
-        if kind == "check" and not _constraint_exists(operations, table, carried):
+        if kind == "check" and not probes.constraint_exists(_bind(operations), table, carried):
             definition = rewrite.rename_column(record["definition"], source, target)
             operations.execute(
                 f"ALTER TABLE {t} ADD CONSTRAINT {quote(carried)} {rewrite.not_valid(definition)}"
             )
-        elif kind == "foreign_key" and not _constraint_exists(operations, table, carried):
+        elif kind == "foreign_key" and not probes.constraint_exists(
+            _bind(operations), table, carried
+        ):
             definition = rewrite.carried_foreign_key(record["definition"], source, target)
             operations.execute(
                 f"ALTER TABLE {t} ADD CONSTRAINT {quote(carried)} {rewrite.not_valid(definition)}"
@@ -230,30 +174,13 @@ def _expand(operations, table, source, target) -> None:
     for record in records:  # last: each builds in autocommit, after the rest is committed
         if record["kind"] in ("index", "unique", "primary_key"):
             sql = rewrite.carried_index(record["definition"], source, target, record["carried"])
-            _build_index(operations, table, record["carried"], sql)
-
-
-def _validate(operations, table: str, name: str) -> None:
-    valid = (
-        _bind(operations)
-        .execute(
-            text(
-                "SELECT convalidated FROM pg_constraint WHERE conrelid = to_regclass(:t) "
-                "AND conname = :n"
-            ),
-            {"t": regclass(table), "n": name},
-        )
-        .scalar()
-    )
-    if valid is False:
-        with operations.get_context().autocommit_block():
-            operations.execute(f"ALTER TABLE {quote(table)} VALIDATE CONSTRAINT {quote(name)}")
+            indexes.build(operations, table, record["carried"], sql)
 
 
 def _switch(operations, table, source, target) -> None:
     for record in _records(operations, table, source, target):
         if record["kind"] in ("check", "foreign_key"):
-            _validate(operations, table, record["carried"])
+            constraint.validate_if_needed(operations, table, record["carried"])
         elif record["kind"] == "referenced_by":
             _point(operations, record, record["carried"], source, target)
 
@@ -266,28 +193,18 @@ def _unswitch(operations, table, source, target) -> None:
             _drop_constraint(
                 operations, record["extra"]["table"], record["carried"], record["extra"]["parent"]
             )
-        elif record["kind"] in ("check", "foreign_key") and _validated(
-            operations, table, record["carried"]
+        elif record["kind"] in ("check", "foreign_key") and probes.constraint_validated(
+            _bind(operations), table, record["carried"]
         ):
             _drop_constraint(operations, table, record["carried"])
     _expand(operations, table, source, target)  # re-adds them NOT VALID; the rest is there
-
-
-def _validated(operations, table: str, name: str) -> bool:
-    return _exists(
-        operations,
-        "SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass(:t) AND conname = :n "
-        "AND convalidated",
-        t=regclass(table),
-        n=name,
-    )
 
 
 def _point(operations, record: dict, name: str, old: str, new: str) -> None:
     """The other table's foreign key, as ``name``, referencing column ``new`` of our table
     instead of ``old``: added NOT VALID (a brief lock on both tables), then validated."""
     other = record["extra"]["table"]
-    if not _constraint_exists(operations, other, name):
+    if not probes.constraint_exists(_bind(operations), other, name):
         _lock_first(operations, record["extra"]["parent"], "SHARE ROW EXCLUSIVE")
         definition = record["definition"]
         if old != new:
@@ -296,14 +213,14 @@ def _point(operations, record: dict, name: str, old: str, new: str) -> None:
             f"ALTER TABLE {quote(other)} ADD CONSTRAINT {quote(name)} "
             f"{rewrite.not_valid(definition)}"
         )
-    _validate(operations, other, name)
+    constraint.validate_if_needed(operations, other, name)
 
 
 def _drop_constraint(operations, table: str, name: str, parent: str | None = None) -> None:
-    if _constraint_exists(operations, table, name):
-        if parent:  # a foreign key: both tables, the referenced one first (see _lock_first)
-            _lock_first(operations, parent, "ACCESS EXCLUSIVE")
-        operations.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+    if parent and probes.constraint_exists(_bind(operations), table, name):
+        # a foreign key: both tables, the referenced one first (see _lock_first)
+        _lock_first(operations, parent, "ACCESS EXCLUSIVE")
+    constraint.drop(operations, table, name)
 
 
 def _lock_first(operations, parent: str, mode: str) -> None:
@@ -325,17 +242,9 @@ def _identity_to(operations, table: str, source: str, target: str, kind: str) ->
     makes it ALWAYS again, last."""
     bind = _bind(operations)
     t = quote(table)
-    has = bind.execute(
-        text(
-            "SELECT attidentity FROM pg_attribute WHERE attrelid = to_regclass(:t) AND attname = :c"
-        ),
-        {"t": regclass(table), "c": target},
-    ).scalar()
-    if has:
+    if probes.identity_of(bind, table, target):
         return  # moved by an earlier run
-    sequence = bind.execute(
-        text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": regclass(table), "c": source}
-    ).scalar()
+    sequence = probes.serial_sequence(bind, table, source)
     position = (
         bind.execute(text(f"SELECT last_value, is_called FROM {sequence}")).fetchone()
         if sequence
@@ -347,9 +256,7 @@ def _identity_to(operations, table: str, source: str, target: str, kind: str) ->
         f"ALTER TABLE {t} ALTER COLUMN {quote(target)} ADD GENERATED BY DEFAULT AS IDENTITY"
     )
     if position is not None:
-        new_sequence = bind.execute(
-            text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": regclass(table), "c": target}
-        ).scalar()
+        new_sequence = probes.serial_sequence(bind, table, target)
         bind.execute(
             text("SELECT setval(CAST(:s AS regclass), :v, :called)"),
             {"s": new_sequence, "v": position[0], "called": position[1]},
@@ -379,79 +286,29 @@ def _hand_over(operations, table, source, target) -> None:
             )
 
 
-def _constraint_on(
-    operations, table: str, name: str, our_table: str, column: str, referenced: bool = False
-) -> bool:
-    """Does constraint ``name`` of ``table`` use (or, ``referenced``, point at) ``column``
-    of ``our_table``? A rerun renames only what is where the last run left it."""
-    keys = "confkey" if referenced else "conkey"
-    relation = "confrelid" if referenced else "conrelid"
-    return _exists(
-        operations,
-        f"SELECT 1 FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.{relation} "
-        f"AND a.attnum = ANY (c.{keys}) WHERE c.conrelid = to_regclass(:t) AND c.conname = :n "
-        f"AND c.{relation} = to_regclass(:ours) AND a.attname = :col",
-        t=regclass(table),
-        n=name,
-        ours=regclass(our_table),
-        col=column,
-    )
-
-
-def _index_on(operations, table: str, name: str, column: str) -> bool:
-    return _exists(
-        operations,
-        "SELECT 1 FROM pg_class i JOIN pg_index x ON x.indexrelid = i.oid JOIN pg_attribute a "
-        "ON a.attrelid = x.indrelid WHERE x.indrelid = to_regclass(:t) AND i.relname = :n "
-        "AND a.attname = :col AND (a.attnum = ANY (x.indkey::int2[]) OR EXISTS (SELECT 1 "
-        "FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = i.oid "
-        "AND d.refobjid = x.indrelid AND d.refobjsubid = a.attnum))",
-        t=regclass(table),
-        n=name,
-        col=column,
-    )
-
-
-def _rename_constraint(operations, table: str, old: str, new: str) -> None:
-    if _constraint_exists(operations, table, old) and not _constraint_exists(
-        operations, table, new
-    ):
-        operations.execute(
-            f"ALTER TABLE {quote(table)} RENAME CONSTRAINT {quote(old)} TO {quote(new)}"
-        )
-
-
-def _rename_index(operations, table: str, old: str, new: str) -> None:
-    # rerunnable: renamed already when ``new`` exists (and ``old`` may then be another
-    # index, rebuilt since under the original name)
-    if (
-        _index_valid(operations, table, old) is not None
-        and _index_valid(operations, table, new) is None
-    ):
-        operations.execute(f"ALTER INDEX {_schema_of(table)}{quote(old)} RENAME TO {quote(new)}")
-
-
 def _rename(operations, table, source, target) -> None:
     for record in _records(operations, table, source, target):
         kind, name, carried = record["kind"], record["name"], record["carried"]
         if kind in ("check", "foreign_key"):
-            _rename_constraint(operations, table, carried, name)
+            constraint.rename(operations, table, carried, name)
         elif kind == "index":
-            _rename_index(operations, table, carried, name)
-        elif kind in ("unique", "primary_key") and not _constraint_exists(operations, table, name):
-            if _constraint_exists(operations, table, carried):
+            indexes.rename(operations, table, carried, name)
+        elif kind in ("unique", "primary_key") and not probes.constraint_exists(
+            _bind(operations), table, name
+        ):
+            if probes.constraint_exists(_bind(operations), table, carried):
                 # a constraint already (an undone contract left it one): a rename does
-                _rename_constraint(operations, table, carried, name)
+                constraint.rename(operations, table, carried, name)
                 continue
             index = record["extra"].get("index", name)
-            _rename_index(operations, table, carried, index)
+            indexes.rename(operations, table, carried, index)
             what = "PRIMARY KEY" if kind == "primary_key" else "UNIQUE"
             operations.execute(
                 f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {what} USING INDEX "
                 f"{quote(index)}"
             )
         elif kind == "referenced_by":
-            _rename_constraint(operations, record["extra"]["table"], carried, name)
+            constraint.rename(operations, record["extra"]["table"], carried, name)
 
 
 def _restore(operations, table, source, target) -> None:
@@ -461,15 +318,15 @@ def _restore(operations, table, source, target) -> None:
     for record in records:
         kind, name, carried = record["kind"], record["name"], record["carried"]
         if kind in ("check", "foreign_key", "unique", "primary_key"):
-            if _constraint_on(operations, table, name, table, target):
-                _rename_constraint(operations, table, name, carried)
+            if probes.constraint_on(_bind(operations), table, name, table, target):
+                constraint.rename(operations, table, name, carried)
         elif kind == "index":
-            if _index_on(operations, table, name, target):
-                _rename_index(operations, table, name, carried)
+            if probes.index_on(_bind(operations), table, name, target):
+                indexes.rename(operations, table, name, carried)
         elif kind == "referenced_by":
             other = record["extra"]["table"]
-            if _constraint_on(operations, other, name, table, target, referenced=True):
-                _rename_constraint(operations, other, name, carried)
+            if probes.constraint_on(_bind(operations), other, name, table, target, referenced=True):
+                constraint.rename(operations, other, name, carried)
     _originals(operations, table, source, records, target)
 
 
@@ -483,7 +340,9 @@ def _originals(operations, table: str, source: str, records: list[dict], target:
     t = quote(table)
     for record in records:
         kind, name = record["kind"], record["name"]
-        if kind in ("check", "foreign_key") and not _constraint_exists(operations, table, name):
+        if kind in ("check", "foreign_key") and not probes.constraint_exists(
+            _bind(operations), table, name
+        ):
             operations.execute(
                 f"ALTER TABLE {t} ADD CONSTRAINT {quote(name)} "
                 f"{rewrite.not_valid(record['definition'])}"
@@ -497,22 +356,22 @@ def _originals(operations, table: str, source: str, records: list[dict], target:
     for record in records:
         kind, name = record["kind"], record["name"]
         if kind == "index":
-            _build_index(operations, table, name, rewrite.original_index(record["definition"]))
-        elif kind == "unique" and not _constraint_exists(operations, table, name):
+            indexes.build(operations, table, name, rewrite.original_index(record["definition"]))
+        elif kind == "unique" and not probes.constraint_exists(_bind(operations), table, name):
             index = record["extra"].get("index", name)
-            _build_index(operations, table, index, rewrite.original_index(record["definition"]))
+            indexes.build(operations, table, index, rewrite.original_index(record["definition"]))
             operations.execute(
                 f"ALTER TABLE {t} ADD CONSTRAINT {quote(name)} UNIQUE USING INDEX {quote(index)}"
             )
         elif kind == "primary_key":
-            _build_index(
+            indexes.build(
                 operations,
                 table,
                 record["extra"].get("index", name),
                 rewrite.original_index(record["definition"]),
             )
         elif kind in ("check", "foreign_key"):
-            _validate(operations, table, name)
+            constraint.validate_if_needed(operations, table, name)
     for record in records:  # the other tables' keys point at the source again
         if record["kind"] == "referenced_by":
             _point(operations, record, record["name"], source, source)
@@ -523,11 +382,11 @@ def _originals(operations, table: str, source: str, records: list[dict], target:
         for record in records:  # as switch left it: a unique index, not yet a constraint
             if record["kind"] != "unique":
                 continue
-            if _constraint_on(operations, table, record["carried"], table, target):
+            if probes.constraint_on(_bind(operations), table, record["carried"], table, target):
                 _drop_constraint(operations, table, record["carried"])
             # built again, or found built by the run this one finishes
             sql = rewrite.carried_index(record["definition"], source, target, record["carried"])
-            _build_index(operations, table, record["carried"], sql)
+            indexes.build(operations, table, record["carried"], sql)
     for record in records:
         if record["kind"] == "identity" and target:
             _identity_always(operations, table, source, record["definition"])
@@ -540,7 +399,9 @@ def _primary_key_back(operations, table, source, target, record, records) -> Non
     name, carried = record["name"], record["carried"]
     index = record["extra"].get("index", name)
     incoming = [r for r in records if r["kind"] == "referenced_by"]
-    if not _constraint_on(operations, table, name, table, source):  # not moved back yet
+    if not probes.constraint_on(
+        _bind(operations), table, name, table, source
+    ):  # not moved back yet
         for other in incoming:  # they depend on the target's key index
             _drop_constraint(
                 operations, other["extra"]["table"], other["carried"], other["extra"]["parent"]
@@ -552,14 +413,28 @@ def _primary_key_back(operations, table, source, target, record, records) -> Non
         )
     if target:  # each step finds what an interrupted run left, and does the rest
         sql = rewrite.carried_index(record["definition"], source, target, carried)
-        _build_index(operations, table, carried, sql)
+        indexes.build(operations, table, carried, sql)
         for other in incoming:
             _point(operations, other, other["carried"], source, target)
 
 
 def _forget(operations, table, source, target) -> None:
-    if _bind(operations).execute(text("SELECT to_regclass(:t)"), {"t": CARRIED}).scalar():
+    if bookkeeping.exists(_bind(operations), CARRIED):
         _bind(operations).execute(
             text(f"DELETE FROM {CARRIED} WHERE table_name = :t AND source = :s AND target = :n"),
             {"t": table, "s": source, "n": target},
         )
+
+
+STEPS = {
+    "check": _check,
+    "expand": _expand,
+    "switch": _switch,
+    "unswitch": _unswitch,
+    "hand_over": _hand_over,
+    "rename": _rename,
+    "restore": _restore,
+    "forget": _forget,
+    "record": _record,
+    "recreate": _recreate,
+}

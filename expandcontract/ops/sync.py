@@ -21,6 +21,7 @@ from __future__ import annotations
 import sqlglot
 from sqlglot import exp
 
+from expandcontract.ops.registry import online, operation
 from expandcontract.schema.names import in_schema_of, object_name, quote
 
 
@@ -139,3 +140,44 @@ def drop_fill_trigger_sql(table: str, column: str) -> list[str]:
         f"DROP TRIGGER IF EXISTS {quote(name)} ON {quote(table)}",
         f"DROP FUNCTION IF EXISTS {quote(in_schema_of(table, name))}()",
     ]
+
+
+def _reverse_sync(op):
+    return "drop_sync_trigger", {"table_name": op.table_name, "old": op.old, "new": op.new}
+
+
+@operation(reverse=_reverse_sync)
+def create_sync_trigger(operations, table_name, old, new, forward=None, backward=None) -> None:
+    """Keep ``old`` and ``new`` equal on every INSERT and UPDATE, from either app version.
+
+    ``forward`` computes new from old and ``backward`` old from new, as SQL naming the
+    source column (``"payload::jsonb"``); None copies the value as is.
+    """
+    online(operations)
+    for statement in sync_trigger_sql(table_name, old, new, forward, backward):
+        operations.execute(statement)
+
+
+@operation
+def drop_sync_trigger(operations, table_name, old, new) -> None:
+    """Drop the trigger and function ``create_sync_trigger`` made."""
+    online(operations)
+    for statement in drop_sync_trigger_sql(table_name, old, new):
+        operations.execute(statement)
+
+
+@operation
+def create_fill_trigger(operations, table_name, column, expression) -> None:
+    """Compute ``column`` from ``expression`` (SQL over the row's columns) on every
+    INSERT or UPDATE that leaves it NULL, so the old version's writes fill it too."""
+    online(operations)
+    for statement in fill_trigger_sql(table_name, column, expression):
+        operations.execute(statement)
+
+
+@operation
+def drop_fill_trigger(operations, table_name, column) -> None:
+    """Drop the trigger and function ``create_fill_trigger`` made."""
+    online(operations)
+    for statement in drop_fill_trigger_sql(table_name, column):
+        operations.execute(statement)

@@ -22,9 +22,10 @@ import json
 
 from sqlalchemy import text
 
+from expandcontract.catalog import bookkeeping, probes
+from expandcontract.catalog.bookkeeping import ARCHIVES
+from expandcontract.ops.registry import online, operation
 from expandcontract.schema.names import in_schema_of, object_name, quote
-
-ARCHIVES = "expandcontract_archived"
 
 
 def archive_name(table: str) -> str:
@@ -38,27 +39,11 @@ def view_name(old: str, new: str) -> str:
     return new if "." in new else in_schema_of(old, new)
 
 
-def _grants(bind, relation: str) -> list[tuple[str, str, bool]]:
-    return bind.execute(
-        text(
-            """
-            SELECT CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END,
-                   x.privilege_type, x.is_grantable
-            FROM pg_class c, aclexplode(c.relacl) x
-            LEFT JOIN pg_roles r ON r.oid = x.grantee
-            WHERE c.oid = to_regclass(:t) AND x.grantee <> c.relowner
-            ORDER BY 1, 2
-            """
-        ),
-        {"t": quote(relation)},
-    ).fetchall()
-
-
 def create_view_sql(bind, old: str, new: str) -> list[str]:
     view = quote(view_name(old, new))
     statements = [f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {quote(old)}"]
     if bind is not None:
-        for grantee, privilege, grantable in _grants(bind, old):
+        for grantee, privilege, grantable in probes.table_grants(bind, old):
             option = " WITH GRANT OPTION" if grantable else ""
             statements.append(f"GRANT {privilege} ON {view} TO {grantee}{option}")
     return statements
@@ -68,32 +53,15 @@ def referencing(bind, table: str) -> list[str]:
     """Foreign keys of other tables that point at ``table``."""
     return [
         f"foreign key {name} on {source} references {table}"
-        for name, source in bind.execute(
-            text(
-                "SELECT con.conname, con.conrelid::regclass::text FROM pg_constraint con "
-                "WHERE con.contype = 'f' AND con.confrelid = to_regclass(:t) "
-                "AND con.conrelid <> con.confrelid ORDER BY 1"
-            ),
-            {"t": quote(table)},
-        )
+        for name, source in probes.referencing_keys(bind, table)
     ]
-
-
-def _ensure(bind) -> None:
-    bind.execute(
-        text(
-            f"CREATE TABLE IF NOT EXISTS {ARCHIVES} (archive text PRIMARY KEY, original text "
-            "NOT NULL, foreign_keys jsonb NOT NULL, archived_at timestamptz NOT NULL DEFAULT "
-            "now(), purged_at timestamptz)"
-        )
-    )
 
 
 def archive(operations, table: str) -> None:
     bind = operations.get_bind()
     name = archive_name(table)
-    if bind.execute(text("SELECT to_regclass(:t)"), {"t": quote(table)}).scalar() is None:
-        if bind.execute(text("SELECT to_regclass(:t)"), {"t": quote(name)}).scalar():
+    if not probes.relation_exists(bind, table):
+        if probes.relation_exists(bind, name):
             return  # archived by an earlier run
         raise ValueError(f"drop-table: table {table} does not exist")
     problems = referencing(bind, table)
@@ -102,14 +70,8 @@ def archive(operations, table: str) -> None:
             f"drop-table: {table} is still referenced ({'; '.join(problems)}): drop or move "
             "those foreign keys first"
         )
-    keys = bind.execute(
-        text(
-            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE conrelid = to_regclass(:t) AND contype = 'f' ORDER BY conname"
-        ),
-        {"t": quote(table)},
-    ).fetchall()
-    _ensure(bind)
+    keys = probes.outgoing_keys(bind, table)
+    bookkeeping.ensure(bind, ARCHIVES)
     bind.execute(
         text(
             f"INSERT INTO {ARCHIVES} (archive, original, foreign_keys) VALUES (:a, :o, "
@@ -130,7 +92,7 @@ def unarchive(operations, table: str) -> list[str]:
     bind = operations.get_bind()
     name = archive_name(table)
     record = None
-    if bind.execute(text("SELECT to_regclass(:t)"), {"t": ARCHIVES}).scalar():
+    if bookkeeping.exists(bind, ARCHIVES):
         record = bind.execute(
             text(f"SELECT foreign_keys, purged_at FROM {ARCHIVES} WHERE archive = :a"),
             {"a": name},
@@ -140,15 +102,11 @@ def unarchive(operations, table: str) -> list[str]:
             f"drop-table: the archive of {table} was purged on {record.purged_at:%Y-%m-%d}; "
             "this contract can no longer be undone"
         )
-    if bind.execute(text("SELECT to_regclass(:t)"), {"t": quote(table)}).scalar() is None:
+    if not probes.relation_exists(bind, table):
         operations.execute(f"ALTER TABLE {quote(name)} RENAME TO {quote(table.rsplit('.', 1)[-1])}")
     keys = record.foreign_keys if record is not None else []
     for key, definition in keys:
-        exists = bind.execute(
-            text("SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass(:t) AND conname = :n"),
-            {"t": quote(table), "n": key},
-        ).scalar()
-        if not exists:
+        if not probes.constraint_exists(bind, table, key):
             suffix = "" if definition.rstrip().endswith("NOT VALID") else " NOT VALID"
             operations.execute(
                 f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(key)} {definition}{suffix}"
@@ -158,13 +116,13 @@ def unarchive(operations, table: str) -> list[str]:
 
 def forget(operations, table: str) -> None:
     bind = operations.get_bind()
-    if bind.execute(text("SELECT to_regclass(:t)"), {"t": ARCHIVES}).scalar():
+    if bookkeeping.exists(bind, ARCHIVES):
         bind.execute(text(f"DELETE FROM {ARCHIVES} WHERE archive = :a"), {"a": archive_name(table)})
 
 
 def archives(conn) -> list[dict]:
     """Every archive on record: original name, when, its size, whether purged."""
-    if conn.execute(text("SELECT to_regclass(:t)"), {"t": ARCHIVES}).scalar() is None:
+    if not bookkeeping.exists(conn, ARCHIVES):
         return []
     rows = [
         dict(row)
@@ -177,9 +135,7 @@ def archives(conn) -> list[dict]:
         ).mappings()
     ]
     for row in rows:
-        row["bytes"] = conn.execute(
-            text("SELECT pg_total_relation_size(to_regclass(:t))"), {"t": quote(row["archive"])}
-        ).scalar()
+        row["bytes"] = probes.relation_bytes(conn, row["archive"])
     return rows
 
 
@@ -188,3 +144,45 @@ def purge(conn, archive_: str) -> None:
     conn.execute(
         text(f"UPDATE {ARCHIVES} SET purged_at = now() WHERE archive = :a"), {"a": archive_}
     )
+
+
+@operation
+def create_rename_view(operations, old, new) -> None:
+    """NEW as an updatable view of table OLD, with OLD's grants (rename-table)."""
+    bind = operations.get_bind() if online(operations) else None
+    for statement in create_view_sql(bind, old, new):
+        operations.execute(statement)
+
+
+@operation
+def drop_rename_view(operations, old, new) -> None:
+    """DROP VIEW IF EXISTS NEW (in OLD's schema unless NEW names one)."""
+    online(operations)
+    operations.execute(f"DROP VIEW IF EXISTS {quote(view_name(old, new))}")
+
+
+@operation
+def archive_table(operations, table_name) -> None:
+    """Rename the table to its archive name, its outgoing foreign keys recorded and
+    dropped (drop-table's contract)."""
+    if not online(operations):
+        name = archive_name(table_name).rsplit(".", 1)[-1]
+        operations.execute(f"ALTER TABLE {quote(table_name)} RENAME TO {quote(name)}")
+        return
+    archive(operations, table_name)
+
+
+@operation
+def restore_archived_table(operations, table_name) -> None:
+    """Undo ``archive_table``: the name back, the foreign keys NOT VALID, validated."""
+    from expandcontract.ops.constraint import validate_if_needed
+
+    if not online(operations):
+        operations.execute(
+            f"ALTER TABLE {quote(archive_name(table_name))} "
+            f"RENAME TO {quote(table_name.rsplit('.', 1)[-1])}"
+        )
+        return
+    for key in unarchive(operations, table_name):
+        validate_if_needed(operations, table_name, key)
+    forget(operations, table_name)

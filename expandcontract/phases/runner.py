@@ -13,8 +13,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from expandcontract.alembic_integration import execution
 from expandcontract.errors import InputError
+from expandcontract.ops import execution
 from expandcontract.phases import PHASES
 from expandcontract.project import Project
 
@@ -59,7 +59,9 @@ class Gate:
 
 class PhaseRunner:
     def __init__(self, project: Project, database_url: str | None = None, settings=None):
-        import expandcontract.alembic_integration.operations  # noqa: F401  (op.* ops)
+        from expandcontract.ops import register
+
+        register()
 
         self.project = project
         self.alembic = project.config
@@ -264,7 +266,7 @@ class PhaseRunner:
         return [target]
 
     def _run(self, destination: str, direction: str, target: str | None = None) -> None:
-        from expandcontract.alembic_integration.environment import downgrade_one, run_steps
+        from expandcontract.phases.environment import downgrade_one, run_steps
 
         script = self.script
         settings = execution.Settings(

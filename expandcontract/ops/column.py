@@ -1,0 +1,168 @@
+"""Column operations: the new column of a replacement, defaults, and a drop that can be undone."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import text
+
+from expandcontract.catalog import bookkeeping, probes
+from expandcontract.ops.not_null import set_not_null
+from expandcontract.ops.registry import online, operation
+from expandcontract.schema.names import quote
+
+DROPPED_COLUMNS = bookkeeping.DROPPED_COLUMNS
+
+# a default whose value is fixed: a literal, maybe cast (pg_get_expr's spelling)
+_CONSTANT = re.compile(
+    r"^(?:'(?:[^']|'')*'|-?\d+(?:\.\d+)?|true|false|NULL)(?:::[\w ]+(?:\([\d, ]+\))?)*$"
+)
+
+
+@operation
+def copy_column(operations, table_name, source, new, type_=None) -> None:
+    """ADD COLUMN new, nullable, of the source column's type (or ``type_``): catalog only.
+    No default and no NOT NULL: the sync trigger and the backfill fill it."""
+    type_sql = type_
+    if online(operations) and type_sql is None:
+        type_sql = probes.column_type(operations.get_bind(), table_name, source)
+        if type_sql is None:
+            raise ValueError(f"copy_column: {table_name}.{source} does not exist")
+    operations.execute(
+        f"ALTER TABLE {quote(table_name)} ADD COLUMN IF NOT EXISTS {quote(new)} "
+        f"{type_sql or 'text'}"
+    )
+
+
+def _set_default(operations, table_name, source, target, cast: bool, keep_source: bool) -> None:
+    table = quote(table_name)
+    if online(operations):
+        bind = operations.get_bind()
+        state = probes.column_state(bind, table_name, source)
+        if state is None or state[1] is None:
+            return
+        default = state[1]
+        if cast and not _assignable(bind, table, target, default):
+            type_sql = probes.column_type(bind, table_name, target)
+            default = f"CAST(({default}) AS {type_sql})"
+    else:
+        default = "NULL"
+    operations.execute(f"ALTER TABLE {table} ALTER COLUMN {quote(target)} SET DEFAULT {default}")
+    if not keep_source:
+        operations.execute(f"ALTER TABLE {table} ALTER COLUMN {quote(source)} DROP DEFAULT")
+
+
+@operation
+def move_default(operations, table_name, source, target, cast=False) -> None:
+    """Give ``target`` the default of ``source`` and drop it from ``source``;
+    ``cast=True`` casts it to the target's type (a change of type)."""
+    _set_default(operations, table_name, source, target, cast, keep_source=False)
+
+
+@operation
+def copy_default(operations, table_name, source, target, cast=False) -> None:
+    """Give ``target`` the default of ``source`` (``cast=True``: cast to the target's
+    type), leaving ``source``'s in place: it goes with the column, recorded."""
+    _set_default(operations, table_name, source, target, cast, keep_source=True)
+
+
+def _assignable(bind, table: str, column: str, default: str) -> bool:
+    """Whether PostgreSQL takes ``default`` for ``column`` as it is, converting it the
+    way it converts an assigned value (``0`` for a bigint stays ``0``, as after a plain
+    ALTER COLUMN TYPE); tried in a savepoint, nothing evaluated."""
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        with bind.begin_nested() as savepoint:
+            bind.exec_driver_sql(
+                f"ALTER TABLE {table} ALTER COLUMN {quote(column)} SET DEFAULT {default}"
+            )
+            savepoint.rollback()
+        return True
+    except DBAPIError:
+        return False
+
+
+@operation
+def drop_default(operations, table_name, column_name) -> None:
+    """ALTER COLUMN ... DROP DEFAULT (catalog only)."""
+    online(operations)
+    operations.execute(
+        f"ALTER TABLE {quote(table_name)} ALTER COLUMN {quote(column_name)} DROP DEFAULT"
+    )
+
+
+def _record(bind, table_name: str, column_name: str):
+    """The recorded type, default and NOT NULL of a dropped column, or None."""
+    if not bookkeeping.exists(bind, DROPPED_COLUMNS):
+        return None
+    return bind.execute(
+        text(
+            f"SELECT type, default_sql, not_null FROM {DROPPED_COLUMNS} "
+            "WHERE table_name = :t AND column_name = :c"
+        ),
+        {"t": table_name, "c": column_name},
+    ).fetchone()
+
+
+@operation
+def drop_column_recorded(operations, table_name, column_name) -> None:
+    """DROP COLUMN, first recording its type, NOT NULL and default so that
+    ``restore_column`` can bring it back on downgrade."""
+    if online(operations):
+        bind = operations.get_bind()
+        if not probes.has_column(bind, table_name, column_name):
+            # a misspelt column must not make the contract succeed while dropping nothing;
+            # an earlier run that dropped it left its record
+            if _record(bind, table_name, column_name) is None:
+                raise ValueError(f"drop_column_recorded: {table_name}.{column_name} does not exist")
+            return
+        bookkeeping.ensure(bind, DROPPED_COLUMNS)
+        not_null, default = probes.column_state(bind, table_name, column_name)
+        bind.execute(
+            text(
+                f"INSERT INTO {DROPPED_COLUMNS} VALUES (:t, :c, :type, :nn, :d) "
+                "ON CONFLICT (table_name, column_name) DO UPDATE SET type = EXCLUDED.type, "
+                "not_null = EXCLUDED.not_null, default_sql = EXCLUDED.default_sql"
+            ),
+            {
+                "t": table_name,
+                "c": column_name,
+                "type": probes.column_type(bind, table_name, column_name),
+                "nn": not_null,
+                "d": default,
+            },
+        )
+    operations.execute(
+        f"ALTER TABLE {quote(table_name)} DROP COLUMN IF EXISTS {quote(column_name)}"
+    )
+
+
+@operation
+def restore_column(operations, table_name, column_name, complete=False) -> None:
+    """Re-add a column dropped by ``drop_column_recorded``: its type and default,
+    nullable (fill it, then ``copy_not_null`` / ``set_not_null``). ``complete=True``
+    (nothing will refill it): a constant default fills the existing rows as it is
+    added (catalog only), and a NOT NULL column is NOT NULL again."""
+    table, column = quote(table_name), quote(column_name)
+    if not online(operations):
+        operations.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} text")
+        return
+    row = _record(operations.get_bind(), table_name, column_name)
+    if row is None:
+        raise ValueError(
+            f"restore_column: no record of {table_name}.{column_name}; it was not dropped "
+            "by drop_column_recorded"
+        )
+    type_sql, default, not_null = row
+    if complete and default is not None and _CONSTANT.match(default):
+        # a constant default: existing rows read it without a rewrite (PostgreSQL 11+)
+        operations.execute(
+            f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {type_sql} DEFAULT {default}"
+        )
+        if not_null:
+            set_not_null(operations, table_name, column_name)
+        return
+    operations.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {type_sql}")
+    if default is not None:
+        operations.execute(f"ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT {default}")

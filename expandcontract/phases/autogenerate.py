@@ -1,0 +1,424 @@
+"""Phased, lock-safe revisions from ``alembic revision --autogenerate``.
+
+One line in ``env.py`` turns it on::
+
+    from expandcontract import phased
+
+    context.configure(connection=connection, target_metadata=target_metadata, **phased())
+
+What autogenerate detects is rewritten into the phases of one change, written
+as up to four revisions on the expand / migrate / switch / contract branches
+(what is already safe stays a single expand revision):
+
+- a new NOT NULL column: expand (nullable, default for new rows), migrate
+  (backfill from ``server_default`` or ``info={"expandcontract": {"backfill": SQL}}``),
+  switch (the NOT NULL recipe);
+- a dropped column or table: contract only, with a downgrade that restores it;
+- a type change: the change-type phases, the new column taking the old name
+  in the contract;
+- ``nullable=True -> False``: the NOT NULL recipe;
+- a new index: CREATE INDEX CONCURRENTLY; a new unique constraint: a unique
+  index concurrently, then ``USING INDEX``; a new foreign key: ``NOT VALID``,
+  validated in switch;
+- a column with ``info={"expandcontract": {"renamed_from": "old"}}``: the
+  rename phases instead of a drop and an add (which would lose the data).
+
+Each of these is the change kind's own mapping (``autogenerate(op, gen)`` in
+``expandcontract/kinds/``); this module finds renames, orders the phases and
+writes them. An operation no kind makes safe is written into the expand
+revision as it is, under a comment saying why, where ``expandcontract lint``
+reports it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from expandcontract.kinds import LOCK_TIMEOUT, PHASES, Phase, r
+
+BOOKKEEPING_PREFIX = "expandcontract_"
+
+
+def phased(process_revision_directives=None, include_object=None) -> dict:
+    """Options for ``context.configure(**phased())``; wraps the project's own hooks."""
+
+    def directives_hook(context, revision, directives):
+        if process_revision_directives is not None:
+            process_revision_directives(context, revision, directives)
+        rewrite(context, revision, directives)
+
+    def include(obj, name, type_, reflected, compare_to):
+        if type_ == "table" and name and name.startswith(BOOKKEEPING_PREFIX):
+            return False  # our bookkeeping and archived tables are not the application's
+        if include_object is not None:
+            return include_object(obj, name, type_, reflected, compare_to)
+        return True
+
+    return {"process_revision_directives": directives_hook, "include_object": include}
+
+
+@dataclass
+class Plan:
+    phases: dict[str, Phase] = field(default_factory=dict)
+
+    def add(self, kind_phases: dict[str, Phase]) -> None:
+        for name, phase in kind_phases.items():
+            target = self.phases.setdefault(name, Phase())
+            if phase.irreversible:
+                target.irreversible = "; ".join(
+                    filter(None, [target.irreversible, phase.irreversible])
+                )
+            target.kept += phase.kept
+            target.upgrade += [
+                line
+                for line in phase.upgrade
+                if line != LOCK_TIMEOUT or LOCK_TIMEOUT not in target.upgrade
+            ]
+            # downgrades undo in reverse order: the latest change first
+            target.downgrade[:0] = [line for line in phase.downgrade if line != LOCK_TIMEOUT]
+
+    def expand(self, upgrade: list[str], downgrade: list[str]) -> None:
+        self.add({"expand": Phase([LOCK_TIMEOUT, *upgrade], downgrade)})
+
+    def finish(self) -> dict[str, Phase]:
+        for phase in self.phases.values():
+            # each CONCURRENTLY step commits what ran before it: removals go first and
+            # builds last, so a failure never strands half a revision's transaction
+            phase.upgrade = _concurrent_at_the_edges(phase.upgrade)
+            phase.downgrade = _concurrent_at_the_edges(phase.downgrade)
+            if any(
+                line.startswith("op.")
+                and "concurrently" not in line
+                and "backfill" not in line
+                and "validate_constraint" not in line
+                for line in phase.downgrade
+            ):
+                phase.downgrade.insert(0, LOCK_TIMEOUT)
+            if LOCK_TIMEOUT in phase.upgrade:
+                phase.upgrade.remove(LOCK_TIMEOUT)
+                phase.upgrade.insert(0, LOCK_TIMEOUT)
+        return {p: self.phases[p] for p in PHASES if p in self.phases}
+
+
+def _concurrent_at_the_edges(lines: list[str]) -> list[str]:
+    first = [line for line in lines if line.startswith("op.drop_index_concurrently(")]
+    last = [line for line in lines if line.startswith("op.create_index_concurrently(")]
+    rest = [line for line in lines if line not in first and line not in last]
+    head = [line for line in rest if line == LOCK_TIMEOUT]
+    return head + first + [line for line in rest if line != LOCK_TIMEOUT] + last
+
+
+def rewrite(context, revision, directives) -> None:
+    cmd_opts = getattr(context.config, "cmd_opts", None)
+    if not directives or not getattr(cmd_opts, "autogenerate", False):
+        return
+    script = directives[0]
+    if script.upgrade_ops.is_empty():
+        return
+    from alembic.autogenerate.api import AutogenContext
+
+    from expandcontract.phases.writer import write_change
+    from expandcontract.project import Project
+
+    autogen = AutogenContext(  # for rendering only: nothing is compared here
+        context,
+        metadata=context.opts.get("target_metadata"),
+        opts={
+            "sqlalchemy_module_prefix": "sa.",
+            "alembic_module_prefix": "op.",
+            "user_module_prefix": None,
+        },
+        autogenerate=False,
+    )
+    plan = Plan()
+    gen = Autogen(autogen)
+    carried = _carried_by_renames(script.upgrade_ops.ops)
+    for op in script.upgrade_ops.ops:
+        if id(op) not in carried:
+            _operation(op, plan, gen, carried)
+    from alembic.script import write_hooks
+
+    project = Project.from_config(context.config)
+    written = write_change(
+        project, "autogenerate", script.message or "autogenerated change", plan.finish()
+    )
+    for path in written:
+        print(f"  expandcontract: wrote {path}")
+    # Alembic runs post-write hooks only on the revision it writes itself: run them here
+    hooks = context.config.get_hooks_list()
+    for path in written:
+        write_hooks._run_hooks(str(path), hooks)
+    directives[:] = []  # the phases replace Alembic's single revision
+
+
+def qualified(name: str, schema: str | None) -> str:
+    """``schema.name`` as the kinds and our operations take it (they quote each part)."""
+    return f"{schema}.{name}" if schema else name
+
+
+def _renames(top: list) -> dict[tuple[str | None, str], dict[str, str]]:
+    """(schema, table) -> {old: new} for each column renamed through ``renamed_from``."""
+    from alembic.operations import ops
+
+    found: dict[tuple[str | None, str], dict[str, str]] = {}
+    for group in top:
+        if not isinstance(group, ops.ModifyTableOps):
+            continue
+        dropped = {o.column_name for o in group.ops if isinstance(o, ops.DropColumnOp)}
+        for add in (o for o in group.ops if isinstance(o, ops.AddColumnOp)):
+            old = add.column.info.get("expandcontract", {}).get("renamed_from")
+            if old in dropped:
+                found.setdefault((group.schema, group.table_name), {})[old] = add.column.name
+    return found
+
+
+def _signature(op) -> tuple | None:
+    """What an index, UNIQUE or foreign key is, apart from its name and column names:
+    (kind, schema, table, name, unique, columns, referent, remote columns)."""
+    from alembic.operations import ops
+
+    if isinstance(op, ops.DropIndexOp | ops.DropConstraintOp):
+        try:
+            op = op.reverse()  # what is dropped, as its creation
+        except ValueError:  # Alembic does not have the constraint it drops
+            return None
+    if isinstance(op, ops.CreateIndexOp):
+        columns = tuple(getattr(c, "name", None) or str(c) for c in op.columns)
+        return ("index", op.schema, op.table_name, op.index_name, op.unique, columns, None, ())
+    if isinstance(op, ops.CreateUniqueConstraintOp):
+        return (
+            "unique",
+            op.schema,
+            op.table_name,
+            op.constraint_name,
+            True,
+            tuple(op.columns),
+            None,
+            (),
+        )
+    if isinstance(op, ops.CreateForeignKeyOp):
+        return (
+            "fkey",
+            op.kw.get("source_schema"),
+            op.source_table,
+            op.constraint_name,
+            False,
+            tuple(op.local_cols),
+            (op.kw.get("referent_schema"), op.referent_table),
+            tuple(op.remote_cols),
+        )
+    return None
+
+
+def _carried_by_renames(top: list) -> set[int]:
+    """The ids of the drop and create operations a rename's carry-over already makes.
+
+    Autogenerate sees an index, UNIQUE or foreign key on a renamed column as one
+    dropped and one created under the same name; the rename phases carry it over,
+    so both are left out. One that changes in more than the column's name stays."""
+    import re
+
+    from alembic.operations import ops
+
+    renames = _renames(top)
+    if not renames:
+        return set()
+
+    def spelt(columns: tuple, table: tuple[str | None, str], new: bool) -> tuple:
+        out = []
+        for text in columns:
+            for old, name in renames.get(table, {}).items():
+                word = name if new else old
+                text = re.sub(
+                    rf'"{re.escape(word)}"|(?<![\w"]){re.escape(word)}(?![\w"])', "\x00" + old, text
+                )
+            out.append(text)
+        return tuple(out)
+
+    def key(op, new: bool) -> tuple | None:
+        sig = _signature(op)
+        if sig is None:
+            return None
+        kind, schema, table, name, unique, columns, referent, remote = sig
+        columns = spelt(columns, (schema, table), new)
+        remote = spelt(remote, referent, new) if referent else remote
+        return (kind, schema, table, name, unique, columns, referent, remote)
+
+    flat = [o for g in top for o in (g.ops if isinstance(g, ops.ModifyTableOps) else [g])]
+    drops = {
+        key(o, False): o for o in flat if isinstance(o, ops.DropIndexOp | ops.DropConstraintOp)
+    }
+    carried: set[int] = set()
+    for op in flat:
+        if isinstance(
+            op, ops.CreateIndexOp | ops.CreateUniqueConstraintOp | ops.CreateForeignKeyOp
+        ):
+            k = key(op, True)
+            if k is not None and k in drops:
+                carried |= {id(op), id(drops[k])}
+    return carried
+
+
+class Autogen:
+    """What a kind's ``autogenerate(op, gen)`` needs to map one of Alembic's operations:
+    Alembic's own rendering of it, names and SQL as the kinds take them."""
+
+    def __init__(self, context) -> None:
+        self.context = context
+
+    def render(self, op) -> list[str]:
+        from alembic.autogenerate.render import render_op_text
+
+        return render_op_text(self.context, op).splitlines()
+
+    def plain(self, op) -> dict[str, Phase]:
+        """``op`` as Alembic writes it, in expand: a change that takes no long lock."""
+        return {"expand": Phase([LOCK_TIMEOUT, *self.render(op)], self.render(op.reverse()))}
+
+    def unsafe(self, op, why: str) -> dict[str, Phase]:
+        """``op`` as Alembic writes it, in expand, under a comment saying why it is not
+        lock-safe: the developer's to rewrite."""
+        comment = [
+            "# expandcontract: cannot make this change lock-safe automatically:",
+            f"# {why}.",
+            "# Review it by hand; `expandcontract lint` reports what it would lock.",
+        ]
+        try:
+            reverse = self.render(op.reverse())
+        except Exception:  # not every operation can be reversed
+            reverse = ["pass  # expandcontract: write the reverse of the operation above by hand"]
+        return {"expand": Phase([LOCK_TIMEOUT, *comment, *self.render(op)], reverse)}
+
+    @staticmethod
+    def qualified(name: str, schema: str | None) -> str:
+        return qualified(name, schema)
+
+    @staticmethod
+    def type_sql(type_) -> str:
+        from sqlalchemy.dialects import postgresql
+
+        return type_.compile(dialect=postgresql.dialect())
+
+    @staticmethod
+    def default_sql(column) -> str | None:
+        default = column.server_default
+        if default is None:
+            return None
+        arg = getattr(default, "arg", None)
+        if isinstance(arg, str):
+            return "'" + arg.replace("'", "''") + "'"
+        return str(getattr(arg, "text", arg))
+
+    @staticmethod
+    def columns(op) -> list[str]:
+        """Python source for each indexed column: its name, or ``sa.text(...)`` of an
+        expression (which our operations take as SQL; a plain string is always a name)."""
+        rendered = []
+        for column in op.columns:
+            name = getattr(column, "name", None)
+            rendered.append(r(name) if name else f"sa.text({r(str(column))})")
+        return rendered
+
+
+NO_SAFE_FORM = "expandcontract has no lock-safe form of this operation"
+
+
+def _operation(op, plan: Plan, gen: Autogen, carried: set[int] = frozenset()) -> None:
+    from alembic.operations import ops
+
+    if isinstance(op, ops.ModifyTableOps):
+        _table_ops(op, plan, gen, carried)
+    elif isinstance(op, ops.CreateTableOp):
+        plan.add(gen.plain(op))
+    elif isinstance(op, ops.DropIndexOp):
+        _drop_index(op, plan, gen)
+    elif not _by_kinds(op, plan, gen):
+        plan.add(gen.unsafe(op, NO_SAFE_FORM))
+
+
+def _by_kinds(op, plan: Plan, gen: Autogen) -> bool:
+    """Let the kinds that map ``op`` add their phases; False when no kind maps it."""
+    from expandcontract.kinds import by_operation
+
+    mapping = by_operation().get(type(op).__name__)
+    for kind in mapping or ():
+        found = kind.autogenerate(op, gen)
+        if found:
+            plan.add(found)
+    return bool(mapping)
+
+
+def _table_ops(group, plan: Plan, gen: Autogen, carried: set[int]) -> None:
+    from alembic.operations import ops
+
+    from expandcontract.kinds import rename_column
+
+    table = qualified(group.table_name, group.schema)
+    renamed = set()
+    for old, name in _renames([group]).get((group.schema, group.table_name), {}).items():
+        plan.add(rename_column.phases(table, old, name))
+        renamed |= {name, old}
+    for op in group.ops:
+        if id(op) in carried:
+            continue
+        if isinstance(op, ops.AddColumnOp) and op.column.name in renamed:
+            continue
+        if isinstance(op, ops.DropColumnOp) and op.column_name in renamed:
+            continue
+        if isinstance(op, ops.DropIndexOp):
+            _drop_index(op, plan, gen)
+        elif isinstance(op, ops.DropConstraintOp):
+            try:
+                reverse = gen.render(op.reverse())
+            except ValueError:  # Alembic has not the constraint to put back
+                reverse = []
+            plan.add({"contract": Phase(gen.render(op), reverse)})
+        elif _by_kinds(op, plan, gen):
+            if isinstance(op, ops.AlterColumnOp):
+                _alter_column_rest(op, plan, gen)
+        else:
+            plan.add(gen.unsafe(op, NO_SAFE_FORM))
+
+
+def _alter_column_rest(op, plan: Plan, gen: Autogen) -> None:
+    """What of a column alteration no kind maps: dropping NOT NULL, a server default or
+    a comment (catalog-only changes, written as Alembic writes them)."""
+    from alembic.operations import ops
+
+    table, column = qualified(op.table_name, op.schema), op.column_name
+    if op.modify_nullable is True:
+        plan.add(
+            {
+                "expand": Phase(
+                    [LOCK_TIMEOUT, f"op.drop_not_null({r(table)}, {r(column)})"],
+                    [f"op.set_not_null({r(table)}, {r(column)})"],
+                )
+            }
+        )
+    if op.modify_server_default is not False or op.modify_comment is not False:
+        rest = ops.AlterColumnOp(
+            op.table_name,
+            column,
+            schema=op.schema,
+            existing_type=op.existing_type,
+            existing_nullable=op.existing_nullable,
+            existing_server_default=op.existing_server_default,
+            modify_server_default=op.modify_server_default,
+            modify_comment=op.modify_comment,
+            existing_comment=op.existing_comment,
+        )
+        plan.add(gen.plain(rest))
+
+
+def _drop_index(op, plan: Plan, gen: Autogen) -> None:
+    downgrade = []
+    reverse = op.reverse()  # autogenerate's drops always carry the index they drop
+    if reverse.columns:
+        cols = "[" + ", ".join(gen.columns(reverse)) + "]"
+        unique = ", unique=True" if reverse.unique else ""
+        table = qualified(op.table_name, op.schema)
+        downgrade = [
+            f"op.create_index_concurrently({r(op.index_name)}, {r(table)}, {cols}{unique})"
+        ]
+    index = qualified(op.index_name, op.schema)
+    plan.add({"contract": Phase([f"op.drop_index_concurrently({r(index)})"], downgrade)})

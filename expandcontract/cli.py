@@ -310,8 +310,8 @@ class _KindGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         from expandcontract.kinds import kinds
 
-        module = kinds().get(cmd_name)
-        return None if module is None else _kind_command(cmd_name, module)
+        kind = kinds().get(cmd_name)
+        return None if kind is None else _kind_command(kind)
 
 
 @cli.group(cls=_KindGroup)
@@ -336,25 +336,20 @@ The project now has a head per phase branch, so Alembic needs a branch named:
   alembic upgrade heads                          # every phase at once (not zero-downtime)"""
 
 
-def _kind_command(name: str, module) -> click.Command:
+def _kind_command(kind) -> click.Command:
     def callback(message, alembic_config, alembic_name, database_check, **arguments):
         from expandcontract.phases.writer import write_change
-        from expandcontract.schema.names import check_identifier
 
-        for key in ("table", "column", "columns", "old", "new", "new_name", "reference"):
-            value = arguments.get(key)
-            for identifier in value if isinstance(value, tuple) else [value] if value else []:
-                check_identifier(identifier, key.replace("_", "-"))
         project = _project(alembic_config, alembic_name)
-        change = module.phases(**arguments)  # bad arguments are refused before any I/O
+        change = kind.phases(**arguments)  # bad arguments are refused before any I/O
         if database_check:
-            _check_against_database(project, name, module, arguments)
-        for path in write_change(project, name, message, change):
+            _check_against_database(project, kind, arguments)
+        for path in write_change(project, kind.name, message, change):
             click.echo(path)
         click.echo(NEXT_STEPS, err=True)
 
     params = [
-        *module.PARAMS,
+        *kind.params,
         click.Option(["-m", "--message"], required=True, help="What the change is for."),
         click.Option(
             ["--database-check/--no-database-check"],
@@ -365,14 +360,14 @@ def _kind_command(name: str, module) -> click.Command:
         ),
     ]
     command = click.Command(
-        name, params=params, callback=callback, help=module.__doc__, short_help=module.HELP
+        kind.name, params=params, callback=callback, help=kind.doc, short_help=kind.help
     )
     return alembic_config_option(command)
 
 
-def _check_against_database(project, name: str, module, arguments: dict) -> None:
+def _check_against_database(project, kind, arguments: dict) -> None:
     """The kind's own check of the live schema, when the project's database answers."""
-    precheck = getattr(module, "precheck", None)
+    name, precheck = kind.name, kind.precheck
     if precheck is None:
         return
     try:

@@ -1,20 +1,23 @@
-"""Change kinds: one module each. A kind turns its arguments into the phases of one change.
+"""Change kinds: one module each, each ending in ``KIND = Kind(...)``, as a rule ends in
+``RULE = Rule(...)``.
 
-Every module defines ``NAME``, ``PARAMS`` (its click arguments and options) and
-``phases(**args) -> dict[phase, Phase]``; a kind that needs fewer than four
-phases returns fewer. ``precheck(bind, **args)`` lists what the live database says
-against the change; ``AUTOGENERATE`` names the Alembic operations the kind maps,
-and ``autogenerate(op, gen)`` turns one into its phases (``alembic revision
---autogenerate`` calls it; ``gen`` renders and names, see
-:class:`~expandcontract.phases.autogenerate.Autogen`). The code is
-Python source for the revision's ``upgrade()`` and ``downgrade()``: readable, and
-the developer's to edit.
+A kind turns its arguments into the phases of one change: ``phases(**args) ->
+{phase: Phase}`` (fewer than four where it needs fewer). ``precheck(bind, **args)``
+lists what the live database says against the change before ``new`` writes
+anything; ``autogenerate(op, gen)`` maps one of Alembic's autogenerate operations
+(those named in ``operations``) to its phases (``gen``: see
+:class:`~expandcontract.phases.autogenerate.Autogen`). The phases are Python source
+for the revisions' ``upgrade()`` and ``downgrade()``: readable, and the developer's
+to edit.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import import_module
+
+import click
 
 from expandcontract.phases import PHASES  # noqa: F401  (re-exported for the kinds)
 
@@ -31,6 +34,38 @@ class Phase:
     kept: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class Kind:
+    name: str  # the `expandcontract new NAME` subcommand
+    help: str  # one line, for `expandcontract new --help`
+    params: list[click.Parameter]  # its arguments and options; identifiers typed IDENTIFIER
+    phases: Callable[..., dict[str, Phase]]
+    doc: str = ""  # the module's docstring: the subcommand's help page
+    precheck: Callable[..., list[str]] | None = None
+    autogenerate: Callable | None = None
+    operations: tuple[str, ...] = ()  # Alembic autogenerate operations ``autogenerate`` maps
+
+
+class Identifier(click.ParamType):
+    """A table or column name (``schema.table`` for a table) that PostgreSQL keeps whole:
+    refused when a part is over 63 bytes, which PostgreSQL would cut silently."""
+
+    name = "identifier"
+
+    def convert(self, value, param, ctx):
+        from expandcontract.errors import InputError
+        from expandcontract.schema.names import check_identifier
+
+        what = (param.human_readable_name if param else "name").lower().replace("_", "-")
+        try:
+            check_identifier(value, what)
+        except InputError as err:
+            self.fail(str(err), param, ctx)
+        return value
+
+
+IDENTIFIER = Identifier()
+
 _MODULES = (
     "add_column",
     "rename_column",
@@ -45,17 +80,16 @@ _MODULES = (
 )
 
 
-def kinds():
-    return {m.NAME: m for m in (import_module(f"{__name__}.{name}") for name in _MODULES)}
+def kinds() -> dict[str, Kind]:
+    return {k.name: k for k in (import_module(f"{__name__}.{m}").KIND for m in _MODULES)}
 
 
-def by_operation() -> dict[str, list]:
+def by_operation() -> dict[str, list[Kind]]:
     """The kinds that map each of Alembic's autogenerate operations (by class name), in
-    the order they apply: a kind's ``AUTOGENERATE`` names the operations its
-    ``autogenerate(op, gen)`` reads, which returns its phases or None."""
-    found: dict[str, list] = {}
+    the order they apply."""
+    found: dict[str, list[Kind]] = {}
     for kind in kinds().values():
-        for operation in getattr(kind, "AUTOGENERATE", ()):
+        for operation in kind.operations:
             found.setdefault(operation, []).append(kind)
     return found
 
@@ -77,45 +111,28 @@ def native(table: str) -> tuple[str, str]:
 # --- what a kind checks against the live database before `new` writes anything ------------
 
 
-def _exists(bind, sql: str, **params) -> bool:
-    from sqlalchemy import text
-
-    return bool(bind.execute(text(sql), params).scalar())
-
-
 def missing(bind, table: str, *columns: str) -> list[str]:
     """Sentences for a table or columns that are not there."""
-    from expandcontract.schema.names import quote
+    from expandcontract.catalog import probes
 
-    if not _exists(bind, "SELECT to_regclass(:t) IS NOT NULL", t=quote(table)):
+    if not probes.relation_exists(bind, table):
         return [f"table {table} does not exist"]
     return [
         f"column {table}.{column} does not exist"
         for column in columns
-        if not has_column(bind, table, column)
+        if not probes.has_column(bind, table, column)
     ]
-
-
-def has_column(bind, table: str, column: str) -> bool:
-    from expandcontract.schema.names import quote
-
-    return _exists(
-        bind,
-        "SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(:t) AND attname = :c "
-        "AND attnum > 0 AND NOT attisdropped",
-        t=quote(table),
-        c=column,
-    )
 
 
 def carry_problems(bind, table: str, column: str, target: str) -> list[str]:
     """What keeps ``column`` from being replaced by ``target`` while both versions run."""
+    from expandcontract.catalog import probes
     from expandcontract.catalog.inventory import column_inventory
 
     problems = missing(bind, table, column)
     if problems:
         return problems
-    if has_column(bind, table, target):
+    if probes.has_column(bind, table, target):
         problems.append(f"column {table}.{target} already exists")
     return problems + column_inventory(bind, table, column).refusals
 

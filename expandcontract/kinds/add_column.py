@@ -7,24 +7,12 @@ NOT NULL by the lock-safe recipe; contract (with only --backfill): the trigger
 goes, as no old version writes any more.
 """
 
+from __future__ import annotations
+
 import click
 
 from expandcontract.errors import InputError
-from expandcontract.kinds import LOCK_TIMEOUT, Phase, native, r
-
-NAME = "add-column"
-HELP = "Add a column; NOT NULL and a computed fill without locking the table."
-PARAMS = [
-    click.Argument(["table"]),
-    click.Argument(["column"]),
-    click.Argument(["type_"], metavar="TYPE"),
-    click.Option(["--not-null"], is_flag=True, help="Make it NOT NULL in the switch phase."),
-    click.Option(["--default"], metavar="SQL", help="Default for new rows (and the fill)."),
-    click.Option(["--backfill"], metavar="SQL", help="Expression filling existing rows."),
-]
-
-
-AUTOGENERATE = ("AddColumnOp",)
+from expandcontract.kinds import IDENTIFIER, LOCK_TIMEOUT, Kind, Phase, native, r
 
 
 def autogenerate(op, gen):
@@ -104,9 +92,29 @@ def phases(table, column, type_, not_null=False, default=None, backfill=None):
 
 
 def precheck(bind, table, column, type_, not_null=False, default=None, backfill=None):
-    from expandcontract.kinds import has_column, missing, valid_type
+    from expandcontract.catalog.probes import has_column
+    from expandcontract.kinds import missing, valid_type
 
     problems = missing(bind, table)
     if not problems and has_column(bind, table, column):
         problems.append(f"column {table}.{column} already exists")
     return problems + valid_type(bind, type_)
+
+
+KIND = Kind(
+    name="add-column",
+    help="Add a column; NOT NULL and a computed fill without locking the table.",
+    params=[
+        click.Argument(["table"], type=IDENTIFIER),
+        click.Argument(["column"], type=IDENTIFIER),
+        click.Argument(["type_"], metavar="TYPE"),
+        click.Option(["--not-null"], is_flag=True, help="Make it NOT NULL in the switch phase."),
+        click.Option(["--default"], metavar="SQL", help="Default for new rows (and the fill)."),
+        click.Option(["--backfill"], metavar="SQL", help="Expression filling existing rows."),
+    ],
+    phases=phases,
+    doc=__doc__,
+    precheck=precheck,
+    autogenerate=autogenerate,
+    operations=("AddColumnOp",),
+)

@@ -5,18 +5,12 @@ switch: VALIDATE CONSTRAINT in its own transaction (reads and writes go on).
 REFTABLE may name its schema (billing.customers.id); REFCOLUMN defaults to id.
 """
 
+from __future__ import annotations
+
 import click
 
-from expandcontract.kinds import LOCK_TIMEOUT, Phase, native, r
+from expandcontract.kinds import IDENTIFIER, LOCK_TIMEOUT, Kind, Phase, native, r
 from expandcontract.schema.names import derived_name
-
-NAME = "add-foreign-key"
-HELP = "Add a foreign key without blocking writes to either table."
-PARAMS = [
-    click.Argument(["table"]),
-    click.Argument(["column"]),
-    click.Argument(["reference"], metavar="REFTABLE[.REFCOLUMN]"),
-]
 
 
 def split_reference(reference: str) -> tuple[str, str]:
@@ -25,9 +19,6 @@ def split_reference(reference: str) -> tuple[str, str]:
     if len(parts) == 1:
         return reference, "id"
     return ".".join(parts[:-1]), parts[-1]
-
-
-AUTOGENERATE = ("CreateForeignKeyOp",)
 
 
 def phases(table, column, reference):
@@ -71,3 +62,19 @@ def precheck(bind, table, column, reference):
 
     ref_table, ref_column = split_reference(reference)
     return missing(bind, table, column) + missing(bind, ref_table, ref_column)
+
+
+KIND = Kind(
+    name="add-foreign-key",
+    help="Add a foreign key without blocking writes to either table.",
+    params=[
+        click.Argument(["table"], type=IDENTIFIER),
+        click.Argument(["column"], type=IDENTIFIER),
+        click.Argument(["reference"], metavar="REFTABLE[.REFCOLUMN]", type=IDENTIFIER),
+    ],
+    phases=phases,
+    doc=__doc__,
+    precheck=precheck,
+    autogenerate=autogenerate,
+    operations=("CreateForeignKeyOp",),
+)

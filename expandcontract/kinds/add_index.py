@@ -4,21 +4,12 @@ expand only: the index built CONCURRENTLY, outside the transaction; an INVALID
 leftover of an interrupted build is dropped and rebuilt.
 """
 
+from __future__ import annotations
+
 import click
 
-from expandcontract.kinds import Phase, r
+from expandcontract.kinds import IDENTIFIER, Kind, Phase, r
 from expandcontract.schema.names import in_schema_of, object_name
-
-NAME = "add-index"
-HELP = "Create an index concurrently."
-PARAMS = [
-    click.Argument(["table"]),
-    click.Argument(["columns"], nargs=-1, required=True),
-    click.Option(["--unique"], is_flag=True),
-]
-
-
-AUTOGENERATE = ("CreateIndexOp",)
 
 
 def autogenerate(op, gen):
@@ -45,3 +36,19 @@ def precheck(bind, table, columns, unique=False):
     from expandcontract.kinds import missing
 
     return missing(bind, table, *columns)
+
+
+KIND = Kind(
+    name="add-index",
+    help="Create an index concurrently.",
+    params=[
+        click.Argument(["table"], type=IDENTIFIER),
+        click.Argument(["columns"], nargs=-1, required=True, type=IDENTIFIER),
+        click.Option(["--unique"], is_flag=True),
+    ],
+    phases=phases,
+    doc=__doc__,
+    precheck=precheck,
+    autogenerate=autogenerate,
+    operations=("CreateIndexOp",),
+)

@@ -5,17 +5,12 @@ constraint attached to it (catalog only). Undoing switch detaches it and
 rebuilds the index concurrently, so expand's state is exactly restored.
 """
 
+from __future__ import annotations
+
 import click
 
-from expandcontract.kinds import LOCK_TIMEOUT, Phase, native, r
+from expandcontract.kinds import IDENTIFIER, LOCK_TIMEOUT, Kind, Phase, native, r
 from expandcontract.schema.names import derived_name, in_schema_of
-
-NAME = "add-unique"
-HELP = "Add a UNIQUE constraint from an index built concurrently."
-PARAMS = [click.Argument(["table"]), click.Argument(["columns"], nargs=-1, required=True)]
-
-
-AUTOGENERATE = ("CreateUniqueConstraintOp",)
 
 
 def autogenerate(op, gen):
@@ -50,3 +45,18 @@ def precheck(bind, table, columns):
     from expandcontract.kinds import missing
 
     return missing(bind, table, *columns)
+
+
+KIND = Kind(
+    name="add-unique",
+    help="Add a UNIQUE constraint from an index built concurrently.",
+    params=[
+        click.Argument(["table"], type=IDENTIFIER),
+        click.Argument(["columns"], nargs=-1, required=True, type=IDENTIFIER),
+    ],
+    phases=phases,
+    doc=__doc__,
+    precheck=precheck,
+    autogenerate=autogenerate,
+    operations=("CreateUniqueConstraintOp",),
+)

@@ -8,16 +8,11 @@ a constant (and NOT NULL then, as it was), else empty; keep the data with
 rename-column instead.
 """
 
+from __future__ import annotations
+
 import click
 
-from expandcontract.kinds import LOCK_TIMEOUT, Phase, r
-
-NAME = "drop-column"
-HELP = "Drop a column in the contract phase, reversibly for its definition."
-PARAMS = [click.Argument(["table"]), click.Argument(["column"])]
-
-
-AUTOGENERATE = ("DropColumnOp",)
+from expandcontract.kinds import IDENTIFIER, LOCK_TIMEOUT, Kind, Phase, r
 
 
 def autogenerate(op, gen):
@@ -51,3 +46,18 @@ def precheck(bind, table, column):
     from expandcontract.kinds import missing
 
     return missing(bind, table, column)
+
+
+KIND = Kind(
+    name="drop-column",
+    help="Drop a column in the contract phase, reversibly for its definition.",
+    params=[
+        click.Argument(["table"], type=IDENTIFIER),
+        click.Argument(["column"], type=IDENTIFIER),
+    ],
+    phases=phases,
+    doc=__doc__,
+    precheck=precheck,
+    autogenerate=autogenerate,
+    operations=("DropColumnOp",),
+)

@@ -8,16 +8,11 @@ refused. `expandcontract purge` drops archives once the rollback window has
 passed.
 """
 
+from __future__ import annotations
+
 import click
 
-from expandcontract.kinds import LOCK_TIMEOUT, Phase, r
-
-NAME = "drop-table"
-HELP = "Retire a table in the contract phase, keeping it (and its data) for rollback."
-PARAMS = [click.Argument(["table"])]
-
-
-AUTOGENERATE = ("DropTableOp",)
+from expandcontract.kinds import IDENTIFIER, LOCK_TIMEOUT, Kind, Phase, r
 
 
 def autogenerate(op, gen):
@@ -40,3 +35,15 @@ def precheck(bind, table):
     from expandcontract.ops.tables import referencing
 
     return missing(bind, table) or referencing(bind, table)
+
+
+KIND = Kind(
+    name="drop-table",
+    help="Retire a table in the contract phase, keeping it (and its data) for rollback.",
+    params=[click.Argument(["table"], type=IDENTIFIER)],
+    phases=phases,
+    doc=__doc__,
+    precheck=precheck,
+    autogenerate=autogenerate,
+    operations=("DropTableOp",),
+)

@@ -7,13 +7,11 @@ and restores the view. NEW lives in OLD's schema. The view's columns are OLD's
 when expand runs: add columns before or after the rename, not during it.
 """
 
+from __future__ import annotations
+
 import click
 
-from expandcontract.kinds import LOCK_TIMEOUT, Phase, native, r
-
-NAME = "rename-table"
-HELP = "Rename a table behind an updatable view while both versions run."
-PARAMS = [click.Argument(["old"]), click.Argument(["new"])]
+from expandcontract.kinds import IDENTIFIER, LOCK_TIMEOUT, Kind, Phase, native, r
 
 
 def phases(old, new):
@@ -34,13 +32,22 @@ def phases(old, new):
 
 
 def precheck(bind, old, new):
-    from sqlalchemy import text
-
+    from expandcontract.catalog.probes import relation_exists
     from expandcontract.kinds import missing
-    from expandcontract.schema.names import in_schema_of, quote
+    from expandcontract.schema.names import in_schema_of
 
     problems = missing(bind, old)
     target = in_schema_of(old, new)
-    if bind.execute(text("SELECT to_regclass(:t)"), {"t": quote(target)}).scalar() is not None:
+    if relation_exists(bind, target):
         problems.append(f"{target} already exists")
     return problems
+
+
+KIND = Kind(
+    name="rename-table",
+    help="Rename a table behind an updatable view while both versions run.",
+    params=[click.Argument(["old"], type=IDENTIFIER), click.Argument(["new"], type=IDENTIFIER)],
+    phases=phases,
+    doc=__doc__,
+    precheck=precheck,
+)

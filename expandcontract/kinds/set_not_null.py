@@ -8,21 +8,12 @@ Without --backfill the old version must no longer write NULL by the time switch
 runs; if a NULL is still there, switch fails and leaves nothing behind.
 """
 
+from __future__ import annotations
+
 import click
 
-from expandcontract.kinds import LOCK_TIMEOUT, Phase, r
+from expandcontract.kinds import IDENTIFIER, LOCK_TIMEOUT, Kind, Phase, r
 from expandcontract.schema.names import quote
-
-NAME = "set-not-null"
-HELP = "Make a column NOT NULL without a locked scan."
-PARAMS = [
-    click.Argument(["table"]),
-    click.Argument(["column"]),
-    click.Option(["--backfill"], metavar="SQL", help="Expression filling the NULLs first."),
-]
-
-
-AUTOGENERATE = ("AlterColumnOp",)
 
 
 def autogenerate(op, gen):
@@ -61,3 +52,19 @@ def precheck(bind, table, column, backfill=None):
     from expandcontract.kinds import missing
 
     return missing(bind, table, column)
+
+
+KIND = Kind(
+    name="set-not-null",
+    help="Make a column NOT NULL without a locked scan.",
+    params=[
+        click.Argument(["table"], type=IDENTIFIER),
+        click.Argument(["column"], type=IDENTIFIER),
+        click.Option(["--backfill"], metavar="SQL", help="Expression filling the NULLs first."),
+    ],
+    phases=phases,
+    doc=__doc__,
+    precheck=precheck,
+    autogenerate=autogenerate,
+    operations=("AlterColumnOp",),
+)

@@ -23,9 +23,9 @@ as up to four revisions on the expand / migrate / switch / contract branches
 - a column with ``info={"expandcontract": {"renamed_from": "old"}}``: the
   rename phases instead of a drop and an add (which would lose the data).
 
-Each of these is the change kind's own mapping (``autogenerate(op, gen)`` in
-``expandcontract/kinds/``); this module finds renames, orders the phases and
-writes them. An operation no kind makes safe is written into the expand
+Each of these is the change kind's own mapping (``Kind.autogenerate`` in
+``expandcontract/kinds/``; renames are rename-column's); this module orders the
+phases and writes them. An operation no kind makes safe is written into the expand
 revision as it is, under a comment saying why, where ``expandcontract lint``
 reports it.
 """
@@ -132,7 +132,9 @@ def rewrite(context, revision, directives) -> None:
     )
     plan = Plan()
     gen = Autogen(autogen)
-    carried = _carried_by_renames(script.upgrade_ops.ops)
+    from expandcontract.kinds.rename_column import carried_by_renames
+
+    carried = carried_by_renames(script.upgrade_ops.ops)
     for op in script.upgrade_ops.ops:
         if id(op) not in carried:
             _operation(op, plan, gen, carried)
@@ -154,109 +156,6 @@ def rewrite(context, revision, directives) -> None:
 def qualified(name: str, schema: str | None) -> str:
     """``schema.name`` as the kinds and our operations take it (they quote each part)."""
     return f"{schema}.{name}" if schema else name
-
-
-def _renames(top: list) -> dict[tuple[str | None, str], dict[str, str]]:
-    """(schema, table) -> {old: new} for each column renamed through ``renamed_from``."""
-    from alembic.operations import ops
-
-    found: dict[tuple[str | None, str], dict[str, str]] = {}
-    for group in top:
-        if not isinstance(group, ops.ModifyTableOps):
-            continue
-        dropped = {o.column_name for o in group.ops if isinstance(o, ops.DropColumnOp)}
-        for add in (o for o in group.ops if isinstance(o, ops.AddColumnOp)):
-            old = add.column.info.get("expandcontract", {}).get("renamed_from")
-            if old in dropped:
-                found.setdefault((group.schema, group.table_name), {})[old] = add.column.name
-    return found
-
-
-def _signature(op) -> tuple | None:
-    """What an index, UNIQUE or foreign key is, apart from its name and column names:
-    (kind, schema, table, name, unique, columns, referent, remote columns)."""
-    from alembic.operations import ops
-
-    if isinstance(op, ops.DropIndexOp | ops.DropConstraintOp):
-        try:
-            op = op.reverse()  # what is dropped, as its creation
-        except ValueError:  # Alembic does not have the constraint it drops
-            return None
-    if isinstance(op, ops.CreateIndexOp):
-        columns = tuple(getattr(c, "name", None) or str(c) for c in op.columns)
-        return ("index", op.schema, op.table_name, op.index_name, op.unique, columns, None, ())
-    if isinstance(op, ops.CreateUniqueConstraintOp):
-        return (
-            "unique",
-            op.schema,
-            op.table_name,
-            op.constraint_name,
-            True,
-            tuple(op.columns),
-            None,
-            (),
-        )
-    if isinstance(op, ops.CreateForeignKeyOp):
-        return (
-            "fkey",
-            op.kw.get("source_schema"),
-            op.source_table,
-            op.constraint_name,
-            False,
-            tuple(op.local_cols),
-            (op.kw.get("referent_schema"), op.referent_table),
-            tuple(op.remote_cols),
-        )
-    return None
-
-
-def _carried_by_renames(top: list) -> set[int]:
-    """The ids of the drop and create operations a rename's carry-over already makes.
-
-    Autogenerate sees an index, UNIQUE or foreign key on a renamed column as one
-    dropped and one created under the same name; the rename phases carry it over,
-    so both are left out. One that changes in more than the column's name stays."""
-    import re
-
-    from alembic.operations import ops
-
-    renames = _renames(top)
-    if not renames:
-        return set()
-
-    def spelt(columns: tuple, table: tuple[str | None, str], new: bool) -> tuple:
-        out = []
-        for text in columns:
-            for old, name in renames.get(table, {}).items():
-                word = name if new else old
-                text = re.sub(
-                    rf'"{re.escape(word)}"|(?<![\w"]){re.escape(word)}(?![\w"])', "\x00" + old, text
-                )
-            out.append(text)
-        return tuple(out)
-
-    def key(op, new: bool) -> tuple | None:
-        sig = _signature(op)
-        if sig is None:
-            return None
-        kind, schema, table, name, unique, columns, referent, remote = sig
-        columns = spelt(columns, (schema, table), new)
-        remote = spelt(remote, referent, new) if referent else remote
-        return (kind, schema, table, name, unique, columns, referent, remote)
-
-    flat = [o for g in top for o in (g.ops if isinstance(g, ops.ModifyTableOps) else [g])]
-    drops = {
-        key(o, False): o for o in flat if isinstance(o, ops.DropIndexOp | ops.DropConstraintOp)
-    }
-    carried: set[int] = set()
-    for op in flat:
-        if isinstance(
-            op, ops.CreateIndexOp | ops.CreateUniqueConstraintOp | ops.CreateForeignKeyOp
-        ):
-            k = key(op, True)
-            if k is not None and k in drops:
-                carried |= {id(op), id(drops[k])}
-    return carried
 
 
 class Autogen:
@@ -355,7 +254,9 @@ def _table_ops(group, plan: Plan, gen: Autogen, carried: set[int]) -> None:
 
     table = qualified(group.table_name, group.schema)
     renamed = set()
-    for old, name in _renames([group]).get((group.schema, group.table_name), {}).items():
+    for old, name in (
+        rename_column.renames([group]).get((group.schema, group.table_name), {}).items()
+    ):
         plan.add(rename_column.phases(table, old, name))
         renamed |= {name, old}
     for op in group.ops:

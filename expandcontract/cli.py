@@ -343,7 +343,9 @@ def _kind_command(kind) -> click.Command:
         project = _project(alembic_config, alembic_name)
         change = kind.phases(**arguments)  # bad arguments are refused before any I/O
         if database_check:
-            _check_against_database(project, kind, arguments)
+            found = _check_against_database(project, kind, arguments)
+            if found:
+                change = kind.phases(**arguments, **found)
         for path in write_change(project, kind.name, message, change):
             click.echo(path)
         click.echo(NEXT_STEPS, err=True)
@@ -365,18 +367,19 @@ def _kind_command(kind) -> click.Command:
     return alembic_config_option(command)
 
 
-def _check_against_database(project, kind, arguments: dict) -> None:
-    """The kind's own check of the live schema, when the project's database answers."""
+def _check_against_database(project, kind, arguments: dict) -> dict:
+    """The kind's own check of the live schema, when the project's database answers;
+    returns what the kind learnt from it (more arguments for its phases)."""
     name, precheck = kind.name, kind.precheck
     if precheck is None:
-        return
+        return {}
     try:
         url = project.database_url(None)
     except InputError:
         url = None
     if not url:
         click.echo(f"new {name}: no database configured: not inspected", err=True)
-        return
+        return {}
     from sqlalchemy.exc import OperationalError
 
     from expandcontract.connections import engine
@@ -385,6 +388,8 @@ def _check_against_database(project, kind, arguments: dict) -> None:
     try:
         with eng.connect() as connection:
             problems = precheck(connection, **arguments)
+            connection.rollback()
+            found = kind.inspect(connection, **arguments) if kind.inspect else {}
     except OperationalError as err:
         reason = str(err.orig).strip().splitlines()[0] if err.orig else "unreachable"
         click.echo(
@@ -392,13 +397,14 @@ def _check_against_database(project, kind, arguments: dict) -> None:
             "expand phase checks again before it changes anything",
             err=True,
         )
-        return
+        return {}
     finally:
         eng.dispose()
     if problems:
         raise InputError(
             f"new {name}: refused, from what the database says:\n  - " + "\n  - ".join(problems)
         )
+    return found
 
 
 def _runner(alembic_config: Path | None, alembic_name: str, database_url: str | None):

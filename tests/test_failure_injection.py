@@ -116,7 +116,7 @@ def test_a_failure_at_every_step_is_reported_and_finished_by_a_rerun(
     project, _, _ = _project(tmp_path, database_url, "public", role)
     table, kind, column, argument = CHANGES[change]
     project.new(kind, table, column, argument)
-    new = argument if kind == "rename-column" else f"{column}_new"
+    new = argument if kind == "rename-column" else column  # change-type keeps the name
     steps = {}
     with psycopg.connect(database_url, autocommit=True) as conn:
         before = _inventory(conn, table, column)

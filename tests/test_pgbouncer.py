@@ -116,7 +116,7 @@ def test_a_parallel_backfill_through_the_pooler(
             20000,
         )
         ranges = conn.execute(
-            "SELECT count(*) FROM expandcontract_backfill WHERE name LIKE 'users.name_new#%'"
+            "SELECT count(*) FROM expandcontract_backfill WHERE name LIKE '%users.name_new#%'"
         ).fetchone()
     assert ranges == (3,)
 

@@ -118,6 +118,8 @@ CASES = {
             "payload::jsonb",
             "--reverse",
             "payload_new::text",
+            "--new-name",
+            "payload_new",
         ],
         old=sql_app(
             "INSERT INTO users (id, payload) VALUES (%(id)s, %(v)s)",
@@ -131,6 +133,22 @@ CASES = {
         ),
         phases=("expand", "migrate", "switch", "contract"),
         value=lambda n: json.dumps({"n": n}),
+    ),
+    # without --new-name both versions use the column, whose type changes at contract
+    "change-type-in-place": Case(
+        ["change-type", "users", "score", "bigint"],
+        old=sql_app(
+            "INSERT INTO users (id, score) VALUES (%(id)s, %(v)s)",
+            "UPDATE users SET score = %(v)s WHERE id = %(id)s",
+            "SELECT score FROM users WHERE id = %(id)s",
+        ),
+        new=sql_app(
+            "INSERT INTO users (id, score) VALUES (%(id)s, %(v)s)",
+            "UPDATE users SET score = %(v)s WHERE id = %(id)s",
+            "SELECT score FROM users WHERE id = %(id)s",
+        ),
+        phases=("expand", "migrate", "switch", "contract"),
+        value=lambda n: n,
     ),
     "set-not-null": Case(
         ["set-not-null", "users", "email", "--backfill", "'unknown@example.com'"],
@@ -320,7 +338,9 @@ def test_kind_up_and_down(name: str, target: str, tmp_path: Path, database_url: 
                     f"{name} after {step}: {app_name} reads {got!r} for {writer}'s {value!r}"
                 )
 
-    with psycopg.connect(database_url, autocommit=True) as conn:
+    # no prepared statements: a change of type in place changes what a prepared read
+    # returns, which PostgreSQL refuses once (test_a_prepared_read_fails_once_at_the_swap)
+    with psycopg.connect(database_url, autocommit=True, prepare_threshold=None) as conn:
         exercise(conn, None, "base")
         applied: list[str] = []
         for phase in case.phases:
@@ -447,3 +467,21 @@ def test_generated_names_fit_63_bytes_and_never_collide() -> None:
     assert a != b
     assert len(a.encode()) <= 63 and len(b.encode()) <= 63
     assert object_name("t", "c") == "ec_t_c"
+
+
+def test_a_prepared_read_fails_after_the_swap(tmp_path, database_url) -> None:
+    """The caveat the README states for change-type without --new-name: a statement the
+    new version prepared before contract fails after the swap (the column's type changed
+    under it; psycopg 3 does not prepare it anew), and works on a new connection."""
+    project = PhaseProject(tmp_path, database_url, BASE_SQL)
+    project.new("change-type", "users", "score", "bigint")
+    read = "SELECT score FROM users WHERE id = %s"
+    with psycopg.connect(database_url, autocommit=True, prepare_threshold=0) as conn:
+        for phase in ORDER[:-1]:
+            assert project.phase("upgrade", phase).exit_code == 0
+        assert conn.execute(read, (7,)).fetchone() == (7,)  # prepared, on the old type
+        assert project.phase("upgrade", "contract").exit_code == 0
+        with pytest.raises(psycopg.errors.FeatureNotSupported, match="cached plan"):
+            conn.execute(read, (7,))
+    with psycopg.connect(database_url, autocommit=True, prepare_threshold=0) as conn:
+        assert conn.execute(read, (7,)).fetchone() == (7,)

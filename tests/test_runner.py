@@ -39,8 +39,8 @@ def progress_rows(conn: psycopg.Connection) -> int:
     if conn.execute("SELECT to_regclass('expandcontract_backfill')").fetchone()[0] is None:
         return 0
     row = conn.execute(
-        "SELECT coalesce(sum(rows), 0) FROM expandcontract_backfill WHERE name LIKE 'events.b#%' "
-        "OR (name = 'events.b' AND NOT done)"
+        "SELECT coalesce(sum(rows), 0) FROM expandcontract_backfill "
+        "WHERE name LIKE '%events.b#%' OR (name LIKE '%events.b' AND NOT done)"
     ).fetchone()
     return row[0] if row else 0
 

@@ -257,3 +257,15 @@ def identity_of(bind, table: str, column: str) -> str | None:
         t=quote(table),
         c=column,
     )
+
+
+def has_sync_trigger(bind, table: str) -> bool:
+    """Whether one of expandcontract's sync triggers (``ec_sync_...``) is on the table."""
+    return bool(
+        _scalar(
+            bind,
+            "SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass(:t) "
+            "AND tgname LIKE 'ec\\_sync\\_%' LIMIT 1",
+            t=quote(table),
+        )
+    )

@@ -22,6 +22,9 @@ import click
 from expandcontract.phases import PHASES  # noqa: F401  (re-exported for the kinds)
 
 LOCK_TIMEOUT = "op.set_lock_timeout()"
+# a backfill's progress is recorded under its revision's id (a name every generated revision
+# defines), so another change of a column of the same name never finds it done
+RECORD = "record=revision"
 
 
 @dataclass
@@ -42,6 +45,8 @@ class Kind:
     phases: Callable[..., dict[str, Phase]]
     doc: str = ""  # the module's docstring: the subcommand's help page
     precheck: Callable[..., list[str]] | None = None
+    # what the live database says that changes what is written (extra ``phases`` arguments)
+    inspect: Callable[..., dict] | None = None
     autogenerate: Callable | None = None
     operations: tuple[str, ...] = ()  # Alembic autogenerate operations ``autogenerate`` maps
 

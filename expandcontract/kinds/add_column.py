@@ -12,7 +12,7 @@ from __future__ import annotations
 import click
 
 from expandcontract.errors import InputError
-from expandcontract.kinds import IDENTIFIER, LOCK_TIMEOUT, Kind, Phase, native, r
+from expandcontract.kinds import IDENTIFIER, LOCK_TIMEOUT, RECORD, Kind, Phase, native, r
 
 
 def autogenerate(op, gen):
@@ -69,7 +69,9 @@ def phases(table, column, type_, not_null=False, default=None, backfill=None):
     result = {"expand": expand}
     if backfill is not None and default is None:
         # rows the old version writes until contract get the value computed too
-        fill_trigger = f"op.create_fill_trigger({r(table)}, {r(column)}, {r(backfill)})"
+        fill_trigger = (
+            f"op.create_fill_trigger({r(table)}, {r(column)}, {r(backfill)}, when='omitted')"
+        )
         expand.upgrade.append(fill_trigger)
         expand.downgrade.insert(1, f"op.drop_fill_trigger({r(table)}, {r(column)})")
         result["contract"] = Phase(
@@ -79,8 +81,8 @@ def phases(table, column, type_, not_null=False, default=None, backfill=None):
     if fill is not None:
         unfilled = r(f"{quote(column)} IS NULL")
         result["migrate"] = Phase(
-            [f"op.backfill({r(table)}, {r(column)}, {r(fill)}, where={unfilled})"],
-            [f"op.forget_backfill({r(table)}, {r(column)})"],
+            [f"op.backfill({r(table)}, {r(column)}, {r(fill)}, where={unfilled}, {RECORD})"],
+            [f"op.forget_backfill({r(table)}, {r(column)}, {RECORD})"],
             kept=(f"{table}.{column}",),
         )
     if not_null:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import click
 
-from expandcontract.kinds import IDENTIFIER, LOCK_TIMEOUT, Kind, Phase, r
+from expandcontract.kinds import IDENTIFIER, LOCK_TIMEOUT, RECORD, Kind, Phase, r
 from expandcontract.schema.names import quote
 
 
@@ -34,9 +34,10 @@ def phases(table, column, backfill=None):
         fill = f"op.create_fill_trigger({t}, {c}, {r(backfill)})"
         drop = f"op.drop_fill_trigger({t}, {c})"
         result["expand"] = Phase([LOCK_TIMEOUT, fill], [LOCK_TIMEOUT, drop])
+        unfilled = r(f"{quote(column)} IS NULL")
         result["migrate"] = Phase(
-            [f"op.backfill({t}, {c}, {r(backfill)}, where={r(f'{quote(column)} IS NULL')})"],
-            [f"op.forget_backfill({t}, {c})"],
+            [f"op.backfill({t}, {c}, {r(backfill)}, where={unfilled}, {RECORD})"],
+            [f"op.forget_backfill({t}, {c}, {RECORD})"],
             kept=(f"{table}.{column}",),
         )
     result["switch"] = Phase(

@@ -31,6 +31,7 @@ SEAMS = (
     "not_null",
     "column",
     "sync",
+    "conversion",
     "backfill",
     "carry",
     "tables",

@@ -97,13 +97,14 @@ def run(
     max_replica_lag: float = 0.0,
     replica_urls=(),
     triggers: str = "skip",
+    record: str | None = None,
 ) -> int:
     """Backfill ``table.column``; returns the number of rows updated by this run.
 
     ``conn`` must be in autocommit mode (each batch commits on its own); parallel workers
-    open their own connections from its engine.
+    open their own connections from its engine. ``record``: see :func:`progress_name`.
     """
-    name = f"{table}.{column}"
+    name = progress_name(table, column, record)
     settings = settings or execution.Settings()
     bookkeeping.ensure(conn, PROGRESS_TABLE)
     state = conn.execute(
@@ -193,9 +194,14 @@ def _trigger_settings(conn, table: str, triggers: str) -> dict[str, str]:
     return settings
 
 
-def forget(conn, table: str, column: str) -> None:
+def progress_name(table: str, column: str, record: str | None = None) -> str:
+    """What a backfill's progress is kept under: the revision, the table and the column."""
+    return f"{record}:{table}.{column}" if record else f"{table}.{column}"
+
+
+def forget(conn, table: str, column: str, record: str | None = None) -> None:
     if bookkeeping.exists(conn, PROGRESS_TABLE):
-        name = f"{table}.{column}"
+        name = progress_name(table, column, record)
         conn.execute(
             text(f"DELETE FROM {PROGRESS_TABLE} WHERE name = :n OR name LIKE :prefix"),
             {"n": name, "prefix": name.replace("_", "\\_").replace("%", "\\%") + "#%"},
@@ -212,11 +218,15 @@ def backfill(
     pause=None,
     where=None,
     cast_from=None,
+    record=None,
 ) -> None:
     """Set ``column = expression`` on every existing row, in keyset batches over the
     primary key, each committed on its own and recorded, so a rerun after a crash or
     Ctrl-C resumes where it stopped without missing or repeating a row.
-    ``cast_from=other`` fills it with ``other`` cast to the column's type."""
+    ``cast_from=other`` fills it with ``other`` cast to the column's type; ``where``
+    limits it to the rows that need it (the phases pass ``column IS NULL``: a row
+    written since expand is never overwritten); ``record`` (the revision) is the name
+    its progress is kept under, with the table and column."""
     context = operations.get_context()
     with context.autocommit_block():
         if not online(operations):
@@ -225,6 +235,10 @@ def backfill(
             )
             return
         bind = operations.get_bind()
+        if where is None and probes.has_sync_trigger(bind, table_name):
+            # while a column is replaced, only rows nobody wrote since expand need it
+            # (revisions written before 0.2 do not say so themselves)
+            where = f"{quote(column)} IS NULL"
         if expression is None:
             type_sql = probes.column_type(bind, table_name, column)
             expression = f"CAST({quote(cast_from)} AS {type_sql})"
@@ -234,6 +248,7 @@ def backfill(
             table_name,
             column,
             expression,
+            record=record,
             batch_size=batch_size or settings.batch_size,
             pause=pause if pause is not None else settings.pause,
             where=where,
@@ -248,7 +263,7 @@ def backfill(
 
 
 @operation
-def forget_backfill(operations, table_name, column) -> None:
+def forget_backfill(operations, table_name, column, record=None) -> None:
     """Drop the progress record of a backfill, so that it runs again from the start."""
     if online(operations):
-        forget(operations.get_bind(), table_name, column)
+        forget(operations.get_bind(), table_name, column, record)

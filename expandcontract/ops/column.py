@@ -34,13 +34,22 @@ def copy_column(operations, table_name, source, new, type_=None) -> None:
     )
 
 
+# the sync and fill triggers' marker (ops.sync.marker): a default that is not the user's
+_MARKER = re.compile(r'^(?:"?[^".]+"?\.)?"?ec_omit_')
+
+
+def is_marker(default: str | None) -> bool:
+    """Whether ``default`` (as pg_get_expr spells it) is our marker, not a real default."""
+    return default is not None and bool(_MARKER.match(default))
+
+
 def _set_default(operations, table_name, source, target, cast: bool, keep_source: bool) -> None:
     table = quote(table_name)
     if online(operations):
         bind = operations.get_bind()
         state = probes.column_state(bind, table_name, source)
-        if state is None or state[1] is None:
-            return
+        if state is None or state[1] is None or is_marker(state[1]):
+            return  # nothing to move (a rerun finds the marker where the default was)
         default = state[1]
         if cast and not _assignable(bind, table, target, default):
             type_sql = probes.column_type(bind, table_name, target)
@@ -85,8 +94,13 @@ def _assignable(bind, table: str, column: str, default: str) -> bool:
 
 @operation
 def drop_default(operations, table_name, column_name) -> None:
-    """ALTER COLUMN ... DROP DEFAULT (catalog only)."""
-    online(operations)
+    """ALTER COLUMN ... DROP DEFAULT (catalog only). The sync trigger's marker stays: it
+    goes with the trigger (revisions written before 0.2 drop the new column's default
+    after recreating the trigger)."""
+    if online(operations):
+        state = probes.column_state(operations.get_bind(), table_name, column_name)
+        if state is not None and is_marker(state[1]):
+            return
     operations.execute(
         f"ALTER TABLE {quote(table_name)} ALTER COLUMN {quote(column_name)} DROP DEFAULT"
     )
@@ -103,6 +117,12 @@ def _record(bind, table_name: str, column_name: str):
         ),
         {"t": table_name, "c": column_name},
     ).fetchone()
+
+
+def recorded_type(bind, table_name: str, column_name: str) -> str | None:
+    """The type a dropped column had, from its record (None: no record)."""
+    row = _record(bind, table_name, column_name)
+    return row[0] if row is not None else None
 
 
 @operation
@@ -166,3 +186,17 @@ def restore_column(operations, table_name, column_name, complete=False) -> None:
     operations.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {type_sql}")
     if default is not None:
         operations.execute(f"ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT {default}")
+
+
+@operation
+def rename_column(operations, table_name, column_name, new_column_name) -> None:
+    """RENAME COLUMN, once: a rerun that finds ``new_column_name`` there already (and
+    ``column_name`` gone, or another column since) does nothing."""
+    if online(operations):
+        bind = operations.get_bind()
+        if probes.has_column(bind, table_name, new_column_name):
+            return
+    operations.execute(
+        f"ALTER TABLE {quote(table_name)} RENAME COLUMN {quote(column_name)} "
+        f"TO {quote(new_column_name)}"
+    )

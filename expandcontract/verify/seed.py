@@ -308,10 +308,11 @@ def _statement(
             else:
                 ref_table, ref_column = references[column.name]
                 schema, _, name = ref_table.partition(".")
-                cursor.execute(
+                cursor.execute(  # never prepared: a change of type would change its result
                     sql.SQL("SELECT {} FROM {} ORDER BY random() LIMIT 1").format(
                         sql.Identifier(ref_column), sql.Identifier(schema, name)
-                    )
+                    ),
+                    prepare=False,
                 )
                 row = cursor.fetchone()
                 value = row[0] if row else None

@@ -345,6 +345,12 @@ class Project:
         return EnvOptions.read(self.script_dir / "env.py")
 
     @property
+    def env_py(self) -> Path | None:
+        """The project's env.py, where there is one."""
+        path = self.script_dir / "env.py"
+        return path if path.is_file() else None
+
+    @property
     def shares_transaction(self) -> bool:
         """Whether one ``alembic upgrade`` runs all its revisions in one transaction."""
         return not self.env.transaction_per_migration

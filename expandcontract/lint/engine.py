@@ -141,12 +141,10 @@ def lint_sql(
         pg_version=ruleset.pg_version, assume_in_transaction=ruleset.assume_in_transaction
     )
     if schema is not None:
-        ctx.column_types.update(schema.column_types)
-        ctx.partitioned |= schema.partitioned
+        ctx.start_from(schema)
     judge(script, ctx, collector)
     if schema is not None:
-        after = ctx.schema()
-        schema.column_types, schema.partitioned = after.column_types, after.partitioned
+        schema.replace(ctx.schema())
     if not script.statements:
         collector.add(-1, 1, 1, EMPTY_FILE, "the file has no SQL statements", "")
     suppressions = [

@@ -48,9 +48,7 @@ if TYPE_CHECKING:
 
 REVISION_ERROR = "EC005"
 # Operations methods that return something the revision uses, rather than emit SQL
-_PASS_THROUGH = frozenset(
-    {"batch_alter_table", "f", "get_context", "inline_literal", "invoke", "run_async"}
-)
+_PASS_THROUGH = frozenset({"f", "get_context", "inline_literal", "invoke", "run_async"})
 
 
 @dataclass
@@ -68,6 +66,10 @@ class Rendered:
     errors: list[tuple[int, str]] = field(default_factory=list)
     # (table, column) -> the column's type before the revision, from existing_type
     column_types: dict[tuple[str, str], str] = field(default_factory=dict)
+    # index -> the columns it is on, from the op.create_index() calls
+    index_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # a downgrade that raises on purpose: what it says
+    irreversible: str | None = None
 
 
 class _Recorder:
@@ -94,73 +96,6 @@ class _Recorder:
         return 1, 1
 
 
-class _NoRows:
-    """The result of a statement run through the offline bind: empty."""
-
-    rowcount = 0
-
-    def __iter__(self):
-        return iter(())
-
-    def fetchall(self) -> list:
-        return []
-
-    def fetchone(self):
-        return None
-
-    first = scalar = scalar_one_or_none = one_or_none = fetchone
-    all = fetchmany = fetchall
-
-    def scalars(self, *_args) -> _NoRows:
-        return self
-
-    def one(self):
-        raise LookupError(
-            "a read through op.get_bind() needs a row, and linting runs without a database"
-        )
-
-    scalar_one = one
-
-    mappings = columns = unique = scalars
-
-
-class OfflineBind:
-    """``op.get_bind()`` while linting: statements executed through it are recorded and
-    linted; reads return no rows."""
-
-    def __init__(self, dialect, record) -> None:
-        self.dialect = dialect
-        self._record = record
-        self.used = False
-
-    def execute(self, statement, *_args, **_kwargs) -> _NoRows:
-        self.used = True
-        if isinstance(statement, str):
-            sql = statement
-        else:
-            sql = str(statement.compile(dialect=self.dialect))
-        self._record(sql)
-        return _NoRows()
-
-    exec_driver_sql = execute
-
-    def begin(self):
-        return contextlib.nullcontext(self)
-
-    begin_nested = begin
-
-    def commit(self) -> None:
-        pass
-
-    rollback = close = commit
-
-    def __getattr__(self, name: str):
-        raise AttributeError(
-            f"op.get_bind().{name} is not available when linting offline (the revision is "
-            "rendered without a database)"
-        )
-
-
 class _TolerantOps:
     """Stands in for the ``op`` proxy: an op.* call that raises becomes a finding at its line
     and the function goes on; chunks are tagged with the op and table that emitted them."""
@@ -171,6 +106,8 @@ class _TolerantOps:
         self._rendered = rendered
         self._bind = bind
         self.current: tuple[str, str | None] | None = None
+        # a batch operation being flushed: the position of its own call in the revision
+        self.pinned: tuple[int, int] | None = None
 
     def get_bind(self):
         return self._bind
@@ -182,19 +119,70 @@ class _TolerantOps:
 
         def call(*args, **kwargs):
             kwargs = self._effective(name, args, kwargs)
+            self._note_index(name, args, kwargs)
             self.current = (name, _table_of(name, args, kwargs))
             try:
                 return attr(*args, **kwargs)
             except Exception as err:
                 line, _ = self._recorder.position()
-                self._rendered.errors.append(
-                    (line, f"op.{name}() failed: {type(err).__name__}: {first_line(err)}")
-                )
+                self._fail(line, name, err)
                 return None
             finally:
                 self.current = None
 
         return call
+
+    def _fail(self, line: int, name: str, err: Exception) -> None:
+        self._rendered.errors.append(
+            (line, f"op.{name}() failed: {type(err).__name__}: {first_line(err)}")
+        )
+
+    @contextlib.contextmanager
+    def batch_alter_table(self, table_name: str, schema: str | None = None, *args, **kwargs):
+        """Alembic's batch, whose operations are applied when the ``with`` block ends: each
+        is rendered at the line of its own call, and one that raises is a finding there."""
+        with self._ops.batch_alter_table(table_name, schema, *args, **kwargs) as batch_op:
+            impl = batch_op.impl
+            positions: list[tuple[int, int]] = []
+            recorder = self._recorder
+
+            class Positioned(list):
+                def append(self, item) -> None:
+                    positions.append(recorder.position())
+                    super().append(item)
+
+            impl.batch = Positioned()
+            original = impl.flush
+            table = f"{schema}.{table_name}" if schema and schema != "public" else table_name
+
+            def flush() -> None:
+                if impl._should_recreate():  # a table copy: Alembic's own way, at the with
+                    return original()
+                for (opname, arg, kw), position in zip(impl.batch, positions, strict=True):
+                    self.pinned, self.current = position, (opname, table)
+                    try:
+                        kw = self._effective(opname, arg, kw)
+                        self._note_index(opname, arg, kw)
+                        getattr(impl.operations.impl, opname)(*arg, **kw)
+                    except Exception as err:
+                        self._fail(position[0], opname, err)
+                    finally:
+                        self.pinned = self.current = None
+                return None
+
+            impl.flush = flush
+            yield batch_op
+
+    def _note_index(self, name: str, args: tuple, kwargs: dict) -> None:
+        """The columns an index is on, from the op's own arguments."""
+        if name != "create_index" or (len(args) < 3 and "columns" not in kwargs):
+            return
+        index, columns = args[0], kwargs.get("columns", args[2] if len(args) > 2 else ())
+        if isinstance(columns, str):
+            columns = [columns]
+        names = tuple(c for c in columns if isinstance(c, str) and c.isidentifier())
+        if isinstance(index, str) and len(names) == len(columns):
+            self._rendered.index_columns[index] = names
 
     def _effective(self, name: str, args: tuple, kwargs: dict) -> dict:
         """What an ``alter_column`` really changes, given its ``existing_*`` arguments."""
@@ -299,68 +287,191 @@ def _functions(module, name: str) -> list:
     ] or [fn]
 
 
-def render(module, function: str, path: Path) -> Rendered:
-    """Run ``module.<function>()`` against an offline PostgreSQL context; record every chunk."""
+def render(
+    module,
+    function: str,
+    path: Path,
+    config=None,
+    schema: Schema | None = None,
+    pg_version: int = 14,
+) -> Rendered:
+    """Run ``module.<function>()`` against an offline PostgreSQL context; record every chunk.
+
+    ``config``: the project's Alembic ``Config`` (``op.get_context().config``; an empty one
+    when there is no project); ``schema``: what the revisions before it built, which the
+    stand-in database's catalog reads answer from."""
+    from alembic.config import Config
     from alembic.operations import Operations
+    from alembic.runtime.environment import EnvironmentContext
     from alembic.runtime.migration import MigrationContext
 
+    from expandcontract.lint.sources.offline import offline_connection
+
     result = Rendered()
+    environment = EnvironmentContext(config if config is not None else Config(), None)
     context = MigrationContext.configure(
         dialect_name="postgresql",
         opts={"as_sql": True, "output_buffer": io.StringIO(), "literal_binds": True},
+        environment_context=environment,
     )
     recorder = _Recorder(path)
     tolerant: _TolerantOps
+    used = False
 
     def record(text: str) -> None:
-        line, column = recorder.position()
+        line, column = tolerant.pinned or recorder.position()
         op, table = tolerant.current or (None, None)
         result.chunks.append(Chunk(text, line, column, op, table))
 
+    def record_bind(text: str) -> None:
+        nonlocal used
+        used = True
+        record(text)
+
     context.impl.static_output = record  # type: ignore[method-assign]
     operations = Operations(context)
-    from sqlalchemy.dialects import postgresql
-
-    bind = OfflineBind(postgresql.dialect(paramstyle="named"), record)
-    tolerant = _TolerantOps(operations, recorder, result, bind)
-    _, modules = Operations._setups[Operations]
-    for fn in _functions(module, function):
-        operations._install_proxy()
-        for namespace, _ in modules:
-            namespace["_proxy"] = tolerant
-        try:
-            fn()
-        except RenderTimeout:
-            raise
-        except Exception as err:  # the revision's own code failed: report it, go on
-            note = (
-                " (data-migration code runs against an offline stand-in for op.get_bind() "
-                "whose reads return no rows)"
-                if bind.used
-                else ""
-            )
-            result.errors.append(
-                (_error_line(err, path), f"{type(err).__name__}: {first_line(err)}{note}")
-            )
-        finally:
-            operations._remove_proxy()
-    result.chunks = _without_covered_drops(result.chunks)
+    with offline_connection(record_bind, schema or Schema(), pg_version) as bind:
+        # plugins' operations (alembic-postgresql-enum, alembic-utils) ask the context
+        context.connection = context.impl.connection = bind
+        operations.get_bind = lambda: bind  # type: ignore[method-assign]
+        tolerant = _TolerantOps(operations, recorder, result, bind)
+        _, modules = Operations._setups[Operations]
+        for fn in _functions(module, function):
+            operations._install_proxy()
+            environment._install_proxy()
+            for namespace, _ in modules:
+                namespace["_proxy"] = tolerant
+            try:
+                fn()
+            except RenderTimeout:
+                raise
+            except Exception as err:  # the revision's own code failed: report it, go on
+                deliberate = _deliberate_raise(err, path)
+                if deliberate is not None and function == "downgrade":
+                    result.irreversible = deliberate
+                    continue
+                note = (
+                    " (data-migration code runs against an offline stand-in database "
+                    "whose reads return no rows)"
+                    if used
+                    else ""
+                )
+                result.errors.append(
+                    (_error_line(err, path), f"{type(err).__name__}: {first_line(err)}{note}")
+                )
+            finally:
+                operations._remove_proxy()
+                environment._remove_proxy()
     return result
 
 
-def _without_covered_drops(chunks: list[Chunk]) -> list[Chunk]:
-    """Leave out an index drop that a later drop of its table in the same function covers:
-    dropping the table takes the same lock and removes the index anyway."""
-    dropped_later: set[str] = set()
-    kept: list[Chunk] = []
-    for chunk in reversed(chunks):
-        if chunk.op == "drop_table" and chunk.table:
-            dropped_later.add(chunk.table)
-        elif chunk.op == "drop_index" and chunk.table in dropped_later:
+def _deliberate_raise(err: BaseException, path: Path) -> str | None:
+    """The message of an exception the revision raised itself, with a ``raise`` statement
+    of its own (a downgrade that refuses to run), else None."""
+    frames = traceback.extract_tb(err.__traceback__)
+    if not frames or frames[-1].filename != str(path):
+        return None
+    line = (frames[-1].line or "").strip()
+    if not line.startswith("raise"):
+        return None
+    return f"{type(err).__name__}: {first_line(err)}" if str(err) else type(err).__name__
+
+
+def _without_redundant(
+    chunks: list[Chunk],
+    sql,
+    indexes: dict[str, tuple[str, tuple[str, ...]]],
+    index_columns: dict[str, tuple[str, ...]],
+) -> list[Chunk]:
+    """Leave out the statements a later one in the same function makes moot:
+
+    - an index drop, when its table is dropped later, or one of its columns (PostgreSQL
+      drops the index with either, under the same lock);
+    - the rename and the drop of an enum type swapped for a new one of the same name
+      (``ALTER TYPE e RENAME TO e_old``, ``CREATE TYPE e``, the columns moved over with
+      ``ALTER COLUMN ... TYPE e USING``, ``DROP TYPE e_old``): the running version never
+      sees the old type go, and the real cost, the column rewrite, is judged on its own.
+
+    ``indexes``: index -> (table, columns), as the revisions before it left them;
+    ``index_columns``: the columns of the indexes this function creates."""
+    if not any("DROP" in chunk.sql.upper() for chunk in chunks):
+        return chunks
+    # every statement that may matter, in order: (chunk index, statement, its ops)
+    steps: list[tuple[int, object, list]] = []
+    for number, chunk in enumerate(chunks):
+        upper = chunk.sql.upper()
+        if not any(word in upper for word in ("DROP", "RENAME", "CREATE")):
             continue
-        kept.append(chunk)
-    kept.reverse()
+        for stmt in sql.split_script(chunk.sql).statements:
+            try:
+                ops = stmt.ops if stmt.ops is not None else sql.analyze(stmt)
+            except Exception:  # reported when the unit is judged
+                ops = []
+            steps.append((number, stmt, ops))
+    known = dict(indexes)
+    drops: list[tuple[int, str, tuple[str, ...], str]] = []  # (step, table, columns, index)
+    moot: set[int] = set()
+    for step, (number, _, ops) in enumerate(steps):
+        for op in ops:
+            if op.kind == "create_index" and op.table and op.name:
+                known[op.name] = (op.table, index_columns.get(op.name, ()))
+            elif op.kind == "drop_index" and len(ops) == 1 and op.name:
+                chunk = chunks[number]
+                table, columns = known.get(op.name, (None, ()))
+                if chunk.op == "drop_index" and chunk.table:
+                    table = chunk.table
+                if table:
+                    drops.append((step, table, columns, op.name))
+            elif op.kind == "rename_object" and op.value == "type" and op.new_name:
+                moot |= _enum_swap(steps, step, op.name, op.new_name)
+    for step, table, columns, name in drops:
+        later = [op for _, _, ops in steps[step + 1 :] for op in ops]
+        bare = table.rsplit(".", 1)[-1]
+        if any(
+            (op.kind == "drop_table" and op.table == table)
+            or (
+                op.kind == "drop_column"
+                and op.table == table
+                and (op.column in columns or (not columns and name == f"ix_{bare}_{op.column}"))
+            )
+            for op in later
+        ):
+            moot.add(step)
+    if not moot:
+        return chunks
+    dropped: dict[int, set[int]] = {}
+    for step in moot:
+        dropped.setdefault(steps[step][0], set()).add(id(steps[step][1]))
+    kept = []
+    for number, chunk in enumerate(chunks):
+        if number not in dropped:
+            kept.append(chunk)
+            continue
+        rest = [
+            stmt.text for n, stmt, _ in steps if n == number and id(stmt) not in dropped[number]
+        ]
+        if rest:
+            kept.append(Chunk(";\n".join(rest), chunk.line, chunk.column, chunk.op, chunk.table))
     return kept
+
+
+def _enum_swap(steps: list, start: int, name: str | None, renamed: str) -> set[int]:
+    """The rename at ``start`` and the later drop of the renamed type, when a type of the
+    old name is created in between (an enum swapped for one with other values)."""
+    created = False
+    for step in range(start + 1, len(steps)):
+        for op in steps[step][2]:
+            if op.kind == "create_object" and op.value == "type" and op.name == name:
+                created = True
+            elif (
+                created
+                and op.kind == "drop_object"
+                and op.value == "type"
+                and op.name == renamed
+                and len(steps[step][2]) == 1
+            ):
+                return {start, step}
+    return set()
 
 
 def _python_comments(path: Path) -> list[tuple[int, int, str]]:
@@ -384,6 +495,8 @@ class RevisionResult:
     open_not_valid: dict[tuple, str] = field(default_factory=dict)
     # the schema its upgrade() leaves, for the revisions after it
     schema: Schema | None = None
+    # its downgrade() raises on purpose: what it says
+    irreversible: str | None = None
 
 
 def lint_revision(
@@ -394,79 +507,79 @@ def lint_revision(
     revision: str | None = None,
     open_not_valid: dict[tuple, str] | None = None,
     schema: Schema | None = None,
+    config=None,
+    env_py: Path | None = None,
 ) -> RevisionResult:
     """Lint one revision file: ``upgrade()`` and ``downgrade()``, each as its own unit.
 
     ``phase`` is the phase branch the revision is on (None: unphased);
     ``open_not_valid`` carries the NOT VALID constraints its parent revision left in a
-    transaction this revision shares.
+    transaction this revision shares; ``schema`` is what the revisions before it built;
+    ``config`` the project's Alembic Config; ``env_py`` the project's env.py, whose
+    top-level imports run first (once), as they do before Alembic loads a revision.
     """
     from expandcontract.lint.context import Context
-    from expandcontract.lint.engine import Collector
+    from expandcontract.lint.finding import Finding
 
     path = path.resolve()  # code objects carry this exact name: positions depend on it
-    with (
-        contextlib.redirect_stdout(sys.stderr),  # a printing revision must not spoil reports
-        _time_limit(ruleset.revision_timeout),
-    ):
-        try:
-            module = _import(path)
-            units = [
-                (render(module, "upgrade", path), "up"),
-                (render(module, "downgrade", path), "down"),
-            ]
-        except BaseException as err:
-            if isinstance(err, KeyboardInterrupt):
-                raise
-            what = (
-                f"did not finish within {ruleset.revision_timeout:g} s (an endless loop?)"
-                if isinstance(err, RenderTimeout)
-                else f"does not import: {type(err).__name__}: {first_line(err)}"
-            )
-            collector = Collector(display, ruleset)
-            collector.add(
-                -1,
-                _error_line(err, path),
-                1,
-                REVISION_ERROR,
-                f"revision {what}",
-                "Fix the error; the other revisions are still linted.",
-            )
-            return RevisionResult([f for _, f in collector.raw], 0)
-    # each suppression comment goes to the function whose op.* call it covers
-    lines_of = [{c.line for c in rendered.chunks} for rendered, _ in units]
-    shares: list[list[tuple[int, int, str]]] = [[], []]
-    for comment in _python_comments(path):
-        owner = next(
-            (i for i, lines in enumerate(lines_of) if {comment[0], comment[0] + 1} & lines), 0
-        )
-        shares[owner].append(comment)
+    spans = _function_spans(path)
+    comments = _python_comments(path)
     findings: list[Finding] = []
     statements = 0
     carried: dict[tuple, str] = {}
-    after = None  # the schema as upgrade() leaves it: where downgrade() starts
-    for (rendered, direction), comments in zip(units, shares, strict=True):
+    start = schema
+    module = None
+    irreversible = None
+    after = None
+    taken: list = []
+    for function, direction in (("upgrade", "up"), ("downgrade", "down")):
+        with (
+            contextlib.redirect_stdout(sys.stderr),  # a printing revision must not spoil reports
+            _time_limit(ruleset.revision_timeout),
+        ):
+            try:
+                if module is None:
+                    if env_py is not None:
+                        replay_env_imports(env_py)
+                    module = _import(path)
+                rendered = render(
+                    module, function, path, config, start, pg_version=ruleset.pg_version
+                )
+            except BaseException as err:
+                if isinstance(err, KeyboardInterrupt):
+                    raise
+                return _broken(err, path, display, ruleset, module is None, findings)
+        irreversible = irreversible or rendered.irreversible
+        lines = {c.line for c in rendered.chunks}
+        if direction == "up":  # its own comments, and those on the lines it rendered
+            mine = [
+                c
+                for c in comments
+                if spans.get(c[0]) == "upgrade"
+                or (spans.get(c[0]) is None and {c[0], c[0] + 1} & lines)
+            ]
+        else:
+            mine = [c for c in comments if c not in taken]
+        taken = mine
         ctx = Context(pg_version=ruleset.pg_version, assume_in_transaction=True)
         ctx.phase, ctx.direction, ctx.revision = phase, direction, True
-        start = schema if direction == "up" else after
         if start is not None:  # what the revisions before it left
-            ctx.column_types.update(start.column_types)
-            ctx.partitioned |= start.partitioned
+            ctx.start_from(start)
         ctx.column_types.update(rendered.column_types)  # the author's existing_type wins
+        ctx.index_columns.update(rendered.index_columns)
         if direction == "up" and open_not_valid:
             ctx.not_valid_pending.update(open_not_valid)
             ctx.not_valid_origin.update(open_not_valid)
-        unit, count = _lint_unit(rendered, display, ruleset, ctx, comments)
+        unit, count = _lint_unit(rendered, display, ruleset, ctx, mine)
         findings.extend(unit)
         statements += count
         if direction == "up":
-            after = ctx.schema()
-        if direction == "up" and ctx.in_transaction:
-            carried = {
-                key: ctx.not_valid_origin.get(key, revision or display)
-                for key in ctx.not_valid_pending
-            }
-    from expandcontract.lint.finding import Finding
+            start = after = ctx.schema()  # where downgrade() starts
+            if ctx.in_transaction:
+                carried = {
+                    key: ctx.not_valid_origin.get(key, revision or display)
+                    for key in ctx.not_valid_pending
+                }
 
     seen: set[tuple] = set()
     unique = []
@@ -475,7 +588,83 @@ def lint_revision(
         if key not in seen:  # one comment may go unused in both functions
             seen.add(key)
             unique.append(finding)
-    return RevisionResult(unique, statements, carried, after)
+    return RevisionResult(unique, statements, carried, after, irreversible)
+
+
+def _broken(
+    err: BaseException,
+    path: Path,
+    display: str,
+    ruleset: RuleSet,
+    importing: bool,
+    findings: list[Finding],
+) -> RevisionResult:
+    """The result of a revision whose import (or whose code, past the time limit) failed."""
+    from expandcontract.lint.engine import Collector
+
+    what = (
+        f"did not finish within {ruleset.revision_timeout:g} s (an endless loop?)"
+        if isinstance(err, RenderTimeout)
+        else f"does not import: {type(err).__name__}: {first_line(err)}"
+    )
+    collector = Collector(display, ruleset)
+    collector.add(
+        -1,
+        _error_line(err, path),
+        1,
+        REVISION_ERROR,
+        f"revision {what}",
+        "Fix the error; the other revisions are still linted.",
+    )
+    return RevisionResult([*findings, *(f for _, f in collector.raw)], 0)
+
+
+def _function_spans(path: Path) -> dict[int, str]:
+    """Line -> ``upgrade`` or ``downgrade``, for the lines of the module's functions of
+    those names (``upgrade_<engine>`` too)."""
+    import ast
+
+    spans: dict[int, str] = {}
+    try:
+        tree = ast.parse(path.read_bytes())
+    except (SyntaxError, ValueError, OSError):
+        return spans
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            kind = node.name.split("_", 1)[0]
+            if kind in ("upgrade", "downgrade"):
+                first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+                for line in range(first, (node.end_lineno or node.lineno) + 1):
+                    spans[line] = kind
+    return spans
+
+
+_REPLAYED: set[Path] = set()
+
+
+def replay_env_imports(env_py: Path) -> None:
+    """Run the top-level imports of the project's env.py, once per process: what Alembic
+    has imported before it loads a revision (the application's models, plugins that
+    register operations, such as alembic-postgresql-enum). One that fails is skipped:
+    the revision's own import says what is missing, if anything is."""
+    import ast
+
+    env_py = env_py.resolve()
+    if env_py in _REPLAYED:
+        return
+    _REPLAYED.add(env_py)
+    try:
+        tree = ast.parse(env_py.read_bytes(), str(env_py))
+    except (OSError, SyntaxError, ValueError):
+        return
+    for node in tree.body:
+        if not isinstance(node, ast.Import | ast.ImportFrom) or (
+            isinstance(node, ast.ImportFrom) and node.level
+        ):
+            continue
+        code = compile(ast.Module([node], []), str(env_py), "exec")
+        with contextlib.suppress(Exception):
+            exec(code, {"__name__": "_expandcontract_env", "__file__": str(env_py)})
 
 
 def _lint_unit(
@@ -501,7 +690,10 @@ def _lint_unit(
     origin: dict[int, tuple[int, int]] = {}
     first_at: dict[int, int] = {}  # Python line -> the first synthetic line it produced
     line = 1
-    for chunk in rendered.chunks:
+    chunks = _without_redundant(
+        rendered.chunks, ruleset.target.sql, ctx.indexes, rendered.index_columns
+    )
+    for chunk in chunks:
         sql = chunk.sql.strip()
         for offset in range(sql.count("\n") + 1):
             origin[line + offset] = (chunk.line, chunk.column)
@@ -565,6 +757,8 @@ class _Scope:
 
     history: History
     shares_transaction: bool
+    config: object = None  # the project's Alembic Config (None: an empty one)
+    env_py: Path | None = None  # whose top-level imports run before the revisions
 
 
 class Revisions:
@@ -614,7 +808,15 @@ class Revisions:
             entry = None  # the application code it imported has changed
         if entry is None:
             result = lint_revision(
-                file, name, self.rules(), phase, meta.revision, inherited, before
+                file,
+                name,
+                self.rules(),
+                phase,
+                meta.revision,
+                inherited,
+                before,
+                scope.config,
+                scope.env_py,
             )
             entry = {
                 "findings": [f.as_dict() for f in result.findings],
@@ -640,11 +842,18 @@ class Revisions:
         project = Project.containing(directory)
         if project is not None:
             project.activate()
-            scope = _Scope(project.history, project.shares_transaction)
+            scope = _Scope(
+                project.history, project.shares_transaction, project.config, project.env_py
+            )
             for location in project.version_locations:
                 self.scopes.setdefault(location, scope)
         else:
             env = EnvOptions.read(directory.parent / "env.py")
-            scope = _Scope(History([directory]), not env.transaction_per_migration)
+            env_py = directory.parent / "env.py"
+            scope = _Scope(
+                History([directory]),
+                not env.transaction_per_migration,
+                env_py=env_py if env_py.is_file() else None,
+            )
         self.scopes[directory] = scope
         return scope

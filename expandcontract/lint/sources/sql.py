@@ -56,5 +56,5 @@ class SqlFiles:
             self.cache.put(key, entry)
         else:  # what the file left, for the files after it
             left = Schema.from_json(entry["schema"])
-            schema.column_types, schema.partitioned = left.column_types, left.partitioned
+            schema.replace(left)
         return [Finding(**f) for f in entry["findings"]], entry["statements"]

@@ -125,17 +125,23 @@ class _TolerantOps:
                 return attr(*args, **kwargs)
             except Exception as err:
                 line, _ = self._recorder.position()
-                self._fail(line, name, err)
+                self._fail(line, name, err, args, kwargs)
                 return None
             finally:
                 self.current = None
 
         return call
 
-    def _fail(self, line: int, name: str, err: Exception) -> None:
-        self._rendered.errors.append(
-            (line, f"op.{name}() failed: {type(err).__name__}: {first_line(err)}")
-        )
+    def _fail(self, line: int, name: str, err: Exception, args=(), kwargs=None) -> None:
+        unnamed = (args[0] if args else (kwargs or {}).get("constraint_name")) is None
+        if name == "drop_constraint" and unnamed:  # what autogenerate leaves for unnamed ones
+            message = (
+                "op.drop_constraint(None, ...) names no constraint: Alembic cannot emit it, "
+                "so this function fails wherever it runs; give the constraint's name"
+            )
+        else:
+            message = f"op.{name}() failed: {type(err).__name__}: {first_line(err)}"
+        self._rendered.errors.append((line, message))
 
     @contextlib.contextmanager
     def batch_alter_table(self, table_name: str, schema: str | None = None, *args, **kwargs):
@@ -165,7 +171,8 @@ class _TolerantOps:
                         self._note_index(opname, arg, kw)
                         getattr(impl.operations.impl, opname)(*arg, **kw)
                     except Exception as err:
-                        self._fail(position[0], opname, err)
+                        named = (getattr(arg[0], "name", ""),) if arg else ()
+                        self._fail(position[0], opname, err, named, kw)
                     finally:
                         self.pinned = self.current = None
                 return None

@@ -8,7 +8,8 @@ does with it works as it does against a server: ``connect()``, ``engine``,
 ``metadata.create_all(bind)`` (DDL visitors), ``Session(bind=...)`` and ORM queries,
 results with ``keys()`` / ``mappings()`` / ``scalars()``. Only the DBAPI underneath is
 ours: every statement it is given is handed to the recorder (and so linted, at the
-revision's line that ran it), and every read comes back empty.
+revision's line that ran it), and every read comes back empty, as from tables with no
+rows (an aggregate, ``SELECT count(*) ...``, answers its one row: 0).
 
 ``sa.inspect(bind)``, ``Table(..., autoload_with=bind)`` and the dialect's
 ``has_table`` / ``has_type`` / ``has_index`` answer from the schema the revisions
@@ -24,6 +25,7 @@ accepted them: ``bind.execute("raw SQL")``, ``bind.connect()`` on a connection,
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -37,6 +39,12 @@ from expandcontract.lint.schema import Schema
 
 DRIVER = "expandcontract_offline"
 _READS = ("SELECT", "WITH", "VALUES", "SHOW", "TABLE", "FETCH", "EXPLAIN")
+# an aggregate over no rows still answers one row: count() 0, exists() false, others NULL
+_AGGREGATE = re.compile(
+    r"^\s*SELECT\s+(?:(count)|(exists)|max|min|sum|avg|bool_or|bool_and|every|"
+    r"array_agg|string_agg|json_agg|jsonb_agg)\s*\(",
+    re.IGNORECASE,
+)
 
 
 class _Error(Exception):
@@ -92,6 +100,7 @@ class _Cursor:
         self.description = None
         self.rowcount = 0
         self.columns: list[str] | None = None
+        self.rows: list[tuple] = []
 
     def execute(self, statement: str, parameters=None) -> None:
         self.connection.record(statement)
@@ -102,18 +111,24 @@ class _Cursor:
             columns = ["?column?"] if reads or " RETURNING " in statement.upper() else []
         self.description = [(c, None, None, None, None, None, None) for c in columns] or None
         self.columns = None
+        self.rows = []
+        aggregate = _AGGREGATE.match(statement)
+        if columns and aggregate and not re.search(r"\bGROUP\s+BY\b", statement, re.I):
+            value = 0 if aggregate.group(1) else False if aggregate.group(2) else None
+            self.rows = [tuple(value for _ in columns)]
 
     def executemany(self, statement: str, parameters=()) -> None:
         self.execute(statement)
 
     def fetchone(self):
-        return None
+        return self.rows.pop(0) if self.rows else None
 
     def fetchall(self) -> list:
-        return []
+        rows, self.rows = self.rows, []
+        return rows
 
     def fetchmany(self, size=None) -> list:
-        return []
+        return self.fetchall()
 
     def close(self) -> None:
         pass
@@ -254,11 +269,16 @@ class OfflineDialect(PGDialect):
     def has_sequence(self, connection, sequence_name, schema=None, **kw) -> bool:
         return False
 
-    def get_enums(self, connection, schema=None, **kw) -> list[dict]:
+    def _load_enums(self, connection, schema=None, **kw) -> list[dict]:
         return [
             {"name": name.split(".")[-1], "schema": schema, "visible": True, "labels": []}
             for name in sorted(self.known.types)
         ]
+
+    get_enums = _load_enums
+
+    def _load_domains(self, connection, schema=None, **kw) -> list[dict]:
+        return []
 
     def get_table_comment(self, connection, table_name, schema=None, **kw) -> dict:
         return {"text": None}
@@ -267,6 +287,7 @@ class OfflineDialect(PGDialect):
         return {}
 
     # the multi-table reads, through the single-table ones above
+    has_multi_table = DefaultDialect.has_multi_table
     get_multi_columns = DefaultDialect.get_multi_columns
     get_multi_pk_constraint = DefaultDialect.get_multi_pk_constraint
     get_multi_foreign_keys = DefaultDialect.get_multi_foreign_keys

@@ -184,7 +184,8 @@ class _TolerantOps:
         """The columns an index is on, from the op's own arguments."""
         if name != "create_index" or (len(args) < 3 and "columns" not in kwargs):
             return
-        index, columns = args[0], kwargs.get("columns", args[2] if len(args) > 2 else ())
+        index = args[0] if args else kwargs.get("index_name")
+        columns = kwargs.get("columns", args[2] if len(args) > 2 else ())
         if isinstance(columns, str):
             columns = [columns]
         names = tuple(c for c in columns if isinstance(c, str) and c.isidentifier())
@@ -855,12 +856,16 @@ class Revisions:
             for location in project.version_locations:
                 self.scopes.setdefault(location, scope)
         else:
-            env = EnvOptions.read(directory.parent / "env.py")
-            env_py = directory.parent / "env.py"
-            scope = _Scope(
-                History([directory]),
-                not env.transaction_per_migration,
-                env_py=env_py if env_py.is_file() else None,
+            # versions/ beside env.py, or versions/<dialect>/ (a history per dialect)
+            env_py = next(
+                (
+                    d / "env.py"
+                    for d in (directory.parent, directory.parent.parent)
+                    if (d / "env.py").is_file()
+                ),
+                None,
             )
+            env = EnvOptions.read(env_py or directory.parent / "env.py")
+            scope = _Scope(History([directory]), not env.transaction_per_migration, env_py=env_py)
         self.scopes[directory] = scope
         return scope

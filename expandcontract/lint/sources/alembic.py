@@ -23,6 +23,8 @@ What keeps a real revision lintable:
 from __future__ import annotations
 
 import contextlib
+import decimal
+import functools
 import importlib.util
 import inspect
 import io
@@ -322,6 +324,10 @@ def render(
         opts={"as_sql": True, "output_buffer": io.StringIO(), "literal_binds": True},
         environment_context=environment,
     )
+    from sqlalchemy.types import NullType
+
+    # a value of no known type (``sa.column("id")`` in bulk_insert): written as its literal
+    context.dialect.colspecs = {**context.dialect.colspecs, NullType: _any_literal_type()}
     recorder = _Recorder(path)
     tolerant: _TolerantOps
     used = False
@@ -371,6 +377,34 @@ def render(
                 operations._remove_proxy()
                 environment._remove_proxy()
     return result
+
+
+def _literal(value) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | decimal.Decimal):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return "ARRAY[" + ", ".join(_literal(v) for v in value) + "]"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+@functools.cache
+def _any_literal_type():
+    from sqlalchemy.types import NullType
+
+    class AnyLiteral(NullType):
+        """Rendering offline, a bound value whose type nobody gave is written as the
+        literal PostgreSQL would read for it (Alembic's ``--sql`` mode refuses it)."""
+
+        cache_ok = True
+
+        def literal_processor(self, dialect):
+            return _literal
+
+    return AnyLiteral
 
 
 def _deliberate_raise(err: BaseException, path: Path) -> str | None:

@@ -156,6 +156,14 @@ def cli() -> None:
     help="Read the schema the migrations start from (column types, partitioned tables) "
     "from this database's catalog.",
 )
+@click.option(
+    "-n",
+    "--name",
+    "alembic_name",
+    default="alembic",
+    show_default=True,
+    help="The ini section of an alembic.ini to lint, as alembic's --name.",
+)
 def lint(
     paths,
     output_format,
@@ -169,6 +177,7 @@ def lint(
     changed_since,
     no_cache,
     schema_from,
+    alembic_name,
 ) -> None:
     """Report statements that lock, rewrite or break a busy table.
 
@@ -187,6 +196,7 @@ def lint(
     Examples:
       expandcontract lint migrations/
       expandcontract lint alembic.ini --changed-since origin/main
+      expandcontract lint alembic.ini -n tenant
       expandcontract lint --format github --pg-version 15 db/0042_add_index.sql
       git show HEAD:m.sql | expandcontract lint - --stdin-filename m.sql
     """
@@ -212,6 +222,7 @@ def lint(
         changed_since=changed_since,
         cache=not no_cache,
         schema_from=schema_from,
+        name=alembic_name,
     )
     report, problems = lint_paths(list(paths), config, options)
     write("lint", output_format, report, sys.stdout)

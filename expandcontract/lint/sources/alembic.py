@@ -808,7 +808,14 @@ class Revisions:
     from the schema they left and the NOT VALID constraints they left open in a
     transaction it shares."""
 
-    def __init__(self, cache: Cache, rules: Callable[[], RuleSet], start: Schema | None) -> None:
+    def __init__(
+        self,
+        cache: Cache,
+        rules: Callable[[], RuleSet],
+        start: Schema | None,
+        name: str = "alembic",
+    ) -> None:
+        self.name = name  # the ini section projects are read from
         self.cache = cache
         self.rules = rules
         self.start = start
@@ -881,7 +888,7 @@ class Revisions:
         scope = self.scopes.get(directory)
         if scope is not None:
             return scope
-        project = Project.containing(directory)
+        project = Project.containing(directory, self.name)
         if project is not None:
             project.activate()
             scope = _Scope(

@@ -66,7 +66,7 @@ op.execute("CREATE TYPE mood AS ENUM ('happy', 'sad')")
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
     monkeypatch.chdir(tmp_path)
     proj = Project(tmp_path)
-    proj.revision("base", None, BASE)
+    proj.revision("r0", None, BASE)
     return proj
 
 
@@ -94,7 +94,7 @@ def test_the_migration_context_has_the_project_config(project: Project) -> None:
     )
     path = project.revision(
         "r1",
-        "base",
+        "r0",
         """
         config = op.get_context().config
         if int(config.get_main_option("legacy_version") or 0) >= 5:
@@ -107,7 +107,7 @@ def test_the_migration_context_has_the_project_config(project: Project) -> None:
 def test_the_bind_is_a_real_connection_whose_catalog_is_the_history(project: Project) -> None:
     path = project.revision(
         "r1",
-        "base",
+        "r0",
         """
         bind = op.get_bind()
         assert bind.engine.url.get_backend_name() == "postgresql"
@@ -137,7 +137,7 @@ def test_the_bind_is_a_real_connection_whose_catalog_is_the_history(project: Pro
 def test_types_created_through_the_bind_and_orm_sessions(project: Project) -> None:
     path = project.revision(
         "r1",
-        "base",
+        "r0",
         """
         bind = op.get_bind()
         sa.Enum("happy", "sad", name="mood").create(bind, checkfirst=True)  # exists: skipped
@@ -174,7 +174,7 @@ def test_types_created_through_the_bind_and_orm_sessions(project: Project) -> No
 def test_a_count_guard_takes_the_branch_of_an_empty_table(project: Project) -> None:
     path = project.revision(
         "r1",
-        "base",
+        "r0",
         """
         rows = op.get_bind().execute(sa.text("SELECT COUNT(*) FROM users")).scalar()
         if rows < 1000000:
@@ -219,14 +219,14 @@ def test_env_py_imports_run_first(project: Project) -> None:
     (project.root / "migrations" / "env.py").write_text(
         "import ec_lr_plugin  # noqa: F401\nraise RuntimeError('only the imports run')\n"
     )
-    path = project.revision("r1", "base", 'op.recreate_view("active", "SELECT 1")')
+    path = project.revision("r1", "r0", 'op.recreate_view("active", "SELECT 1")')
     assert of(lint(), "r1.py") == [(line_of(path, "recreate_view"), "EC411")]
 
 
 def test_a_downgrade_that_raises_on_purpose_is_irreversible(project: Project) -> None:
     path = project.revision(
         "r1",
-        "base",
+        "r0",
         'op.add_column("users", sa.Column("nick", sa.Text))',
         downgrade="""
         op.drop_index("ix_logs_at", table_name="logs")
@@ -238,16 +238,14 @@ def test_a_downgrade_that_raises_on_purpose_is_irreversible(project: Project) ->
 
 
 def test_an_accidental_error_in_a_downgrade_is_still_reported(project: Project) -> None:
-    path = project.revision(
-        "r1", "base", "pass", downgrade='op.drop_column("users", undefined_name)'
-    )
+    path = project.revision("r1", "r0", "pass", downgrade='op.drop_column("users", undefined_name)')
     assert of(lint(), "r1.py") == [(line_of(path, "undefined_name"), "EC005")]
 
 
 def test_index_drops_made_moot_by_a_later_drop(project: Project) -> None:
     path = project.revision(
         "r1",
-        "base",
+        "r0",
         """
         op.drop_index("ix_users_legacy", table_name="users")
         op.drop_index("ix_users_email", table_name="users")
@@ -267,7 +265,7 @@ def test_index_drops_made_moot_by_a_later_drop(project: Project) -> None:
 def test_an_index_drop_in_a_batch_before_its_table_drop(project: Project) -> None:
     path = project.revision(
         "r1",
-        "base",
+        "r0",
         """
         with op.batch_alter_table("logs") as batch_op:
             batch_op.drop_index("ix_logs_at")
@@ -285,7 +283,7 @@ def test_an_index_drop_in_a_batch_before_its_table_drop(project: Project) -> Non
 def test_batch_operations_are_reported_at_their_own_lines(project: Project) -> None:
     path = project.revision(
         "r1",
-        "base",
+        "r0",
         """
         with op.batch_alter_table("users", schema=None) as batch_op:
             batch_op.add_column(sa.Column("nick", sa.Text))
@@ -304,7 +302,7 @@ def test_batch_operations_are_reported_at_their_own_lines(project: Project) -> N
 def test_the_enum_swap_is_judged_as_its_column_rewrite(project: Project) -> None:
     path = project.revision(
         "r1",
-        "base",
+        "r0",
         """
         op.add_column("users", sa.Column("feeling", sa.Enum("happy", "sad", name="mood", create_type=False)))
         op.execute("ALTER TYPE mood RENAME TO mood_old")
@@ -328,7 +326,7 @@ def test_the_enum_swap_is_judged_as_its_column_rewrite(project: Project) -> None
 
 
 def test_missing_lock_timeout_names_the_table_of_an_index(project: Project) -> None:
-    path = project.revision("r1", "base", 'op.drop_index("ix_users_email")')
+    path = project.revision("r1", "r0", 'op.drop_index("ix_users_email")')
     (warning,) = [f for f in lint() if f["code"] == "EC004" and f["path"].endswith("r1.py")]
     assert warning["line"] == line_of(path, "drop_index")
     assert "on users with no lock_timeout" in warning["message"], warning
@@ -389,3 +387,66 @@ def test_flask_migrate_layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     expected = [(line_of(path, "create_index"), "EC301")]
     assert of(lint("migrations/alembic.ini"), "f1.py") == expected
     assert of(lint(), "f1.py") == expected  # found from the project's root too
+
+
+@pytest.fixture
+def needs_a_server(project: Project) -> Path:
+    """A revision whose code needs a real answer (a catalog read) before its ops."""
+    return project.revision(
+        "r1",
+        "r0",
+        """
+        bind = op.get_bind()
+        version = bind.execute(sa.text("SHOW server_version_num")).scalar_one()
+        if int(version) >= 110000:
+            op.create_index("ix_users_status", "users", ["status"])
+        op.add_column("users", sa.Column("token", sa.Text, server_default=sa.text("md5(random()::text)")))
+        """,
+    )
+
+
+def test_execute_runs_what_cannot_be_rendered_offline(
+    needs_a_server: Path, embedded_server: tuple[int, str]
+) -> None:
+    path = needs_a_server
+    offline = of(lint(), "r1.py")
+    assert offline == [(line_of(path, "scalar_one"), "EC005")]
+    _, conninfo = embedded_server
+    executed = of(lint("--execute", _url(conninfo)), "r1.py")
+    assert executed == [
+        (line_of(path, "ix_users_status"), "EC301"),
+        (line_of(path, "md5(random()"), "EC101"),
+    ]
+
+
+def test_execute_says_when_a_revision_fails_on_postgresql_too(
+    project: Project, embedded_server: tuple[int, str]
+) -> None:
+    path = project.revision(
+        "r1",
+        "r0",
+        """
+        missing = op.get_bind().execute(sa.text("SELECT id FROM users")).scalar_one()
+        op.create_index("ix_users_status", "users", ["status"])
+        """,
+    )
+    _, conninfo = embedded_server
+    found = [f for f in lint("--execute", _url(conninfo)) if f["path"].endswith("r1.py")]
+    assert [(f["line"], f["code"]) for f in found] == [(line_of(path, "scalar_one"), "EC005")]
+    assert "fails on PostgreSQL too" in found[0]["message"], found
+
+
+def test_execute_uses_the_embedded_postgresql_by_default(
+    needs_a_server: Path, embedded_server: tuple[int, str]
+) -> None:
+    assert [code for _, code in of(lint("--execute"), "r1.py")] == ["EC301", "EC101"]
+
+
+def _url(conninfo: str) -> str:
+    import psycopg
+
+    params = psycopg.conninfo.conninfo_to_dict(conninfo)
+    return (
+        f"postgresql://{params.get('user', 'postgres')}@/{params.get('dbname', 'postgres')}"
+        f"?host={params['host']}&port={params.get('port', 5432)}"
+    )

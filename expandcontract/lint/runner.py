@@ -33,6 +33,8 @@ class Options:
     cache: bool = True
     # the section of an alembic.ini to read (-n/--name), as alembic -n does
     name: str = "alembic"
+    # run what cannot be rendered offline on a throwaway database: "embedded" or a URL
+    execute: str | None = None
     # a database whose catalog gives the schema the first migration starts from
     schema_from: str | None = None
 
@@ -159,6 +161,7 @@ def _settings(config: Config, options: Options) -> str:
             options.assume_in_transaction,
             options.stdin_filename,
             options.name,
+            options.execute is not None,
         )
     )
 
@@ -229,6 +232,7 @@ def _lint_files(
     findings: list[Finding] = []
     problems: list[str] = []
     statements = 0
+    counts: dict[str, int] = {}  # each file's statements
     shown: list[str] = []
     for file in _parents_first(files, revisions):
         name = options.stdin_filename or "-" if file is None else display_path(file)
@@ -248,6 +252,16 @@ def _lint_files(
             continue
         findings.extend(found)
         statements += count
+        counts[name] = count
+    if revisions is not None and options.execute and revisions.aborted:
+        try:
+            redone = revisions.execute(options.execute)
+        except InputError as err:
+            problems.append(err.message)
+            redone = {}
+        for name, (found, count) in redone.items():
+            findings = [f for f in findings if f.path != name] + found
+            statements += count - counts.get(name, 0)
     findings.sort(key=Finding.sort_key)
     report = Report(findings=findings, files=len(shown), statements=statements, paths=sorted(shown))
     return report, problems

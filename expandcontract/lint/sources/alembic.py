@@ -72,6 +72,8 @@ class Rendered:
     index_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # a downgrade that raises on purpose: what it says
     irreversible: str | None = None
+    # the function stopped part way (its own code raised): what follows was not rendered
+    aborted: bool = False
 
 
 class _Recorder:
@@ -82,6 +84,11 @@ class _Recorder:
         self._positions: dict = {}  # code object -> its co_positions(), computed once
 
     def position(self) -> tuple[int, int]:
+        return self.find() or (1, 1)
+
+    def find(self) -> tuple[int, int] | None:
+        """The line and column running now in the revision file; None when none of the
+        code running now is the revision's."""
         frame = sys._getframe(1)
         while frame is not None:
             code = frame.f_code
@@ -95,7 +102,7 @@ class _Recorder:
                     column = positions[index][2] + 1
                 return frame.f_lineno, column
             frame = frame.f_back
-        return 1, 1
+        return None
 
 
 class _TolerantOps:
@@ -370,6 +377,7 @@ def render(
                     if used
                     else ""
                 )
+                result.aborted = True
                 result.errors.append(
                     (_error_line(err, path), f"{type(err).__name__}: {first_line(err)}{note}")
                 )
@@ -539,6 +547,8 @@ class RevisionResult:
     schema: Schema | None = None
     # its downgrade() raises on purpose: what it says
     irreversible: str | None = None
+    # the functions ("up", "down") that stopped part way offline
+    aborted: list[str] = field(default_factory=list)
 
 
 def lint_revision(
@@ -551,6 +561,7 @@ def lint_revision(
     schema: Schema | None = None,
     config=None,
     env_py: Path | None = None,
+    executed: dict[str, Rendered] | None = None,
 ) -> RevisionResult:
     """Lint one revision file: ``upgrade()`` and ``downgrade()``, each as its own unit.
 
@@ -558,7 +569,9 @@ def lint_revision(
     ``open_not_valid`` carries the NOT VALID constraints its parent revision left in a
     transaction this revision shares; ``schema`` is what the revisions before it built;
     ``config`` the project's Alembic Config; ``env_py`` the project's env.py, whose
-    top-level imports run first (once), as they do before Alembic loads a revision.
+    top-level imports run first (once), as they do before Alembic loads a revision;
+    ``executed``: direction -> the statements that function really ran (``--execute``),
+    judged instead of its offline rendering.
     """
     from expandcontract.lint.context import Context
     from expandcontract.lint.finding import Finding
@@ -574,6 +587,7 @@ def lint_revision(
     irreversible = None
     after = None
     taken: list = []
+    aborted: list[str] = []
     for function, direction in (("upgrade", "up"), ("downgrade", "down")):
         with (
             contextlib.redirect_stdout(sys.stderr),  # a printing revision must not spoil reports
@@ -584,14 +598,19 @@ def lint_revision(
                     if env_py is not None:
                         replay_env_imports(env_py)
                     module = _import(path)
-                rendered = render(
-                    module, function, path, config, start, pg_version=ruleset.pg_version
-                )
+                if executed and direction in executed:
+                    rendered = executed[direction]
+                else:
+                    rendered = render(
+                        module, function, path, config, start, pg_version=ruleset.pg_version
+                    )
             except BaseException as err:
                 if isinstance(err, KeyboardInterrupt):
                     raise
                 return _broken(err, path, display, ruleset, module is None, findings)
         irreversible = irreversible or rendered.irreversible
+        if rendered.aborted:
+            aborted.append(direction)
         lines = {c.line for c in rendered.chunks}
         if direction == "up":  # its own comments, and those on the lines it rendered
             mine = [
@@ -630,7 +649,7 @@ def lint_revision(
         if key not in seen:  # one comment may go unused in both functions
             seen.add(key)
             unique.append(finding)
-    return RevisionResult(unique, statements, carried, after, irreversible)
+    return RevisionResult(unique, statements, carried, after, irreversible, aborted)
 
 
 def _broken(
@@ -823,6 +842,8 @@ class Revisions:
         self.open_not_valid: dict[str, dict] = {}  # revision -> NOT VALID constraints left open
         self.schemas: dict[str, Schema] = {}  # revision -> the schema its upgrade leaves
         self._metas: dict[Path, RevisionMeta] = {}  # read once: ordering and linting use it
+        # revisions whose functions stopped part way offline: file -> (display name, args)
+        self.aborted: dict[Path, tuple[str, list[str], tuple]] = {}
 
     def _meta(self, file: Path) -> RevisionMeta:
         meta = self._metas.get(file)
@@ -855,30 +876,83 @@ class Revisions:
         entry = self.cache.get(key)
         if entry is not None and not self.cache.unchanged(entry["imports"]):
             entry = None  # the application code it imported has changed
+        args = (phase, meta.revision, inherited, before, scope.config, scope.env_py)
         if entry is None:
-            result = lint_revision(
-                file,
-                name,
-                self.rules(),
-                phase,
-                meta.revision,
-                inherited,
-                before,
-                scope.config,
-                scope.env_py,
-            )
+            result = lint_revision(file, name, self.rules(), *args)
             entry = {
                 "findings": [f.as_dict() for f in result.findings],
                 "statements": result.statements,
                 "open": [[list(k), v] for k, v in result.open_not_valid.items()],
                 "imports": self.cache.app_modules(),
                 "schema": (result.schema or before).as_json(),
+                "aborted": result.aborted,
             }
             self.cache.put(key, entry)
+        if entry.get("aborted") and meta.revision:
+            self.aborted[file] = (name, entry["aborted"], args)
         if meta.revision:
             self.open_not_valid[meta.revision] = {tuple(k): v for k, v in entry["open"]}
             self.schemas[meta.revision] = Schema.from_json(entry["schema"])
         return [Finding(**f) for f in entry["findings"]], entry["statements"]
+
+    def execute(self, where: str) -> dict[str, tuple[list[Finding], int]]:
+        """``lint --execute``: run the revisions that stopped part way offline on a
+        throwaway database (``where``: ``embedded`` or a server URL), and judge what they
+        really executed. Returns display name -> its findings and statement count, for
+        each revision judged again."""
+        from expandcontract.lint.sources import executed
+
+        redone: dict[str, tuple[list[Finding], int]] = {}
+        by_scope: dict[int, list[Path]] = {}
+        for file in self.aborted:
+            by_scope.setdefault(id(self._scope_of(file)), []).append(file)
+        for files in by_scope.values():
+            scope = self._scope_of(files[0])
+            runs = {
+                self._meta(f).revision: executed.Run(
+                    f, self._meta(f).revision, set(self.aborted[f][1])
+                )
+                for f in files
+            }
+            order = scope.history.topological()
+            results, stopped = executed.run(
+                where,
+                scope.config,
+                files[0].parent.resolve(),
+                scope.env_py,
+                [r for r in order if r is not None],
+                runs,
+                self.rules().pg_version,
+            )
+            for file in files:
+                name, directions, args = self.aborted[file]
+                revision = self._meta(file).revision
+                ran = {d: results[(revision, d)] for d in directions if (revision, d) in results}
+                if not ran:
+                    if stopped:
+                        found, count = self._note(file, name, stopped)
+                        redone[name] = found, count
+                    continue
+                result = lint_revision(file, name, self.rules(), *args, executed=ran)
+                redone[name] = result.findings, result.statements
+        return redone
+
+    def _note(self, file: Path, name: str, why: str) -> tuple[list[Finding], int]:
+        """The offline findings of ``file``, and why --execute could not run it."""
+        from expandcontract.lint.engine import Collector
+
+        _, _, args = self.aborted[file]
+        result = lint_revision(file, name, self.rules(), *args)
+        collector = Collector(name, self.rules())
+        collector.add(
+            -1,
+            1,
+            1,
+            REVISION_ERROR,
+            f"--execute could not run this revision: the history stopped before it ({why})",
+            "Fix the revision that fails; the offline findings of this one stand.",
+        )
+        return [*result.findings, *(f for _, f in collector.raw)], result.statements
 
     def _scope_of(self, file: Path) -> _Scope:
         """The scope of a revision file: its Alembic project when one above it claims its

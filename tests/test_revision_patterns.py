@@ -495,3 +495,19 @@ def test_the_output_of_alembic_upgrade_sql_is_linted_revision_by_revision(
     lines = sql.splitlines()
     # r1's index is on a table an earlier revision made: not new, so it blocks writes
     assert found == [(next(i for i, x in enumerate(lines, 1) if "ix_users_status" in x), "EC301")]
+
+
+def test_a_table_created_earlier_in_the_function_is_there_to_reflect(project: Project) -> None:
+    path = project.revision(
+        "r1",
+        "r0",
+        """
+        op.create_table("tags", sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.Text))
+        meta = sa.MetaData()
+        meta.reflect(op.get_bind())
+        tags, users = meta.tables["tags"], meta.tables["users"]
+        op.execute(users.update().values(status=tags.c.name).where(users.c.id == tags.c.id))
+        op.create_index("ix_users_status", "users", ["status"])
+        """,
+    )
+    assert of(lint(), "r1.py") == [(line_of(path, "ix_users_status"), "EC301")]

@@ -131,15 +131,45 @@ class _TolerantOps:
             self._note_index(name, args, kwargs)
             self.current = (name, _table_of(name, args, kwargs))
             try:
-                return attr(*args, **kwargs)
+                result = attr(*args, **kwargs)
             except Exception as err:
                 line, _ = self._recorder.position()
                 self._fail(line, name, err, args, kwargs)
                 return None
             finally:
                 self.current = None
+            self._learn(name, args, kwargs)
+            return result
 
         return call
+
+    def _learn(self, name: str, args: tuple, kwargs: dict) -> None:
+        """Keep the catalog the bind answers from current with what the function has done
+        so far (a table it created is there to reflect a few lines later)."""
+        known = self._bind.dialect.known
+        table = _table_of(name, args, kwargs)
+        if name == "create_table" and table:
+            dialect = self._ops.migration_context.dialect
+            for column in (*args[1:], *kwargs.get("columns", ())):
+                if getattr(column, "name", None) and getattr(column, "type", None) is not None:
+                    with contextlib.suppress(Exception):
+                        known.column_types[(table, column.name)] = _type_sql(column.type, dialect)
+        elif name == "add_column" and table and len(args) > 1:
+            column = args[1]
+            with contextlib.suppress(Exception):
+                known.column_types[(table, column.name)] = _type_sql(
+                    column.type, self._ops.migration_context.dialect
+                )
+        elif name == "drop_table" and table:
+            known.column_types = {k: v for k, v in known.column_types.items() if k[0] != table}
+        elif name == "drop_column" and table and len(args) > 1:
+            known.column_types.pop((table, args[1]), None)
+        elif name == "create_index" and table:
+            index = args[0] if args else kwargs.get("index_name")
+            if isinstance(index, str):
+                known.indexes[index] = (table, self._rendered.index_columns.get(index, ()))
+        elif name == "drop_index":
+            known.indexes.pop(args[0] if args else kwargs.get("index_name"), None)
 
     def _fail(self, line: int, name: str, err: Exception, args=(), kwargs=None) -> None:
         unnamed = (args[0] if args else (kwargs or {}).get("constraint_name")) is None
@@ -351,7 +381,8 @@ def render(
 
     context.impl.static_output = record  # type: ignore[method-assign]
     operations = Operations(context)
-    with offline_connection(record_bind, schema or Schema(), pg_version) as bind:
+    known = Schema.merged([schema] if schema is not None else [])  # a copy, kept current
+    with offline_connection(record_bind, known, pg_version) as bind:
         # plugins' operations (alembic-postgresql-enum, alembic-utils) ask the context
         context.connection = context.impl.connection = bind
         operations.get_bind = lambda: bind  # type: ignore[method-assign]

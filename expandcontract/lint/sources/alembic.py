@@ -953,7 +953,6 @@ class Revisions:
                 scope.env_py,
                 [r for r in order if r is not None],
                 runs,
-                self.rules().pg_version,
             )
             for file in files:
                 name, directions, args = self.aborted[file]

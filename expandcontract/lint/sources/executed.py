@@ -54,7 +54,6 @@ def run(
     env_py: Path | None,
     order: list[str],
     runs: dict[str, Run],
-    pg_version: int | None = None,
 ):
     """Upgrade ``order`` (every revision up to the last of ``runs``) on a throwaway
     database, recording what each of ``runs`` executes. Returns (revision, direction) ->

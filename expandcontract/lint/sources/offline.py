@@ -9,7 +9,9 @@ does with it works as it does against a server: ``connect()``, ``engine``,
 results with ``keys()`` / ``mappings()`` / ``scalars()``. Only the DBAPI underneath is
 ours: every statement it is given is handed to the recorder (and so linted, at the
 revision's line that ran it), and every read comes back empty, as from tables with no
-rows (an aggregate, ``SELECT count(*) ...``, answers its one row: 0).
+rows (an aggregate, ``SELECT count(*) ...``, answers its one row: 0), and what the
+server says of itself (``SHOW server_version``, ``current_setting(...)``,
+``version()``) is that of the PostgreSQL version being linted for.
 
 ``sa.inspect(bind)``, ``Table(..., autoload_with=bind)`` and the dialect's
 ``has_table`` / ``has_type`` / ``has_index`` answer from the schema the revisions
@@ -69,15 +71,43 @@ class _DBAPI:
     NotSupportedError = type("NotSupportedError", (DatabaseError,), {})
 
     @staticmethod
-    def connect(record: Callable[[str], None] | None = None, **_kwargs) -> _DBConnection:
-        return _DBConnection(record or (lambda sql: None))
+    def connect(
+        record: Callable[[str], None] | None = None, pg_version: int = 14, **_kwargs
+    ) -> _DBConnection:
+        return _DBConnection(record or (lambda sql: None), pg_version)
+
+
+# what the server would say of itself: SHOW x, current_setting('x'), version()
+_SETTING = re.compile(
+    r"^\s*(?:SHOW\s+(\w+)|SELECT\s+(?:pg_catalog\.)?current_setting\s*\(\s*'(\w+)'"
+    r"(?:\s*,\s*\w+)?\s*\)|SELECT\s+(?:pg_catalog\.)?(version|current_schema|current_database)"
+    r"\s*\(\s*\))[^;]*;?\s*$",
+    re.IGNORECASE,
+)
+
+
+def _settings(pg_version: int) -> dict[str, str]:
+    return {
+        "server_version": f"{pg_version}.0",
+        "server_version_num": f"{pg_version}0000",
+        "version": f"PostgreSQL {pg_version}.0 (expandcontract lint, offline)",
+        "standard_conforming_strings": "on",
+        "search_path": '"$user", public',
+        "current_schema": "public",
+        "current_database": "lint",
+        "timezone": "UTC",
+        "server_encoding": "UTF8",
+        "lock_timeout": "0",
+        "statement_timeout": "0",
+    }
 
 
 class _DBConnection:
     autocommit = False
 
-    def __init__(self, record: Callable[[str], None]) -> None:
+    def __init__(self, record: Callable[[str], None], pg_version: int = 14) -> None:
         self.record = record
+        self.settings = _settings(pg_version)
 
     def cursor(self) -> _Cursor:
         return _Cursor(self)
@@ -113,9 +143,14 @@ class _Cursor:
         self.columns = None
         self.rows = []
         aggregate = _AGGREGATE.match(statement)
+        setting = _SETTING.match(statement)
         if columns and aggregate and not re.search(r"\bGROUP\s+BY\b", statement, re.I):
             value = 0 if aggregate.group(1) else False if aggregate.group(2) else None
             self.rows = [tuple(value for _ in columns)]
+        elif columns and setting:
+            name = next(g for g in setting.groups() if g).lower()
+            value = self.connection.settings.get(name)
+            self.rows = [(value,)] if value is not None else []
 
     def executemany(self, statement: str, parameters=()) -> None:
         self.execute(statement)
@@ -378,7 +413,7 @@ def offline_connection(record: Callable[[str], None], known: Schema, pg_version:
     engine = create_engine(
         f"postgresql+{DRIVER}://offline/lint",
         poolclass=StaticPool,
-        connect_args={"record": record},
+        connect_args={"record": record, "pg_version": pg_version},
     )
     engine.__class__ = OfflineEngine
     engine.dialect.known = known

@@ -530,3 +530,37 @@ def test_a_table_created_earlier_in_the_function_is_there_to_reflect(project: Pr
         """,
     )
     assert of(lint(), "r1.py") == [(line_of(path, "ix_users_status"), "EC301")]
+
+
+def test_index_columns_are_known_from_batches_tables_and_names(project: Project) -> None:
+    project.revision(
+        "r1",
+        "r0",
+        """
+        op.create_table("runs", sa.Column("id", sa.Integer, primary_key=True),
+                        sa.Column("queue_id", sa.Integer, index=True), sa.Column("pool", sa.Text),
+                        sa.Column("state", sa.Text), sa.Index("runs_by_state", "state"))
+        with op.batch_alter_table("runs") as batch_op:
+            batch_op.create_index("runs_pool_lookup", ["pool"])
+        """,
+    )
+    path = project.revision(
+        "r2",
+        "r1",
+        """
+        with op.batch_alter_table("runs") as batch_op:
+            batch_op.drop_index("ix_runs_queue_id")
+            batch_op.drop_index("runs_by_state")
+            batch_op.drop_index("runs_pool_lookup")
+            batch_op.drop_column("queue_id")
+            batch_op.drop_column("state")
+            batch_op.drop_column("pool")
+        op.execute("DROP INDEX ix_users__status")  # its columns unknown: named for the column
+        op.drop_column("users", "status")
+        op.drop_index("ix_users_email_status")  # named for two columns: not moot
+        op.drop_column("users", "email")
+        """,
+    )
+    found = of(lint(), "r2.py")
+    assert [code for _, code in found] == ["EC108"] * 3 + ["EC108", "EC303", "EC108"], found
+    assert (line_of(path, "ix_users_email_status"), "EC303") in of(lint(), "r2.py")

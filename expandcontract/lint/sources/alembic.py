@@ -138,6 +138,8 @@ class _TolerantOps:
                 return None
             finally:
                 self.current = None
+            if name == "create_table" and hasattr(result, "indexes"):  # index=True, Index()
+                self._note_indexes(result.indexes)
             self._learn(name, args, kwargs)
             return result
 
@@ -220,7 +222,11 @@ class _TolerantOps:
             yield batch_op
 
     def _note_index(self, name: str, args: tuple, kwargs: dict) -> None:
-        """The columns an index is on, from the op's own arguments."""
+        """The columns an index is on, from the op's own arguments (``op.create_index``'s
+        names, or the ``Index`` a batch or ``create_table`` hands over)."""
+        if name == "create_index" and args and hasattr(args[0], "expressions"):
+            self._note_indexes([args[0]])
+            return
         if name != "create_index" or (len(args) < 3 and "columns" not in kwargs):
             return
         index = args[0] if args else kwargs.get("index_name")
@@ -230,6 +236,12 @@ class _TolerantOps:
         names = tuple(c for c in columns if isinstance(c, str) and c.isidentifier())
         if isinstance(index, str) and len(names) == len(columns):
             self._rendered.index_columns[index] = names
+
+    def _note_indexes(self, indexes) -> None:
+        for index in indexes:
+            columns = tuple(getattr(e, "name", None) for e in index.expressions)
+            if isinstance(index.name, str) and columns and all(columns):
+                self._rendered.index_columns[index.name] = columns
 
     def _effective(self, name: str, args: tuple, kwargs: dict) -> dict:
         """What an ``alter_column`` really changes, given its ``existing_*`` arguments."""
@@ -490,7 +502,8 @@ def _without_redundant(
                 ops = []
             steps.append((number, stmt, ops))
     known = dict(indexes)
-    drops: list[tuple[int, str, tuple[str, ...], str]] = []  # (step, table, columns, index)
+    # (step, its table where known, its columns where known, the index) per DROP INDEX
+    drops: list[tuple[int, str | None, tuple[str, ...], str]] = []
     moot: set[int] = set()
     for step, (number, _, ops) in enumerate(steps):
         for op in ops:
@@ -501,19 +514,20 @@ def _without_redundant(
                 table, columns = known.get(op.name, (None, ()))
                 if chunk.op == "drop_index" and chunk.table:
                     table = chunk.table
-                if table:
-                    drops.append((step, table, columns, op.name))
+                drops.append((step, table, columns, op.name))
             elif op.kind == "rename_object" and op.value == "type" and op.new_name:
                 moot |= _enum_swap(steps, step, op.name, op.new_name)
     for step, table, columns, name in drops:
         later = [op for _, _, ops in steps[step + 1 :] for op in ops]
-        bare = table.rsplit(".", 1)[-1]
         if any(
-            (op.kind == "drop_table" and op.table == table)
+            (op.kind == "drop_table" and table is not None and op.table == table)
             or (
                 op.kind == "drop_column"
-                and op.table == table
-                and (op.column in columns or (not columns and name == f"ix_{bare}_{op.column}"))
+                and op.table is not None
+                and table in (op.table, None)
+                and (
+                    op.column in columns or (not columns and _named_for(name, op.table, op.column))
+                )
             )
             for op in later
         ):
@@ -534,6 +548,23 @@ def _without_redundant(
         if rest:
             kept.append(Chunk(";\n".join(rest), chunk.line, chunk.column, chunk.op, chunk.table))
     return kept
+
+
+def _named_for(index: str, table: str, column: str | None) -> bool:
+    """Whether an index whose columns are not known is, by the usual naming conventions,
+    the index of ``column`` alone: ``ix_<table>_<column>`` (SQLAlchemy's), with ``__``,
+    ``idx_`` or ``_idx`` / ``_key`` forms."""
+    rest = index.lower()
+    for prefix in ("ix_", "idx_", "ix", "idx"):
+        if rest.startswith(prefix):
+            rest = rest[len(prefix) :]
+            break
+    for suffix in ("_idx", "_key", "_index"):
+        rest = rest.removesuffix(suffix)
+    bare = table.rsplit(".", 1)[-1].lower()
+    if not rest.lstrip("_").startswith(bare):
+        return False
+    return column is not None and rest.lstrip("_")[len(bare) :].lstrip("_") == column.lower()
 
 
 def _enum_swap(steps: list, start: int, name: str | None, renamed: str) -> set[int]:

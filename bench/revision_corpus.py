@@ -126,7 +126,6 @@ def main() -> int:
         result = original_render(module, function, path, *a, **kw)
         if function == "upgrade":
             rendered_lines[str(path)] |= {c.line for c in result.chunks}
-            rendered_lines[str(path)] |= set(getattr(result, "executed_lines", ()))
         return result
 
     source.render = recording_render

@@ -23,7 +23,6 @@ What keeps a real revision lintable:
 from __future__ import annotations
 
 import contextlib
-import decimal
 import functools
 import importlib.util
 import inspect
@@ -38,6 +37,7 @@ from typing import TYPE_CHECKING
 
 from expandcontract.errors import first_line
 from expandcontract.lint.schema import Schema
+from expandcontract.lint.sources.rendering import Chunk, Recorder, Rendered, literal
 from expandcontract.project import EnvOptions, History, Project, RevisionMeta, read_meta
 
 if TYPE_CHECKING:
@@ -50,66 +50,14 @@ if TYPE_CHECKING:
 
 REVISION_ERROR = "EC005"
 # Operations methods that return something the revision uses, rather than emit SQL
-_PASS_THROUGH = frozenset({"f", "get_context", "inline_literal", "invoke", "run_async"})
-
-
-@dataclass
-class Chunk:
-    sql: str
-    line: int
-    column: int
-    op: str | None = None  # the op.* method that emitted it
-    table: str | None = None  # the table that op names
-
-
-@dataclass
-class Rendered:
-    chunks: list[Chunk] = field(default_factory=list)
-    errors: list[tuple[int, str]] = field(default_factory=list)
-    # (table, column) -> the column's type before the revision, from existing_type
-    column_types: dict[tuple[str, str], str] = field(default_factory=dict)
-    # index -> the columns it is on, from the op.create_index() calls
-    index_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    # a downgrade that raises on purpose: what it says
-    irreversible: str | None = None
-    # the function stopped part way (its own code raised): what follows was not rendered
-    aborted: bool = False
-
-
-class _Recorder:
-    """Where in the revision file the code that is running now stands."""
-
-    def __init__(self, path: Path) -> None:
-        self.filename = str(path)
-        self._positions: dict = {}  # code object -> its co_positions(), computed once
-
-    def position(self) -> tuple[int, int]:
-        return self.find() or (1, 1)
-
-    def find(self) -> tuple[int, int] | None:
-        """The line and column running now in the revision file; None when none of the
-        code running now is the revision's."""
-        frame = sys._getframe(1)
-        while frame is not None:
-            code = frame.f_code
-            if code.co_filename == self.filename:
-                positions = self._positions.get(code)
-                if positions is None:
-                    positions = self._positions[code] = list(code.co_positions())
-                index = frame.f_lasti // 2
-                column = 1
-                if index < len(positions) and positions[index][2] is not None:
-                    column = positions[index][2] + 1
-                return frame.f_lineno, column
-            frame = frame.f_back
-        return None
+_PASS_THROUGH = frozenset({"f", "get_context", "inlineliteral", "invoke", "run_async"})
 
 
 class _TolerantOps:
     """Stands in for the ``op`` proxy: an op.* call that raises becomes a finding at its line
     and the function goes on; chunks are tagged with the op and table that emitted them."""
 
-    def __init__(self, operations, recorder: _Recorder, rendered: Rendered, bind) -> None:
+    def __init__(self, operations, recorder: Recorder, rendered: Rendered, bind) -> None:
         self._ops = operations
         self._recorder = recorder
         self._rendered = rendered
@@ -376,8 +324,8 @@ def render(
     from sqlalchemy.types import NullType
 
     # a value of no known type (``sa.column("id")`` in bulk_insert): written as its literal
-    context.dialect.colspecs = {**context.dialect.colspecs, NullType: _any_literal_type()}
-    recorder = _Recorder(path)
+    context.dialect.colspecs = {**context.dialect.colspecs, NullType: _anyliteral_type()}
+    recorder = Recorder(path)
     tolerant: _TolerantOps
     used = False
 
@@ -430,20 +378,8 @@ def render(
     return result
 
 
-def _literal(value) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float | decimal.Decimal):
-        return str(value)
-    if isinstance(value, list | tuple):
-        return "ARRAY[" + ", ".join(_literal(v) for v in value) + "]"
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 @functools.cache
-def _any_literal_type():
+def _anyliteral_type():
     from sqlalchemy.types import NullType
 
     class AnyLiteral(NullType):
@@ -453,7 +389,7 @@ def _any_literal_type():
         cache_ok = True
 
         def literal_processor(self, dialect):
-            return _literal
+            return literal
 
     return AnyLiteral
 

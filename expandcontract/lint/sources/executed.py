@@ -68,7 +68,7 @@ def run(
         upgrade_one,
     )
     from expandcontract.connections import engine as new_engine
-    from expandcontract.lint.sources.alembic import Chunk, Rendered, _literal, _Recorder
+    from expandcontract.lint.sources.rendering import Chunk, Recorder, Rendered, literal
     from expandcontract.verify.databases import choose
 
     try:
@@ -95,7 +95,7 @@ def run(
             return
         if isinstance(parameters, dict) and parameters:
             for name, value in parameters.items():
-                sql = sql.replace(f"%({name})s", _literal(value))
+                sql = sql.replace(f"%({name})s", literal(value))
             sql = sql.replace("%%", "%")
         rendered.chunks.append(Chunk(sql, *position))
 
@@ -105,7 +105,7 @@ def run(
         def migration_fn(*args, **kwargs):
             current["key"] = (revision, direction)
             current["rendered"] = results[(revision, direction)] = Rendered()
-            recorder = current["recorder"] = _Recorder(runs[revision].path)
+            recorder = current["recorder"] = Recorder(runs[revision].path)
             # the name Alembic's loader compiled the module under
             recorder.filename = script.get_revision(revision).module.upgrade.__code__.co_filename
             result = original(*args, **kwargs)

@@ -542,12 +542,15 @@ def test_index_columns_are_known_from_batches_tables_and_names(project: Project)
                         sa.Column("state", sa.Text), sa.Index("runs_by_state", "state"))
         with op.batch_alter_table("runs") as batch_op:
             batch_op.create_index("runs_pool_lookup", ["pool"])
+        op.create_index("runs_root_per_pool", "runs", ["id"], unique=True,
+                        postgresql_where=sa.text("queue_id IS NULL"))
         """,
     )
     path = project.revision(
         "r2",
         "r1",
         """
+        op.drop_index("runs_root_per_pool", table_name="runs")  # its predicate's column goes
         with op.batch_alter_table("runs") as batch_op:
             batch_op.drop_index("ix_runs_queue_id")
             batch_op.drop_index("runs_by_state")

@@ -27,6 +27,7 @@ import functools
 import importlib.util
 import inspect
 import io
+import re
 import sys
 import tokenize
 import traceback
@@ -183,7 +184,21 @@ class _TolerantOps:
             columns = [columns]
         names = tuple(c for c in columns if isinstance(c, str) and c.isidentifier())
         if isinstance(index, str) and len(names) == len(columns):
-            self._rendered.index_columns[index] = names
+            table = _table_of(name, args, kwargs)
+            where = kwargs.get("postgresql_where")
+            self._rendered.index_columns[index] = names + self._columns_in(where, table)
+
+    def _columns_in(self, predicate, table: str | None) -> tuple[str, ...]:
+        """The table's columns a partial index's predicate names: dropping one of them
+        drops the index too."""
+        if predicate is None or table is None:
+            return ()
+        try:
+            text = str(predicate)
+        except Exception:
+            return ()
+        known = {c for t, c in self._bind.dialect.known.column_types if t == table}
+        return tuple(w for w in dict.fromkeys(re.findall(r"[A-Za-z_]\w*", text)) if w in known)
 
     def _note_indexes(self, indexes) -> None:
         for index in indexes:

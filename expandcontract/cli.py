@@ -156,6 +156,24 @@ def cli() -> None:
     help="Read the schema the migrations start from (column types, partitioned tables) "
     "from this database's catalog.",
 )
+@click.option(
+    "-n",
+    "--name",
+    "alembic_name",
+    default="alembic",
+    show_default=True,
+    help="The ini section of an alembic.ini to lint, as alembic's --name.",
+)
+@click.option(
+    "--execute",
+    metavar="[URL]",
+    is_flag=False,
+    flag_value="embedded",
+    default=None,
+    help="Run the revisions that cannot be rendered offline on a throwaway PostgreSQL "
+    "(the embedded one; or a database of its own on the server URL) and lint what they "
+    "really execute.",
+)
 def lint(
     paths,
     output_format,
@@ -169,6 +187,8 @@ def lint(
     changed_since,
     no_cache,
     schema_from,
+    alembic_name,
+    execute,
 ) -> None:
     """Report statements that lock, rewrite or break a busy table.
 
@@ -187,6 +207,8 @@ def lint(
     Examples:
       expandcontract lint migrations/
       expandcontract lint alembic.ini --changed-since origin/main
+      expandcontract lint alembic.ini -n tenant
+      expandcontract lint alembic.ini --execute postgresql://postgres@localhost/postgres
       expandcontract lint --format github --pg-version 15 db/0042_add_index.sql
       git show HEAD:m.sql | expandcontract lint - --stdin-filename m.sql
     """
@@ -212,6 +234,8 @@ def lint(
         changed_since=changed_since,
         cache=not no_cache,
         schema_from=schema_from,
+        name=alembic_name,
+        execute=execute,
     )
     report, problems = lint_paths(list(paths), config, options)
     write("lint", output_format, report, sys.stdout)

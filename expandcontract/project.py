@@ -49,6 +49,14 @@ class RevisionMeta:
     branch_labels: tuple[str, ...] = ()
 
 
+def revision_files(directory: Path, recursive: bool = False) -> list[Path]:
+    """The files Alembic would load as revisions from a version location: its ``*.py``
+    (not ``__init__.py``), and those of its subfolders only with
+    ``recursive_version_locations``."""
+    found = directory.rglob("*.py") if recursive else directory.glob("*.py")
+    return sorted(p for p in found if p.name != "__init__.py" and p.is_file())
+
+
 def looks_like_revision(path: Path) -> bool:
     try:
         head = path.read_text(encoding="utf-8", errors="replace")
@@ -97,10 +105,10 @@ def read_meta(path: Path) -> RevisionMeta:
 class History:
     """Revisions by id, read statically from one or more version directories."""
 
-    def __init__(self, directories: list[Path]):
+    def __init__(self, directories: list[Path], recursive: bool = False):
         self.revisions: dict[str, RevisionMeta] = {}
         for directory in directories:
-            for file in sorted(directory.glob("*.py")):
+            for file in revision_files(directory, recursive):
                 meta = read_meta(file)
                 if meta.revision:
                     self.revisions[meta.revision] = meta
@@ -282,6 +290,10 @@ class Project:
         except Exception as err:
             raise InputError(f"{path}: cannot read: {first_line(err)}") from None
         project = cls(config, path)
+        if not project._option("script_location") and ini and (ini.parent / "env.py").is_file():
+            # Flask-Migrate's migrations/alembic.ini: Flask-Migrate sets the location, in
+            # code, to the folder the ini is in
+            config.set_main_option("script_location", str(ini.parent).replace("%", "%%"))
         if not project.script_location:
             where = f"[{name}]" if ini and toml is None else "[tool.alembic]"
             raise InputError(
@@ -302,25 +314,40 @@ class Project:
         if ini.is_file():
             return ini
         toml = directory / "pyproject.toml"
-        return toml if _has_tool_alembic(toml) else None
+        if _has_tool_alembic(toml):
+            return toml
+        flask = directory / "migrations" / "alembic.ini"  # Flask-Migrate's layout
+        return flask if flask.is_file() and (flask.parent / "env.py").is_file() else None
 
     @classmethod
-    def containing(cls, path: Path) -> Project | None:
-        """The project whose version locations hold ``path``, found by walking up from it;
-        None when no project above it claims it."""
+    def containing(cls, path: Path, name: str = "alembic") -> Project | None:
+        """The project (its ini section ``name``) whose version locations hold ``path``,
+        found by walking up from it; None when no project above it claims it. A location
+        holds only its own files unless ``recursive_version_locations`` is on, as in
+        Alembic."""
         path = path.resolve()
         for directory in path.parents if path.is_file() else (path, *path.parents):
             found = cls.find_config(directory)
             if found is None:
                 continue
             try:
-                project = cls.load(found)
+                project = cls.load(found, name)
                 locations = project.version_locations
             except InputError:
                 continue
-            if any(path == loc or loc in path.parents for loc in locations):
+            folder = path.parent if path.is_file() else path
+            if any(
+                folder == loc or (project.recursive and loc in folder.parents) for loc in locations
+            ):
                 return project
         return None
+
+    @cached_property
+    def recursive(self) -> bool:
+        """``recursive_version_locations``: whether subfolders of a version location hold
+        revisions too."""
+        value = self._option("recursive_version_locations")
+        return str(value or "").strip().lower() in ("true", "1", "yes", "on")
 
     def _option(self, name: str) -> str | None:
         try:
@@ -343,6 +370,12 @@ class Project:
     @cached_property
     def env(self) -> EnvOptions:
         return EnvOptions.read(self.script_dir / "env.py")
+
+    @property
+    def env_py(self) -> Path | None:
+        """The project's env.py, where there is one."""
+        path = self.script_dir / "env.py"
+        return path if path.is_file() else None
 
     @property
     def shares_transaction(self) -> bool:
@@ -387,7 +420,7 @@ class Project:
 
     @cached_property
     def history(self) -> History:
-        return History([p for p in self.version_locations if p.is_dir()])
+        return History([p for p in self.version_locations if p.is_dir()], self.recursive)
 
     def load_revisions(self) -> ScriptDirectory:
         """The ScriptDirectory with every revision imported now, so that one that does not

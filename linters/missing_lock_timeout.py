@@ -41,12 +41,26 @@ def check(op, ctx):
         return
     if (op.table is None and op.name is None) or ctx.is_new(op):
         return
+    target = _relation(op, ctx)
+    if target is None:  # a type, domain or schema: no query waits on its lock
+        return
     ctx.lock_timeout_warned = True
-    target = op.table or op.name
     yield Violation(
         f"takes {op.lock} on {target} with no lock_timeout set: while it waits for the "
         f"lock, every query on {target} queues behind it"
     )
+
+
+def _relation(op, ctx) -> str | None:
+    """What the queries that queue behind the lock read: the table (an index's table, not
+    the index), a view or a sequence; None when no query waits on it."""
+    if op.table:
+        return op.table
+    if op.kind in ("drop_object", "rename_object"):
+        if op.value in ("view", "materialized view", "sequence"):
+            return f"{op.value} {op.name}"
+        return None
+    return ctx.index_table(op.name) or f"the table of index {op.name}"
 
 
 RULE = Rule(

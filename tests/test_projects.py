@@ -335,7 +335,7 @@ def test_a_data_migration_that_needs_real_rows_is_reported_precisely(
         "0003",
         "0002",
         """
-        count = op.get_bind().execute(sa.text("SELECT count(*) FROM users")).scalar_one()
+        first = op.get_bind().execute(sa.text("SELECT id FROM users LIMIT 1")).scalar_one()
         op.create_index("ix_late", "users", ["email"])
         """,
         "pass",
@@ -344,7 +344,7 @@ def test_a_data_migration_that_needs_real_rows_is_reported_precisely(
     found = lint_findings(str(path))
     codes = [(line, code) for line, code, _ in found]
     assert codes == [(line_of(path, "scalar_one"), "EC005")], found
-    assert "op.get_bind() needs a row" in found[0][2], found
+    assert "NoResultFound" in found[0][2] and "reads return no rows" in found[0][2], found
 
 
 def test_an_op_that_raises_is_a_finding_and_the_rest_is_linted(generic: InitProject) -> None:
@@ -369,7 +369,7 @@ def test_an_op_that_raises_is_a_finding_and_the_rest_is_linted(generic: InitProj
         (line_of(path, "drop_index"), "EC303"),
         (line_of(path, '"ix_c"'), "EC301"),
     ], found
-    assert "op.drop_constraint() failed" in found[1][2]
+    assert "op.drop_constraint(None, ...) names no constraint" in found[1][2]
 
 
 def test_existing_arguments_decide_the_verdict(generic: InitProject) -> None:

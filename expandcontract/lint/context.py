@@ -50,6 +50,12 @@ class Context:
     # (table, column) -> the column's type before this migration, where the input says so
     # (Alembic's existing_type)
     column_types: dict[tuple[str, str], str] = field(default_factory=dict)
+    # index -> (its table, the columns it is on where known), and user-defined types: what
+    # earlier migrations left and this one changed
+    indexes: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+    types: set[str] = field(default_factory=set)
+    # index -> its columns, where the input says so beyond its SQL (an Alembic op's args)
+    index_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     lock_timeout: bool = False
     lock_timeout_local: bool = False
     lock_timeout_warned: bool = False
@@ -93,9 +99,34 @@ class Context:
             )
         return op.name is not None and op.name in self.new_indexes
 
+    def start_from(self, schema: Schema) -> None:
+        """Know what the migrations before this one left."""
+        self.column_types.update(schema.column_types)
+        self.partitioned |= schema.partitioned
+        self.indexes.update(schema.indexes)
+        self.types |= schema.types
+
     def schema(self) -> Schema:
         """What this migration leaves known for the ones after it."""
-        return Schema(dict(self.column_types), set(self.partitioned))
+        return Schema(
+            dict(self.column_types), set(self.partitioned), dict(self.indexes), set(self.types)
+        )
+
+    def index_table(self, name: str | None) -> str | None:
+        """The table an index is on, where known."""
+        known = self.indexes.get(name or "")
+        return known[0] if known else None
+
+    def _forget_table(self, table: str) -> None:
+        self.column_types = {k: v for k, v in self.column_types.items() if k[0] != table}
+        self.indexes = {k: v for k, v in self.indexes.items() if v[0] != table}
+        self.partitioned.discard(table)
+
+    def _rename_table(self, table: str, new: str) -> None:
+        self.column_types = {
+            ((new if t == table else t), c): v for (t, c), v in self.column_types.items()
+        }
+        self.indexes = {k: ((new if t == table else t), c) for k, (t, c) in self.indexes.items()}
 
     def end_statement(self) -> None:
         if not self.in_transaction:
@@ -120,6 +151,33 @@ class Context:
                     self.column_types[(op.table, column)] = type_sql
             if op.table and op.has("partitioned"):
                 self.partitioned.add(op.table)
+        elif kind == "drop_table":
+            if op.table:
+                self._forget_table(op.table)
+        elif kind == "rename_table":
+            if op.table in self.new_tables and op.new_name:
+                self.new_tables.add(op.new_name)
+            if op.table and op.new_name:
+                self._rename_table(op.table, op.new_name)
+        elif kind == "drop_column":
+            self.column_types.pop((op.table or "", op.column or ""), None)
+            # PostgreSQL drops the indexes on a dropped column with it
+            self.indexes = {
+                k: v for k, v in self.indexes.items() if v[0] != op.table or op.column not in v[1]
+            }
+        elif kind == "rename_column":
+            old = self.column_types.pop((op.table or "", op.column or ""), None)
+            if old is not None and op.table and op.new_name:
+                self.column_types[(op.table, op.new_name)] = old
+        elif kind == "drop_index":
+            self.indexes.pop(op.name or "", None)
+        elif kind == "drop_object":
+            if op.value in ("type", "domain"):
+                self.types.discard(op.name or "")
+        elif kind == "rename_object":
+            if op.value in ("type", "domain") and op.name in self.types and op.new_name:
+                self.types.discard(op.name)
+                self.types.add(op.new_name)
         elif kind == "alter_type":
             if op.table and op.column and op.type_sql:
                 self.column_types[(op.table, op.column)] = op.type_sql
@@ -138,14 +196,15 @@ class Context:
         elif kind == "create_object":
             if op.name and not op.has("if_not_exists"):
                 self.new_objects.add((op.value or "", op.name))
+            if op.name and op.value in ("type", "domain"):
+                self.types.add(op.name)
         elif kind == "create_index":
             if op.table in self.new_tables and op.name:
                 self.new_indexes.add(op.name)
+            if op.table and op.name:
+                self.indexes[op.name] = (op.table, self.index_columns.get(op.name, ()))
             if op.name and (op.has("expression") or op.has("partial")):
                 self.unclaimable_indexes.add(op.name)
-        elif kind == "rename_table":
-            if op.table in self.new_tables and op.new_name:
-                self.new_tables.add(op.new_name)
         elif kind == "add_constraint":
             key = (op.table, op.name)
             if op.not_valid:

@@ -131,22 +131,28 @@ def decode_source(data: bytes, name: str) -> str:
 
 
 def lint_sql(
-    text: str, path: str, ruleset: RuleSet, schema: Schema | None = None
+    text: str,
+    path: str,
+    ruleset: RuleSet,
+    schema: Schema | None = None,
+    in_transaction: bool | None = None,
 ) -> tuple[list[Finding], int]:
     """Lint one SQL script; returns its findings and how many statements it has.
-    ``schema``: what earlier migrations left (updated with what this one does)."""
+    ``schema``: what earlier migrations left (updated with what this one does);
+    ``in_transaction``: whether it starts inside a transaction (None: as configured)."""
     script = ruleset.target.sql.split_script(text)
     collector = Collector(path, ruleset)
     ctx = Context(
-        pg_version=ruleset.pg_version, assume_in_transaction=ruleset.assume_in_transaction
+        pg_version=ruleset.pg_version,
+        assume_in_transaction=(
+            ruleset.assume_in_transaction if in_transaction is None else in_transaction
+        ),
     )
     if schema is not None:
-        ctx.column_types.update(schema.column_types)
-        ctx.partitioned |= schema.partitioned
+        ctx.start_from(schema)
     judge(script, ctx, collector)
     if schema is not None:
-        after = ctx.schema()
-        schema.column_types, schema.partitioned = after.column_types, after.partitioned
+        schema.replace(ctx.schema())
     if not script.statements:
         collector.add(-1, 1, 1, EMPTY_FILE, "the file has no SQL statements", "")
     suppressions = [

@@ -11,7 +11,7 @@ from expandcontract.errors import InputError
 from expandcontract.lint.cache import Cache
 from expandcontract.lint.finding import Finding, Report
 from expandcontract.lint.schema import Schema
-from expandcontract.project import Project, looks_like_revision
+from expandcontract.project import Project, looks_like_revision, revision_files
 from expandcontract.sql.target import Target
 
 if TYPE_CHECKING:  # the engine loads sqlglot: only a run that lints anything imports it
@@ -31,6 +31,10 @@ class Options:
     stdin_filename: str | None = None
     changed_since: str | None = None
     cache: bool = True
+    # the section of an alembic.ini to read (-n/--name), as alembic -n does
+    name: str = "alembic"
+    # run what cannot be rendered offline on a throwaway database: "embedded" or a URL
+    execute: str | None = None
     # a database whose catalog gives the schema the first migration starts from
     schema_from: str | None = None
 
@@ -61,12 +65,14 @@ def build_ruleset(config: Config, options: Options) -> RuleSet:
     )
 
 
-def collect(paths: list[str], config: Config) -> list[Path | None]:
+def collect(paths: list[str], config: Config, name: str = "alembic") -> list[Path | None]:
     """Expand the PATH arguments; None is stdin.
 
-    Files are taken as named; an ``alembic.ini`` or a ``pyproject.toml`` with
-    ``[tool.alembic]`` stands for its project's versions directory; directories
-    are searched recursively for ``.sql`` files and Alembic revision files.
+    Files are taken as named; an ``alembic.ini`` (its section ``name``) or a
+    ``pyproject.toml`` with ``[tool.alembic]`` stands for the revisions its project
+    loads, found as Alembic finds them (subfolders of a version location only with
+    ``recursive_version_locations``); directories are searched recursively for ``.sql``
+    files and Alembic revision files.
     """
     files: list[Path | None] = []
     for raw in paths:
@@ -75,9 +81,13 @@ def collect(paths: list[str], config: Config) -> list[Path | None]:
             continue
         path = Path(raw)
         if path.is_file() and (path.suffix == ".ini" or path.name == "pyproject.toml"):
-            project = Project.load(path)
+            project = Project.load(path, name)
             for location in project.version_locations:
-                files.extend(_search(location, config))
+                files.extend(
+                    p
+                    for p in revision_files(location, project.recursive)
+                    if not config.excluded(p) and looks_like_revision(p)
+                )
             continue
         if path.is_dir():
             files.extend(_search(path, config))
@@ -101,14 +111,15 @@ def _search(directory: Path, config: Config) -> list[Path]:
     ]
 
 
-def default_paths() -> list[str]:
+def default_paths(name: str = "alembic") -> list[str]:
     """With no PATH: the Alembic project in the current directory."""
-    if Project.find_config(Path.cwd()) is None:
+    found = Project.find_config(Path.cwd())
+    if found is None:
         raise InputError(
             "no PATH given and no alembic.ini or pyproject.toml with [tool.alembic] here; "
             "name the .sql files, revision files or directories to lint"
         )
-    return [str(Project.load().source)]
+    return [str(Project.load(found, name).source)]
 
 
 def changed_since(ref: str) -> set[Path]:
@@ -149,13 +160,15 @@ def _settings(config: Config, options: Options) -> str:
             options.pg_version,
             options.assume_in_transaction,
             options.stdin_filename,
+            options.name,
+            options.execute is not None,
         )
     )
 
 
 def lint_paths(paths: list[str], config: Config, options: Options) -> tuple[Report, list[str]]:
     """Lint every file; returns the report and the input errors (unreadable files)."""
-    files = collect(paths or default_paths(), config)
+    files = collect(paths or default_paths(options.name), config, options.name)
     if options.changed_since:
         changed = changed_since(options.changed_since)
         files = [f for f in files if f is None or f.resolve() in changed]
@@ -215,10 +228,11 @@ def _lint_files(
     if any(f is not None and f.suffix == ".py" for f in files):
         from expandcontract.lint.sources.alembic import Revisions
 
-        revisions = Revisions(cache, rules, start)
+        revisions = Revisions(cache, rules, start, options.name)
     findings: list[Finding] = []
     problems: list[str] = []
     statements = 0
+    counts: dict[str, int] = {}  # each file's statements
     shown: list[str] = []
     for file in _parents_first(files, revisions):
         name = options.stdin_filename or "-" if file is None else display_path(file)
@@ -238,6 +252,16 @@ def _lint_files(
             continue
         findings.extend(found)
         statements += count
+        counts[name] = count
+    if revisions is not None and options.execute and revisions.aborted:
+        try:
+            redone = revisions.execute(options.execute)
+        except InputError as err:
+            problems.append(err.message)
+            redone = {}
+        for name, (found, count) in redone.items():
+            findings = [f for f in findings if f.path != name] + found
+            statements += count - counts.get(name, 0)
     findings.sort(key=Finding.sort_key)
     report = Report(findings=findings, files=len(shown), statements=statements, paths=sorted(shown))
     return report, problems

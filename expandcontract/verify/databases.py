@@ -44,8 +44,11 @@ class Database:
 
 
 @contextlib.contextmanager
-def on_server(server_url: str, label: str | None = None) -> Iterator[Database]:
-    """A new database ``ec_verify_<hex>`` on the server, dropped afterwards."""
+def on_server(
+    server_url: str, label: str | None = None, prefix: str = "ec_verify_"
+) -> Iterator[Database]:
+    """A new database ``<prefix><hex>`` (``ec_verify_<hex>``) on the server, dropped
+    afterwards."""
     import psycopg
 
     try:
@@ -53,7 +56,7 @@ def on_server(server_url: str, label: str | None = None) -> Iterator[Database]:
     except psycopg.OperationalError as err:
         reason = " ".join(str(err).split()) or type(err).__name__
         raise InputError(f"cannot connect to {display_url(server_url)}: {reason}") from None
-    name = f"ec_verify_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}{uuid.uuid4().hex[:12]}"
     with admin:
         try:
             admin.execute(f'CREATE DATABASE "{name}"')
@@ -275,10 +278,12 @@ def choose(
     local: bool,
     pg_version: int | None,
     embedded: bool = False,
+    prefix: str = "ec_verify_",
 ) -> tuple[contextlib.AbstractContextManager[Database], str]:
-    """The backend to use and the sentence that says why."""
+    """The backend to use and the sentence that says why; ``prefix`` starts the name of
+    the database it creates on a server given by URL."""
     if database_url:
-        return on_server(database_url), "using the server given by --database-url"
+        return on_server(database_url, prefix=prefix), "using the server given by --database-url"
     if docker:
         image = docker if docker != "default" else f"postgres:{pg_version or 16}"
         return in_docker(image), f"using Docker image {image} (--docker)"

@@ -8,6 +8,8 @@ starting schema and settings the cache knows costs a read of its stamp.
 
 from __future__ import annotations
 
+import itertools
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -45,9 +47,7 @@ class SqlFiles:
             key = self.cache.file_key("sql", name, schema.key(), text.encode())
         entry = self.cache.get(key)
         if entry is None:
-            from expandcontract.lint.engine import lint_sql
-
-            findings, count = lint_sql(text, name, self.rules(), schema)
+            findings, count = lint_alembic_sql(text, name, self.rules(), schema)
             entry = {
                 "findings": [f.as_dict() for f in findings],
                 "statements": count,
@@ -56,5 +56,36 @@ class SqlFiles:
             self.cache.put(key, entry)
         else:  # what the file left, for the files after it
             left = Schema.from_json(entry["schema"])
-            schema.column_types, schema.partitioned = left.column_types, left.partitioned
+            schema.replace(left)
         return [Finding(**f) for f in entry["findings"]], entry["statements"]
+
+
+# what `alembic upgrade --sql` writes before each revision's statements
+_RUNNING = re.compile(r"^-- Running (?:upgrade|downgrade) \S* -> \S+\s*$", re.MULTILINE)
+_TRANSACTION = re.compile(r"^(BEGIN|COMMIT);\s*$", re.MULTILINE)
+
+
+def lint_alembic_sql(
+    text: str, name: str, ruleset: RuleSet, schema: Schema
+) -> tuple[list[Finding], int]:
+    """Lint a SQL file; the output of ``alembic upgrade --sql`` (its ``-- Running upgrade
+    a -> b`` lines) revision by revision, as its revisions are linted natively: a table
+    an earlier revision created is not new to a later one, and each starts inside or
+    outside the transaction the one before left. Findings are at the file's lines."""
+    from expandcontract.lint.engine import lint_sql
+
+    starts = [m.start() for m in _RUNNING.finditer(text)]
+    if not starts:
+        return lint_sql(text, name, ruleset, schema)
+    findings: list[Finding] = []
+    statements = 0
+    bounds = [0, *starts, len(text)]
+    for begin, end in itertools.pairwise(bounds):
+        # blank lines in front keep the file's line numbers
+        segment = "\n" * text.count("\n", 0, begin) + text[begin:end]
+        marks = _TRANSACTION.findall(text, 0, begin)
+        inside = bool(marks) and marks[-1] == "BEGIN"
+        found, count = lint_sql(segment, name, ruleset, schema, in_transaction=inside)
+        findings += [f for f in found if f.code != "EC003"]  # a revision with no statement
+        statements += count
+    return findings, statements

@@ -84,7 +84,8 @@ def _parse(type_sql: str) -> tuple[str, tuple[int, ...]] | None:
         params = tuple(int(e.sql()) for e in node.expressions)
     except ValueError:
         return None
-    return node.this.name, params
+    kind = node.this  # a user-defined or unknown type (oid, regclass) comes back as text
+    return (kind if isinstance(kind, str) else kind.name), params
 
 
 # PostgreSQL's binary-coercible casts between built-in types that a column may change

@@ -293,7 +293,20 @@ def _alter_object(stmt: Statement, cur: Cursor) -> list[Op]:
             what in ("view", "materialized view") and words[1:2] not in (["TO"],)
         ):
             flags.add("column")
-        return [Op("rename_object", name=name, value=what, lock=AE, flags=frozenset(flags))]
+        new_name = None
+        if words[1:2] == ["TO"]:  # the object itself renamed: its new name
+            cur.advance(2)
+            new_name = cur.name()
+        return [
+            Op(
+                "rename_object",
+                name=name,
+                new_name=new_name,
+                value=what,
+                lock=AE,
+                flags=frozenset(flags),
+            )
+        ]
     if words[:2] == ["SET", "SCHEMA"]:
         return [Op("rename_object", name=name, value=what, lock=AE, flags=frozenset({"schema"}))]
     if what == "type" and words[:2] == ["ADD", "VALUE"]:

@@ -46,8 +46,62 @@ def parse(tokens: list[Token], sql: str) -> exp.Expression | None:
     try:
         trees = _PARSER.parse(tokens, sql)
     except ParseError as err:
-        raise StatementError(parse_message(err)) from None
+        plainer = _without_unread_clauses(tokens)
+        if plainer is None:
+            raise StatementError(parse_message(err)) from None
+        try:
+            trees = _PARSER.parse(plainer, sql)
+        except ParseError:
+            raise StatementError(parse_message(err)) from None
     return trees[0] if trees else None
+
+
+def _without_unread_clauses(tokens: list[Token]) -> list[Token] | None:
+    """The statement without the PostgreSQL clauses SQLAlchemy renders and sqlglot 30
+    cannot read, none of which changes a verdict: an identity's sequence options
+    (``AS IDENTITY (INCREMENT BY 1 START WITH 1)``), ``UNIQUE NULLS DISTINCT`` (the
+    default), an interval's seconds precision (``INTERVAL DAY TO SECOND (3)``),
+    ``BIT VARYING`` (read as ``VARBIT``), and ``jsonb_object_agg`` (read as
+    ``json_object_agg``, the same shape).
+    None when there is none of them."""
+    words = [t.text.upper() for t in tokens]
+    kept: list[Token] = []
+    changed = False
+    i = 0
+    while i < len(tokens):
+        word = words[i]
+        if word == "(" and words[i - 2 : i] == ["AS", "IDENTITY"]:
+            depth, j = 0, i
+            while j < len(tokens):
+                depth += {"(": 1, ")": -1}.get(words[j], 0)
+                j += 1
+                if depth == 0:
+                    break
+            i, changed = j, True
+            continue
+        if word == "NULLS" and words[i + 1 : i + 2] == ["DISTINCT"] and words[i - 1] == "UNIQUE":
+            i, changed = i + 2, True
+            continue
+        if word == "(" and words[i - 1] == "SECOND" and words[i - 2 : i - 1] != ["AS"]:
+            i, changed = i + 3, True  # INTERVAL ... SECOND (p): the precision goes
+            continue
+        if word == "VARYING" and words[i - 1] == "BIT":
+            kept[-1] = _renamed(kept[-1], "VARBIT")
+            i, changed = i + 1, True
+            continue
+        if word == "JSONB_OBJECT_AGG":
+            kept.append(_renamed(tokens[i], "json_object_agg"))
+            i, changed = i + 1, True
+            continue
+        kept.append(tokens[i])
+        i += 1
+    return kept if changed else None
+
+
+def _renamed(token: Token, text: str) -> Token:
+    return Token(
+        token.token_type, text, token.line, token.col, token.start, token.end, token.comments
+    )
 
 
 _TOKEN_DUMP = re.compile(r"<Token token_type: [^,]+, text: (.*?), line: \d+, col: \d+.*?>")

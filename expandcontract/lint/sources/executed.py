@@ -62,7 +62,7 @@ def run(
     from sqlalchemy import event
     from sqlalchemy.pool import NullPool
 
-    from expandcontract.alembic_integration.environment import (
+    from expandcontract.phases.environment import (
         downgrade_one,
         run_steps,
         upgrade_one,

@@ -68,7 +68,13 @@ def machine_for(scenario: Scenario):
     """The state machine class for ``scenario``."""
     import psycopg
     from hypothesis import strategies as st
-    from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+    from hypothesis.stateful import (
+        RuleBasedStateMachine,
+        initialize,
+        invariant,
+        precondition,
+        rule,
+    )
 
     from expandcontract.config import Config
     from expandcontract.phases.runner import PhaseRunner
@@ -101,6 +107,15 @@ def machine_for(scenario: Scenario):
             self.conn.close()
             _drop(scenario, self.database)
 
+        @initialize(data=st.data())
+        def start_somewhere(self, data) -> None:
+            """Begin some phases in, the new version writing between them: most of what the
+            contract says happens between two phases, not before the first."""
+            for _ in range(data.draw(st.integers(0, len(self.model.phases)))):
+                for _ in range(data.draw(st.integers(0, 2)) if self.model.running() else 0):
+                    self.insert(data)
+                self.upgrade()
+
         # --- the applications ------------------------------------------------------------
 
         def _write(self, version: str, action: str, row: int, value) -> None:
@@ -121,6 +136,7 @@ def machine_for(scenario: Scenario):
             if succeeded and write.apply is not None:
                 write.apply()
 
+        @precondition(lambda self: bool(self.model.running()))
         @rule(data=st.data())
         def insert(self, data) -> None:
             version = data.draw(st.sampled_from(sorted(self.model.running())))
@@ -128,7 +144,7 @@ def machine_for(scenario: Scenario):
             self.next_id += 1
             self._write(version, "insert", self.next_id, value)
 
-        @precondition(lambda self: bool(self.model.rows))
+        @precondition(lambda self: bool(self.model.rows) and bool(self.model.running()))
         @rule(data=st.data())
         def update(self, data) -> None:
             version = data.draw(st.sampled_from(sorted(self.model.running())))
@@ -191,7 +207,7 @@ def machine_for(scenario: Scenario):
         def migrate_while_writing(self, data, count: int) -> None:
             """The backfill runs while both versions insert and update."""
             writes = []
-            for _ in range(count):
+            for _ in range(count if self.model.running() else 0):
                 version = data.draw(st.sampled_from(sorted(self.model.running())))
                 writes.append((version, data.draw(scenario.values[version])))
 

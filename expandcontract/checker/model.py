@@ -43,6 +43,10 @@ class Oracle:
             raise Refused(value)
         return value
 
+    def value(self, sql: str, *params) -> str | None:
+        """The text of a constant expression (``'free'``, ``0``)."""
+        return self._ask(f"SELECT CAST(({sql}) AS text)", params)
+
     def canon(self, value: str | None, type_sql: str) -> str | None:
         """The text PostgreSQL gives for ``value`` stored in a column of ``type_sql``."""
         if value is None:
@@ -85,9 +89,12 @@ class Model:
         return self.phases[self.applied - 1] if self.applied else "base"
 
     def running(self) -> set[str]:
-        """The versions that may run now (the contract's "who runs when")."""
-        if self.state == "contract":
-            return {"new"}
-        if self.state == "base" or (self.state == "expand" and "migrate" in self.phases):
-            return {"old"}
-        return {"old", "new"}
+        """The versions that may run now (the contract's "who runs when"): the old one
+        until contract; the new one once expand is applied (from the start, for a change
+        with no expand: it needs nothing new)."""
+        found = set()
+        if self.state != "contract":
+            found.add("old")
+        if self.applied or self.phases[0] != "expand":
+            found.add("new")
+        return found

@@ -56,10 +56,6 @@ class ReplaceColumn(Model):
         return self.state != "base"
 
     def _f(self, value):
-        if value is None:
-            return self.oracle.convert(
-                self.forward or quote(self.old), self.old, self.old_type, None, self.new_type
-            )
         return self.oracle.convert(
             self.forward or quote(self.old), self.old, self.old_type, value, self.new_type
         )
@@ -72,9 +68,7 @@ class ReplaceColumn(Model):
     def _default_a(self):
         if self.default is None:
             return None
-        return self.oracle._ask(
-            f"SELECT CAST(CAST(({self.default}) AS {self.old_type}) AS text)", ()
-        )
+        return self.oracle.value(f"CAST(({self.default}) AS {self.old_type})")
 
     def column_of(self, version: str) -> tuple[str, str]:
         """(column, type) the version writes and reads now."""
@@ -142,9 +136,7 @@ class ReplaceColumn(Model):
                 b = (
                     None
                     if self.default is None
-                    else self.oracle._ask(
-                        f"SELECT CAST(CAST(({self.default}) AS {self.new_type}) AS text)", ()
-                    )
+                    else self.oracle.value(f"CAST(({self.default}) AS {self.new_type})")
                 )
         else:
             b = None if value == NULL else self.oracle.canon(value, self.new_type)

@@ -126,7 +126,10 @@ def precheck(
     if not (using or new_name) and _catalog_only(old_type, new_type):
         return []
     new = new_name or f"{column}_new"
-    conversion = Conversion(table, column, new_type, using, reverse, new)
+    # as expand will check it: the default conversion is the cast the phases write
+    conversion = Conversion(
+        table, column, new_type, using or f"{quote(column)}::{new_type}", reverse, new
+    )
     return problems(bind, conversion, lossy)
 
 

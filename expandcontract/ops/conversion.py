@@ -59,7 +59,9 @@ def problems(bind, conversion: Conversion, lossy: bool = False) -> list[str]:
     savepoint = bind.begin_nested()
     try:
         bind.execute(text(f"CREATE TEMP TABLE ec_probe_source ({src} {source_type})"))
-        bind.execute(text(f"CREATE TEMP TABLE ec_probe_target (v {conversion.target_type})"))
+        # the target column under its own name: PostgreSQL's messages name it
+        target = quote(conversion.target or "converted")
+        bind.execute(text(f"CREATE TEMP TABLE ec_probe_target ({target} {conversion.target_type})"))
         expression = _value_sql(conversion, src)
         what = f"converting {conversion.table}.{conversion.source} ({source_type}) to " + (
             f"{conversion.target_type} with {conversion.expression!r}"

@@ -196,6 +196,8 @@ BEGIN
         IF {fill} THEN
             NEW.{qc} := {on_new};
         END IF;
+    ELSIF omitted THEN  -- SET {qc} = DEFAULT
+        NEW.{qc} := {on_new};
     ELSIF NEW.{qc} IS NOT DISTINCT FROM OLD.{qc}
           AND OLD.{qc} IS NOT DISTINCT FROM {on_old} THEN
         NEW.{qc} := {on_new};{also_null}

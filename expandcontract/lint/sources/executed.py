@@ -62,13 +62,13 @@ def run(
     from sqlalchemy import event
     from sqlalchemy.pool import NullPool
 
+    from expandcontract.connections import engine as new_engine
+    from expandcontract.lint.sources.rendering import Chunk, Recorder, Rendered, literal
     from expandcontract.phases.environment import (
         downgrade_one,
         run_steps,
         upgrade_one,
     )
-    from expandcontract.connections import engine as new_engine
-    from expandcontract.lint.sources.rendering import Chunk, Recorder, Rendered, literal
     from expandcontract.verify.databases import choose
 
     try:

@@ -100,6 +100,37 @@ def retokenize(tokens: list[Token]) -> list[Token]:
     return tokens
 
 
+_LITERALS = frozenset(
+    {
+        TokenType.STRING,
+        TokenType.NATIONAL_STRING,
+        TokenType.HEREDOC_STRING,
+        TokenType.RAW_STRING,
+        TokenType.BIT_STRING,
+        TokenType.HEX_STRING,
+        TokenType.BYTE_STRING,
+    }
+)
+
+
+def upper_words(tokens: list[Token]) -> list[str]:
+    """A statement's words as the statement table reads them: upper-cased, a string
+    literal as ``'``, a quoted name as ``"``, sqlglot's compound tokens (``FOREIGN KEY``)
+    split into their words."""
+    words: list[str] = []
+    for token in retokenize(tokens):
+        kind = token.token_type
+        if kind in _LITERALS:
+            words.append("'")
+        elif kind == TokenType.IDENTIFIER:
+            words.append('"')
+        elif " " in token.text or "\n" in token.text:
+            words.extend(token.text.upper().split())
+        else:
+            words.append(token.text.upper())
+    return words
+
+
 def split_top_level(tokens: list[Token]) -> list[list[Token]]:
     """Split on commas outside parentheses: the actions of a multi-action ALTER TABLE."""
     parts: list[list[Token]] = []

@@ -35,6 +35,9 @@ DATA_OR_CONTROL = {
     "set_lock_timeout",
     "set_statement_timeout",
     "lock_table",
+    # what the statement table says of a statement (judged by its own rules)
+    "statement",
+    "unknown_statement",
 }
 
 

@@ -11,6 +11,13 @@ half-way:
 - PostgreSQL 18 syntax on an older server: a virtual generated column
   (`GENERATED ALWAYS AS (...)` without `STORED`), a named `NOT NULL` constraint;
 - `ADD CONSTRAINT ... UNIQUE USING INDEX` of an expression or partial index;
+- any statement PostgreSQL refuses inside a transaction block (`VACUUM`, `ALTER
+  SYSTEM`, `CREATE DATABASE`, ...: its statement table's `outside`), in an explicit
+  transaction or a `DO` block or function; one it accepts only inside one (`LOCK`,
+  `SAVEPOINT`, `DECLARE` without `HOLD`) outside every transaction;
+- syntax or an option from a newer major than `--pg-version` (`MERGE` before 15,
+  `VACUUM (BUFFER_USAGE_LIMIT ...)` before 16, `SET EXPRESSION` before 17), from
+  the statement table's `since`;
 - `ALTER TYPE ... ADD VALUE` inside a transaction block before PostgreSQL 12,
   and, on any version, a value added in a transaction used before that
   transaction commits ("unsafe use of new value").
@@ -38,6 +45,7 @@ per statement; build indexes concurrently at the top level, never in `DO`.
 """
 
 from expandcontract.lint.rule import Rule, Violation
+from expandcontract.sql.postgres.statement_table import BY_KEY, FLOOR, INSIDE, OUTSIDE
 
 _SINCE = {
     "reindex": (12, "REINDEX ... CONCURRENTLY"),
@@ -45,8 +53,59 @@ _SINCE = {
 }
 
 
+# judged by concurrently-in-transaction (EC302), or below with their own wording
+_OWN_WORDS = frozenset(
+    {
+        "CREATE INDEX CONCURRENTLY",
+        "DROP INDEX CONCURRENTLY",
+        "REINDEX CONCURRENTLY",
+        "ALTER TABLE DETACH PARTITION CONCURRENTLY",
+        "ALTER TABLE ADD COLUMN VIRTUAL",
+        "ALTER TABLE ADD CONSTRAINT NOT NULL",
+    }
+)
+
+
+def _table_verdict(op, ctx):
+    """What the statement table says PostgreSQL refuses: the block a statement stands in,
+    the version its syntax and options need."""
+    entry = BY_KEY[op.value]
+    if entry.key in _OWN_WORDS:
+        return
+    in_block = ctx.in_transaction or op.has("in_block")
+    if entry.block == OUTSIDE and in_block:
+        where = "a DO block or function" if op.has("in_block") else "a transaction block"
+        yield Violation(
+            f"{entry.key} cannot run inside {where}: PostgreSQL refuses it",
+            "Run it on its own, outside any transaction (in Alembic, inside autocommit_block()).",
+        )
+    elif entry.block == INSIDE and not in_block and not ctx.revision:
+        yield Violation(
+            f"{entry.key} only works inside a transaction block: outside one PostgreSQL "
+            "refuses it (or, for SET LOCAL, ignores it)",
+            "Put it between BEGIN and COMMIT, with the statements it is for.",
+        )
+    if entry.since > max(ctx.pg_version, FLOOR):
+        later = "no version" if entry.since > 90 else f"PostgreSQL {entry.since}"
+        yield Violation(
+            f"{entry.key} does not exist on PostgreSQL {ctx.pg_version} (it came in "
+            f"{later}): the statement fails",
+            "Check --pg-version; write it the way the older server accepts.",
+        )
+        return
+    for word, since in entry.options:
+        if since > max(ctx.pg_version, FLOOR) and op.has(f"option:{word}"):
+            yield Violation(
+                f"{entry.key} option {word} came in PostgreSQL {since}: PostgreSQL "
+                f"{ctx.pg_version} refuses the statement",
+                "Check --pg-version; leave the option out on older servers.",
+            )
+
+
 def check(op, ctx):
-    if op.kind == "concurrently_in_block":
+    if op.kind == "statement":
+        yield from _table_verdict(op, ctx)
+    elif op.kind == "concurrently_in_block":
         yield Violation(
             "CONCURRENTLY inside a DO block runs in a transaction: PostgreSQL rejects it",
             "Write the CONCURRENTLY statement at the top level, outside any transaction.",
@@ -115,6 +174,7 @@ RULE = Rule(
     hint="Rewrite the statement so that PostgreSQL accepts it where it stands.",
     kinds=frozenset(
         {
+            "statement",
             "concurrently_in_block",
             "add_column",
             "add_constraint",

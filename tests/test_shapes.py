@@ -18,7 +18,7 @@ import pytest
 from expandcontract.sql.postgres import facts, shapes
 from expandcontract.sql.postgres.split import _lexicon
 from expandcontract.sql.postgres.statements import analyze
-from tests.helpers import full_statements
+from tests.helpers import full_statements, judged
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,7 +58,7 @@ def _compare(text: str) -> tuple[int, list[str]]:
             continue
         settled += 1
         try:
-            full = analyze(stmt)
+            full = judged(analyze(stmt))
         except Exception as err:
             wrong.append(f"{stmt.text!r}: settled as {quick}, the full reader fails: {err}")
             continue

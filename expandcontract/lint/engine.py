@@ -143,10 +143,12 @@ def lint_sql(
     if schema is not None:
         ctx.column_types.update(schema.column_types)
         ctx.partitioned |= schema.partitioned
+        ctx.facts.update(schema.facts)
     judge(script, ctx, collector)
     if schema is not None:
         after = ctx.schema()
         schema.column_types, schema.partitioned = after.column_types, after.partitioned
+        schema.facts = after.facts
     if not script.statements:
         collector.add(-1, 1, 1, EMPTY_FILE, "the file has no SQL statements", "")
     suppressions = [
@@ -169,6 +171,7 @@ def judge(script: Script, ctx: Context, collector: Collector) -> None:
     rules_for = collector.ruleset.rules_for
     analyze = collector.ruleset.target.sql.analyze
     for index, stmt in enumerate(script.stream()):
+        ctx.statement_index = index
         try:
             ops = stmt.ops if stmt.ops is not None else analyze(stmt)
         except StatementError as err:
@@ -212,6 +215,8 @@ def judge(script: Script, ctx: Context, collector: Collector) -> None:
                     collector.add(index, line, column, rule.code, violation.message, hint)
             ctx.apply(op)
         ctx.end_statement()
+    if ctx.retracted:  # findings a later statement showed to be harmless
+        collector.raw = [(i, f) for i, f in collector.raw if (i, f.code) not in ctx.retracted]
 
 
 def apply_suppressions(

@@ -14,6 +14,10 @@ class Schema:
 
     column_types: dict[tuple[str, str], str] = field(default_factory=dict)
     partitioned: set[str] = field(default_factory=set)
+    # other facts the migrations so far established, "<what>:<object>" -> value: a default
+    # partition of a table, a NOT NULL column added with a default, a unique constraint,
+    # a function's signature, a nondeterministic collation (Context.facts)
+    facts: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def merged(cls, schemas: list[Schema]) -> Schema:
@@ -22,18 +26,30 @@ class Schema:
         for schema in schemas:
             merged.column_types.update(schema.column_types)
             merged.partitioned |= schema.partitioned
+            merged.facts.update(schema.facts)
         return merged
 
     def as_json(self) -> dict:
         return {
             "columns": [[list(k), v] for k, v in self.column_types.items()],
             "partitioned": sorted(self.partitioned),
+            "facts": self.facts,
         }
 
     @classmethod
     def from_json(cls, data: dict) -> Schema:
-        return cls({tuple(k): v for k, v in data["columns"]}, set(data["partitioned"]))
+        return cls(
+            {tuple(k): v for k, v in data["columns"]},
+            set(data["partitioned"]),
+            dict(data.get("facts", {})),
+        )
 
     def key(self) -> str:
         """A stable text of it, for the lint cache."""
-        return repr((sorted(self.column_types.items()), sorted(self.partitioned)))
+        return repr(
+            (
+                sorted(self.column_types.items()),
+                sorted(self.partitioned),
+                sorted(self.facts.items()),
+            )
+        )

@@ -15,7 +15,8 @@ from sqlglot.tokens import Token
 from expandcontract.sql.op import Op, StatementError
 from expandcontract.sql.postgres.facts import AE, SRE, STABLE_FUNCTIONS, SUE, VOLATILE_FUNCTIONS
 from expandcontract.sql.postgres.split import Statement
-from expandcontract.sql.postgres.tokens import Cursor, split_top_level
+from expandcontract.sql.postgres.statement_table import classify_action
+from expandcontract.sql.postgres.tokens import Cursor, split_top_level, upper_words
 from expandcontract.sql.postgres.tree import (
     SERIAL_TYPES,
     TOKENIZER,
@@ -48,6 +49,12 @@ def alter_table(stmt: Statement, cur: Cursor) -> list[Op]:
         if not found:  # read, but nothing recognised in it: not "safe", unread
             words = " ".join(t.text for t in action[:6])
             raise StatementError(f"incomplete or unknown ALTER TABLE action {words!r}")
+        for op in found:
+            if op.kind == "alter_table_other":  # what the statement table says of it
+                entry = classify_action("ALTER TABLE", upper_words(action))
+                if entry is not None:
+                    op.value = entry.key
+                    op.lock = entry.lock or op.lock
         ops.extend(found)
     return ops
 

@@ -246,3 +246,114 @@ IGNORED_STATEMENTS = frozenset(
         "(",
     }
 )
+
+
+_ROUTINE = re.compile(
+    r"(?is)^\s*create\s+(?:or\s+replace\s+)?(?:function|procedure)\s+"
+    r'((?:"[^"]+"|[\w$]+)(?:\.(?:"[^"]+"|[\w$]+))?)\s*\('
+)
+_MODES = frozenset({"in", "out", "inout", "variadic"})
+_RETURNS_END = frozenset(
+    [
+        "language",
+        "as",
+        "immutable",
+        "stable",
+        "volatile",
+        "strict",
+        "security",
+        "set",
+        "cost",
+        "rows",
+        "parallel",
+        "begin",
+        "return",
+        "window",
+        "called",
+        "leakproof",
+        "not",
+        "external",
+        "transform",
+        "support",
+    ]
+)
+_BLANK_STRINGS = re.compile(r"'(?:[^']|'')*'|\$(\w*)\$.*?\$\1\$", re.S)
+
+
+def routine_signature(text: str) -> tuple[str, str] | None:
+    """(argument types, return type) of ``CREATE [OR REPLACE] FUNCTION|PROCEDURE``, in
+    format_type's spelling, comma-separated; None when the text is not one. What an
+    overload or a new return type is told by."""
+    found = _ROUTINE.match(text)
+    if found is None:
+        return None
+    body = _BLANK_STRINGS.sub("''", text[found.end() :])
+    close = _closing(body)
+    if close is None:
+        return None
+    params, rest = body[:close], body[close + 1 :]
+    types = []
+    for param in _top_level(params):
+        words = param.split()
+        if not words:
+            continue
+        cut = next((k for k, w in enumerate(words) if w.lower() in ("default", "=")), None)
+        words = words[:cut]
+        if words and words[0].lower() in _MODES:
+            if words[0].lower() == "out":
+                continue
+            words = words[1:]
+        if len(words) > 1 and pg_type_name(" ".join(words))[0] not in _KNOWN_TYPES:
+            words = words[1:]  # a parameter name first
+        types.append(pg_type_name(" ".join(words))[0])
+    returns = ""
+    words = rest.split()
+    if words[:1] and words[0].lower() == "returns":
+        kept = []
+        for word in words[1:]:
+            if word.lower() in _RETURNS_END:
+                break
+            kept.append(word)
+        returns = pg_type_name(" ".join(kept))[0]
+    return ",".join(types), returns
+
+
+def _closing(text: str) -> int | None:
+    """The offset of the parenthesis that closes one already open at the start of ``text``."""
+    depth = 1
+    for at, ch in enumerate(text):
+        depth += (ch == "(") - (ch == ")")
+        if depth == 0:
+            return at
+    return None
+
+
+def _top_level(text: str) -> list[str]:
+    parts, depth, begin = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += (ch == "(") - (ch == ")")
+        if ch == "," and depth == 0:
+            parts.append(text[begin:i])
+            begin = i + 1
+    parts.append(text[begin:])
+    return parts
+
+
+# type names of more than one word (a parameter list's first word is its name otherwise)
+_KNOWN_TYPES = frozenset(
+    {
+        "double precision",
+        "character varying",
+        "timestamp with time zone",
+        "timestamp without time zone",
+        "time with time zone",
+        "time without time zone",
+        "bit varying",
+    }
+)
+
+
+def signature_text(text: str) -> str | None:
+    """:func:`routine_signature` as one string, ``"<argument types>|<return type>"``."""
+    found = routine_signature(text)
+    return None if found is None else "|".join(found)

@@ -48,6 +48,9 @@ NONE, SCAN, BUILD, REWRITE, ROWS, COPY, EMPTIES = (
     "empties",
 )
 ANY, OUTSIDE, INSIDE = "any", "outside", "inside"
+# the oldest major the table describes: ``since=13`` says "in 13 and later", nothing of
+# what came before
+FLOOR = 13
 REMOVES, RENAMES, CHANGES = "removes", "renames", "changes"
 
 
@@ -69,6 +72,23 @@ class Entry:
     # a condition of the entry before it, told apart by what the statement's tree holds (a
     # volatile default), not by its key words
     variant: bool = False
+
+
+_LOCKS = (AS, RS, RE, SUE, SH, SRE, EX, AE)
+
+
+def judged(entry: Entry) -> bool:
+    """Whether the entry holds anything a rule judges a statement by: a lock that blocks
+    writes, work beyond the catalog and the rows asked for, a transaction-block rule, a
+    version, or something a running client sees."""
+    return (
+        entry.block != ANY
+        or entry.since > FLOOR
+        or bool(entry.options)
+        or bool(entry.visible)
+        or entry.work in (BUILD, REWRITE, COPY, EMPTIES)
+        or (entry.lock is not None and _LOCKS.index(entry.lock) >= _LOCKS.index(SH))
+    )
 
 
 def _e(key, tag, lock=None, work=NONE, **kw) -> Entry:
@@ -2134,6 +2154,11 @@ def _alter_family(family: str, words: list[str]) -> list[Entry] | None:
             return None
         found.append(entry)
     return found
+
+
+def classify_action(family: str, action: list[str]) -> Entry | None:
+    """The entry of one action of ``ALTER <family>`` (``"ALTER TABLE"``), from its words."""
+    return _action(family, action)
 
 
 def _action(family: str, action: list[str]) -> Entry | None:

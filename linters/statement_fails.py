@@ -93,7 +93,7 @@ def _table_verdict(op, ctx):
             "Check --pg-version; write it the way the older server accepts.",
         )
         return
-    for word, since in entry.options:
+    for word, since, _ in entry.options:
         if since > max(ctx.pg_version, FLOOR) and op.has(f"option:{word}"):
             yield Violation(
                 f"{entry.key} option {word} came in PostgreSQL {since}: PostgreSQL "

@@ -6,7 +6,8 @@ A row is one statement type (as PostgreSQL's command tag names it: ``CREATE INDE
 
 - ``lock``: the strongest lock it holds until commit on the relation it names
   (:data:`LOCK_ORDER` names; None when it names no table, view, index or sequence),
-  and ``others``: the locks on the other relations it touches;
+  ``index_lock`` on each of that relation's indexes (a rewrite rebuilds them all), and
+  ``others``: the locks on the other relations it touches;
 - ``work``: what it does to that relation's rows, in its plain form: ``none`` (the
   catalog only), ``scan`` (reads every row under its lock), ``build`` (an index build:
   a scan and a sort), ``rewrite`` (a new copy of the relation), ``rows`` (changes
@@ -16,7 +17,8 @@ A row is one statement type (as PostgreSQL's command tag names it: ``CREATE INDE
   a function or a ``DO`` block (``PreventInTransactionBlock``); ``inside`` when it only
   works inside one;
 - ``since``: the first major version (of those this project knows, 13 and later) whose
-  grammar accepts it, and ``options``: (words, version) for options that came later;
+  grammar accepts it, and ``options``: (words, version, example) for options that came
+  later;
 - ``visible``: what a client of the running application sees: ``removes`` (an object
   or privilege it may use is gone), ``renames``, ``changes`` (its behaviour changes:
   values, rows seen, errors raised), or nothing;
@@ -67,7 +69,11 @@ class Entry:
     example: str | None = None
     on: str | None = None  # the oracle's relation the example names (lock, work)
     others: tuple[tuple[str, str], ...] = ()  # (oracle relation, lock) beside it
-    options: tuple[tuple[str, int], ...] = ()  # (option words, first version)
+    index_lock: str | None = None  # the lock it takes on each index of that relation
+    # (option words, first version, a statement using it): options that came later
+    options: tuple[tuple[str, int, str], ...] = ()
+    # the SQLSTATE its example fails with on purpose (its syntax accepted, nothing done)
+    refused: str | None = None
     old: str | None = None  # the running version's query that breaks, when not the usual
     # a condition of the entry before it, told apart by what the statement's tree holds (a
     # volatile default), not by its key words
@@ -116,7 +122,7 @@ STATEMENTS: tuple[Entry, ...] = (
         example="ALTER CONVERSION conv RENAME TO conv2",
         old="COMMENT ON CONVERSION conv IS NULL",
     ),
-    _e("ALTER DATABASE", "ALTER DATABASE", example="ALTER DATABASE CURRENT SET work_mem = '8MB'"),
+    _e("ALTER DATABASE", "ALTER DATABASE", example="ALTER DATABASE {db} SET work_mem = '8MB'"),
     _e(
         "ALTER DEFAULT PRIVILEGES",
         "ALTER DEFAULT PRIVILEGES",
@@ -152,8 +158,10 @@ STATEMENTS: tuple[Entry, ...] = (
     _e(
         "ALTER MATERIALIZED VIEW",
         "ALTER MATERIALIZED VIEW",
-        AE,
-        when="SET TABLESPACE / SET ACCESS METHOD rewrite it; RENAME breaks its readers",
+        SUE,
+        when="SHARE UPDATE EXCLUSIVE for SET STATISTICS and storage parameters, ACCESS "
+        "EXCLUSIVE else; SET TABLESPACE / SET ACCESS METHOD rewrite it; RENAME breaks its "
+        "readers",
         example="ALTER MATERIALIZED VIEW mv ALTER COLUMN a SET STATISTICS 100",
         on="mv",
     ),
@@ -300,16 +308,19 @@ STATEMENTS: tuple[Entry, ...] = (
         "ANALYZE",
         "ANALYZE",
         SUE,
-        SCAN,
-        when="reads a sample of rows, not all of them",
+        when="reads a sample of the rows (30,000 pages at most), not a scan",
         example="ANALYZE t",
         on="t",
-        options=(("SKIP_LOCKED", 13), ("BUFFER_USAGE_LIMIT", 16), ("ONLY", 18)),
+        options=(
+            ("SKIP_LOCKED", 13, "ANALYZE (SKIP_LOCKED) t"),
+            ("BUFFER_USAGE_LIMIT", 16, "ANALYZE (BUFFER_USAGE_LIMIT '256kB') t"),
+            ("ONLY", 18, "ANALYZE ONLY p"),
+        ),
     ),
     _e("BEGIN", "BEGIN", example="BEGIN"),
     _e("CALL", "CALL", when="runs the procedure's body: any statement", example="CALL pr()"),
     _e("CHECKPOINT", "CHECKPOINT", example="CHECKPOINT"),
-    _e("CLOSE", "CLOSE CURSOR", block=INSIDE, example="CLOSE ALL"),
+    _e("CLOSE", "CLOSE CURSOR ALL", example="CLOSE ALL"),
     _e(
         "CLUSTER",
         "CLUSTER",
@@ -318,6 +329,7 @@ STATEMENTS: tuple[Entry, ...] = (
         when="without a table name, every clustered table, outside a transaction block",
         example="CLUSTER t USING t_pkey",
         on="t",
+        index_lock=AE,
     ),
     _e(
         "COMMENT",
@@ -334,9 +346,13 @@ STATEMENTS: tuple[Entry, ...] = (
         AS,
         SCAN,
         when="COPY FROM writes rows under ROW EXCLUSIVE",
-        example="COPY t TO STDOUT",
+        example="COPY t TO '/dev/null'",
         on="t",
-        options=(("ON_ERROR", 17), ("LOG_VERBOSITY", 17), ("REJECT_LIMIT", 18)),
+        options=(
+            ("ON_ERROR", 17, "COPY t TO '/dev/null' (ON_ERROR ignore)"),
+            ("LOG_VERBOSITY", 17, "COPY t TO '/dev/null' (LOG_VERBOSITY verbose)"),
+            ("REJECT_LIMIT", 18, "COPY t TO '/dev/null' (REJECT_LIMIT 1)"),
+        ),
     ),
     _e(
         "CREATE ACCESS METHOD",
@@ -401,7 +417,13 @@ STATEMENTS: tuple[Entry, ...] = (
         when="OR REPLACE changes what the running version's calls do; a new argument list "
         "is an overload, which can make its calls ambiguous; a new return type is refused",
         example="CREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 2'",
-        options=(("BEGIN ATOMIC", 14),),
+        options=(
+            (
+                "BEGIN ATOMIC",
+                14,
+                "CREATE FUNCTION fa() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END",
+            ),
+        ),
     ),
     _e(
         "CREATE INDEX",
@@ -412,7 +434,9 @@ STATEMENTS: tuple[Entry, ...] = (
         "ON ONLY a partitioned table builds nothing",
         example="CREATE INDEX ix_ec ON t (d)",
         on="t",
-        options=(("NULLS NOT DISTINCT", 15),),
+        options=(
+            ("NULLS NOT DISTINCT", 15, "CREATE UNIQUE INDEX ix_nnd ON t (d) NULLS NOT DISTINCT"),
+        ),
     ),
     _e(
         "CREATE INDEX CONCURRENTLY",
@@ -474,7 +498,10 @@ STATEMENTS: tuple[Entry, ...] = (
         when="a row filter (15+) or column list (15+) sends subscribers part of the table",
         example="CREATE PUBLICATION pub2 FOR TABLE t",
         on="t",
-        options=(("WHERE", 15), ("TABLES IN SCHEMA", 15)),
+        options=(
+            ("WHERE", 15, "CREATE PUBLICATION pub3 FOR TABLE t WHERE (a > 0)"),
+            ("TABLES IN SCHEMA", 15, "CREATE PUBLICATION pub4 FOR TABLES IN SCHEMA sc"),
+        ),
     ),
     _e("CREATE ROLE", "CREATE ROLE", example="CREATE ROLE ec_lt_never"),
     _e("CREATE ROUTINE", "CREATE ROUTINE", since=99),  # tag only
@@ -498,7 +525,6 @@ STATEMENTS: tuple[Entry, ...] = (
         SUE,
         example="CREATE STATISTICS t_st2 ON a, b FROM t",
         on="t",
-        options=(("single expression", 14),),
     ),
     _e(
         "CREATE SUBSCRIPTION",
@@ -565,7 +591,8 @@ STATEMENTS: tuple[Entry, ...] = (
     _e(
         "CREATE TRANSFORM",
         "CREATE TRANSFORM",
-        example="CREATE TRANSFORM FOR ct LANGUAGE sql (FROM SQL WITH FUNCTION int4recv(internal))",
+        example="CREATE TRANSFORM FOR bt LANGUAGE sql (FROM SQL WITH FUNCTION "
+        "ct_from_sql(internal))",
     ),
     _e(
         "CREATE TRIGGER",
@@ -589,7 +616,7 @@ STATEMENTS: tuple[Entry, ...] = (
         "renames or retypes a column",
         example="CREATE VIEW v3 AS SELECT * FROM t",
     ),
-    _e("DEALLOCATE", "DEALLOCATE", example="DEALLOCATE ALL"),
+    _e("DEALLOCATE", "DEALLOCATE", example="DEALLOCATE ec_prep2"),
     _e(
         "DECLARE CURSOR",
         "DECLARE CURSOR",
@@ -608,7 +635,7 @@ STATEMENTS: tuple[Entry, ...] = (
     ),
     _e(
         "DISCARD",
-        "DISCARD ALL",
+        "DISCARD",
         when="DISCARD ALL refuses to run in a transaction block",
         example="DISCARD PLANS",
     ),
@@ -636,8 +663,8 @@ STATEMENTS: tuple[Entry, ...] = (
         "DROP CAST",
         "DROP CAST",
         visible=REMOVES,
-        example="DROP CAST (ct AS text)",
-        old="SELECT ROW(1, 'a')::ct::text",
+        example="DROP CAST (bt AS int)",
+        old="SELECT '5'::bt::int",
     ),
     _e(
         "DROP COLLATION",
@@ -677,16 +704,19 @@ STATEMENTS: tuple[Entry, ...] = (
         "DROP EXTENSION",
         "DROP EXTENSION",
         visible=REMOVES,
-        when="drops every function, type and operator the extension made",
+        when="drops every function, type and operator the extension made, and with CASCADE what "
+        "uses them",
         example="DROP EXTENSION plpgsql CASCADE",
         old="DO $$ BEGIN END $$",
+        others=(("t", AE),),
     ),
     _e(
         "DROP FOREIGN DATA WRAPPER",
         "DROP FOREIGN DATA WRAPPER",
         visible=REMOVES,
         example="DROP FOREIGN DATA WRAPPER fdw CASCADE",
-        old="SELECT * FROM ft",
+        old="SELECT 'ft'::regclass",
+        others=(("ft", AE),),
     ),
     _e(
         "DROP FOREIGN TABLE",
@@ -694,7 +724,8 @@ STATEMENTS: tuple[Entry, ...] = (
         AE,
         visible=REMOVES,
         example="DROP FOREIGN TABLE ft",
-        old="SELECT * FROM ft",
+        on="ft",
+        old="SELECT 'ft'::regclass",
     ),
     _e(
         "DROP FUNCTION",
@@ -709,6 +740,7 @@ STATEMENTS: tuple[Entry, ...] = (
         when="CONCURRENTLY: SHARE UPDATE EXCLUSIVE, one index, outside a transaction block",
         example="DROP INDEX t_b_idx",
         on="t",
+        others=(("t_b_idx", AE),),
     ),
     _e(
         "DROP INDEX CONCURRENTLY",
@@ -722,8 +754,8 @@ STATEMENTS: tuple[Entry, ...] = (
         "DROP LANGUAGE",
         "DROP LANGUAGE",
         visible=REMOVES,
-        example="DROP LANGUAGE plpgsql CASCADE",
-        old="DO $$ BEGIN END $$",
+        example="DROP LANGUAGE ec_lang2",
+        old="SELECT 1 / count(*) FROM pg_language WHERE lanname = 'ec_lang2'",
     ),
     _e(
         "DROP MATERIALIZED VIEW",
@@ -732,6 +764,7 @@ STATEMENTS: tuple[Entry, ...] = (
         visible=REMOVES,
         example="DROP MATERIALIZED VIEW mv",
         on="mv",
+        index_lock=AE,
     ),
     _e(
         "DROP OPERATOR",
@@ -784,7 +817,7 @@ STATEMENTS: tuple[Entry, ...] = (
         visible=REMOVES,
         when="its subscribers stop receiving changes",
         example="DROP PUBLICATION pub",
-        old="SELECT 1 FROM pg_publication WHERE pubname = 'pub' HAVING count(*) = 1",
+        old="SELECT 1 / count(*) FROM pg_publication WHERE pubname = 'pub'",
     ),
     _e(
         "DROP ROLE",
@@ -822,7 +855,8 @@ STATEMENTS: tuple[Entry, ...] = (
         "DROP SERVER",
         visible=REMOVES,
         example="DROP SERVER srv CASCADE",
-        old="SELECT * FROM ft",
+        old="SELECT 'ft'::regclass",
+        others=(("ft", AE),),
     ),
     _e(
         "DROP STATISTICS",
@@ -908,7 +942,7 @@ STATEMENTS: tuple[Entry, ...] = (
         "DROP USER MAPPING",
         visible=REMOVES,
         example="DROP USER MAPPING FOR PUBLIC SERVER srv",
-        old="SELECT 1 FROM pg_user_mappings WHERE srvname = 'srv' HAVING count(*) = 1",
+        old="SELECT 1 / count(*) FROM pg_user_mappings WHERE srvname = 'srv'",
     ),
     _e("DROP VIEW", "DROP VIEW", AE, visible=REMOVES, example="DROP VIEW v", on="v"),
     _e(
@@ -926,9 +960,9 @@ STATEMENTS: tuple[Entry, ...] = (
     _e(
         "FETCH",
         "FETCH",
-        block=INSIDE,
-        when="a WITH HOLD cursor outside a transaction",
+        when="a cursor without HOLD lives in its transaction only",
         example="FETCH ALL FROM ec_none",
+        refused="34000",
     ),
     _e(
         "GRANT",
@@ -940,7 +974,8 @@ STATEMENTS: tuple[Entry, ...] = (
         "IMPORT FOREIGN SCHEMA",
         "IMPORT FOREIGN SCHEMA",
         example="IMPORT FOREIGN SCHEMA remote FROM SERVER srv INTO sc",
-    ),
+        refused="55000",
+    ),  # the oracle's wrapper has no handler
     _e(
         "INSERT",
         "INSERT",
@@ -967,18 +1002,28 @@ STATEMENTS: tuple[Entry, ...] = (
         RE,
         ROWS,
         since=15,
-        example="MERGE INTO t USING r ON t.id = r.id WHEN MATCHED AND r.id < 0 THEN DELETE",
-        on="t",
-        options=(("RETURNING", 17),),
+        when="refused on a table with rules",
+        example="MERGE INTO r USING t ON r.id = t.id WHEN MATCHED AND r.id = 100 THEN UPDATE SET "
+        "id = 100",
+        on="r",
+        options=(
+            (
+                "RETURNING",
+                17,
+                "MERGE INTO r USING t ON r.id = t.id WHEN MATCHED AND r.id < 0 THEN DELETE "
+                "RETURNING r.id",
+            ),
+        ),
     ),
-    _e("MOVE", "MOVE", block=INSIDE, example="MOVE ALL FROM ec_none"),
+    _e("MOVE", "MOVE", example="MOVE ALL FROM ec_none", refused="34000"),
     _e("NOTIFY", "NOTIFY", example="NOTIFY ec_channel"),
-    _e("PREPARE", "PREPARE", example="PREPARE ec_prep2 AS SELECT 1"),
+    _e("PREPARE", "PREPARE", example="PREPARE ec_prep3 AS SELECT 1"),
     _e(
         "PREPARE TRANSACTION",
         "PREPARE TRANSACTION",
-        block=INSIDE,
+        when="needs max_prepared_transactions > 0; ends the transaction",
         example="PREPARE TRANSACTION 'ec_none'",
+        refused="55000",
     ),
     _e(
         "REASSIGN OWNED",
@@ -994,6 +1039,7 @@ STATEMENTS: tuple[Entry, ...] = (
         when="CONCURRENTLY: EXCLUSIVE (reads go on), needs a unique index, refused WITH NO DATA",
         example="REFRESH MATERIALIZED VIEW mv",
         on="mv",
+        index_lock=AE,
     ),
     _e(
         "REFRESH MATERIALIZED VIEW CONCURRENTLY",
@@ -1007,12 +1053,14 @@ STATEMENTS: tuple[Entry, ...] = (
         "REINDEX",
         "REINDEX",
         SH,
-        REWRITE,
-        when="REINDEX INDEX: ACCESS EXCLUSIVE on the index; CONCURRENTLY: SHARE UPDATE "
-        "EXCLUSIVE, outside a transaction block; SYSTEM and DATABASE outside one too",
+        BUILD,
+        when="REINDEX INDEX: ACCESS EXCLUSIVE on the index; each index gets a new relfilenode; "
+        "CONCURRENTLY: SHARE UPDATE EXCLUSIVE, outside a transaction block; SYSTEM and DATABASE "
+        "outside one too",
         example="REINDEX TABLE t",
         on="t",
-        options=(("TABLESPACE", 14),),
+        index_lock=AE,
+        options=(("TABLESPACE", 14, "REINDEX (TABLESPACE pg_default) TABLE t"),),
     ),
     _e(
         "REINDEX CONCURRENTLY",
@@ -1033,7 +1081,13 @@ STATEMENTS: tuple[Entry, ...] = (
         example="REVOKE SELECT ON t FROM {role}",
         old="SET ROLE {role}; SELECT id FROM t",
     ),
-    _e("REVOKE ROLE", "REVOKE ROLE", visible=REMOVES, example="REVOKE {role}_member FROM {role}"),
+    _e(
+        "REVOKE ROLE",
+        "REVOKE ROLE",
+        visible=REMOVES,
+        example="REVOKE {role}_member FROM {role}",
+        old="SET ROLE {role}; SELECT * FROM {role}_mt",
+    ),
     _e("ROLLBACK", "ROLLBACK", example="ROLLBACK"),
     _e(
         "ROLLBACK PREPARED",
@@ -1042,7 +1096,12 @@ STATEMENTS: tuple[Entry, ...] = (
         example="ROLLBACK PREPARED 'ec_none'",
     ),
     _e("SAVEPOINT", "SAVEPOINT", block=INSIDE, example="SAVEPOINT ec_sp"),
-    _e("SECURITY LABEL", "SECURITY LABEL", example="SECURITY LABEL ON TABLE t IS 'x'"),
+    _e(
+        "SECURITY LABEL",
+        "SECURITY LABEL",
+        example="SECURITY LABEL ON TABLE t IS 'x'",
+        refused="22023",
+    ),  # no label provider loaded
     _e(
         "SELECT",
         "SELECT",
@@ -1056,9 +1115,9 @@ STATEMENTS: tuple[Entry, ...] = (
         "SELECT FOR UPDATE",
         "SELECT",
         RS,
-        ROWS,
+        SCAN,
         when="locks every row it returns until commit",
-        example="SELECT id FROM t WHERE id < 10 FOR UPDATE",
+        example="SELECT id FROM t FOR UPDATE",
         on="t",
     ),
     _e(
@@ -1081,7 +1140,7 @@ STATEMENTS: tuple[Entry, ...] = (
         visible=REMOVES,
         example="TRUNCATE dt",
         on="dt",
-        old="SELECT 1 FROM dt HAVING count(*) > 0",
+        old="SELECT 1 / count(*) FROM dt",
     ),
     _e("UNLISTEN", "UNLISTEN", example="UNLISTEN *"),
     _e(
@@ -1103,13 +1162,13 @@ STATEMENTS: tuple[Entry, ...] = (
         example="VACUUM t",
         on="t",
         options=(
-            ("PARALLEL", 13),
-            ("PROCESS_TOAST", 14),
-            ("BUFFER_USAGE_LIMIT", 16),
-            ("PROCESS_MAIN", 16),
-            ("SKIP_DATABASE_STATS", 16),
-            ("ONLY_DATABASE_STATS", 16),
-            ("ONLY", 18),
+            ("PARALLEL", 13, "VACUUM (PARALLEL 1) t"),
+            ("PROCESS_TOAST", 14, "VACUUM (PROCESS_TOAST false) t"),
+            ("BUFFER_USAGE_LIMIT", 16, "VACUUM (BUFFER_USAGE_LIMIT '256kB') t"),
+            ("PROCESS_MAIN", 16, "VACUUM (PROCESS_MAIN false) t"),
+            ("SKIP_DATABASE_STATS", 16, "VACUUM (SKIP_DATABASE_STATS) t"),
+            ("ONLY_DATABASE_STATS", 16, "VACUUM (ONLY_DATABASE_STATS)"),
+            ("ONLY", 18, "VACUUM ONLY p"),
         ),
     ),
     _e(
@@ -1145,6 +1204,7 @@ ACTIONS: tuple[Entry, ...] = (
         variant=True,
         example="ALTER TABLE t ADD COLUMN z float8 DEFAULT random()",
         on="t",
+        index_lock=AE,
     ),
     _e(
         "ALTER TABLE ADD COLUMN VIRTUAL",
@@ -1175,8 +1235,8 @@ ACTIONS: tuple[Entry, ...] = (
         "ALTER TABLE ALTER COLUMN DROP NOT NULL",
         _AT,
         AE,
-        example="ALTER TABLE t ALTER COLUMN id DROP NOT NULL",
-        on="t",
+        example="ALTER TABLE nk ALTER COLUMN id DROP NOT NULL",
+        on="nk",
     ),
     _e(
         "ALTER TABLE ALTER COLUMN SET NOT NULL",
@@ -1295,9 +1355,9 @@ ACTIONS: tuple[Entry, ...] = (
         REWRITE,
         visible=CHANGES,
         when="no rewrite for a binary-coercible change (varchar(n) to varchar(m > n) or text, "
-        "...); indexes on the column are rebuilt",
-        example="ALTER TABLE t ALTER COLUMN a TYPE bigint",
-        on="t",
+        "...); indexes on the column are rebuilt; refused while a view uses the column",
+        example="ALTER TABLE it ALTER COLUMN v TYPE bigint",
+        on="it",
     ),
     _e(
         "ALTER TABLE ALTER COLUMN OPTIONS",
@@ -1331,6 +1391,8 @@ ACTIONS: tuple[Entry, ...] = (
         _AT,
         AE,
         BUILD,
+        visible=CHANGES,
+        when="the running version's writes of duplicates fail",
         example="ALTER TABLE t ADD CONSTRAINT t_a_key UNIQUE (a)",
         on="t",
     ),
@@ -1347,6 +1409,8 @@ ACTIONS: tuple[Entry, ...] = (
         _AT,
         AE,
         BUILD,
+        visible=CHANGES,
+        when="the running version's conflicting writes fail",
         example="ALTER TABLE t ADD CONSTRAINT t_a_excl EXCLUDE (a WITH =)",
         on="t",
     ),
@@ -1368,11 +1432,12 @@ ACTIONS: tuple[Entry, ...] = (
         "expression or partial index",
         example="ALTER TABLE t ADD CONSTRAINT t_b_key UNIQUE USING INDEX t_b_uniq",
         on="t",
+        others=(("t_b_uniq", SUE),),
     ),
     _e(
         "ALTER TABLE ALTER CONSTRAINT",
         _AT,
-        SRE,
+        AE,
         when="refused on anything but a foreign key before 18",
         example="ALTER TABLE t ALTER CONSTRAINT t_c_fk DEFERRABLE",
         on="t",
@@ -1393,6 +1458,7 @@ ACTIONS: tuple[Entry, ...] = (
         when="a dropped unique constraint breaks the running version's INSERT ... ON CONFLICT",
         example="ALTER TABLE t DROP CONSTRAINT t_e_key",
         on="t",
+        others=(("t_e_key", AE),),
         old="INSERT INTO t (id, e) VALUES (1, 1) ON CONFLICT (e) DO NOTHING",
     ),
     _e(
@@ -1410,8 +1476,16 @@ ACTIONS: tuple[Entry, ...] = (
         since=15,
         example="ALTER TABLE t SET ACCESS METHOD am",
         on="t",
+        index_lock=AE,
     ),
-    _e("ALTER TABLE CLUSTER ON", _AT, SUE, example="ALTER TABLE t CLUSTER ON t_pkey", on="t"),
+    _e(
+        "ALTER TABLE CLUSTER ON",
+        _AT,
+        SUE,
+        example="ALTER TABLE t CLUSTER ON t_pkey",
+        on="t",
+        others=(("t_pkey", SUE),),
+    ),
     _e(
         "ALTER TABLE SET WITHOUT CLUSTER",
         _AT,
@@ -1420,7 +1494,15 @@ ACTIONS: tuple[Entry, ...] = (
         on="t",
     ),
     _e("ALTER TABLE SET LOGGED", _AT, AE, REWRITE, example="ALTER TABLE ut SET LOGGED", on="ut"),
-    _e("ALTER TABLE SET UNLOGGED", _AT, AE, REWRITE, example="ALTER TABLE t SET UNLOGGED", on="t"),
+    _e(
+        "ALTER TABLE SET UNLOGGED",
+        _AT,
+        AE,
+        REWRITE,
+        example="ALTER TABLE t SET UNLOGGED",
+        on="t",
+        index_lock=AE,
+    ),
     _e(
         "ALTER TABLE ENABLE TRIGGER",
         _AT,
@@ -1471,33 +1553,40 @@ ACTIONS: tuple[Entry, ...] = (
     _e(
         "ALTER TABLE INHERIT",
         _AT,
-        SUE,
-        SCAN,
-        when="ACCESS EXCLUSIVE on the parent; reads the child to check its constraints",
+        AE,
+        when="SHARE UPDATE EXCLUSIVE on the parent",
         example="ALTER TABLE ih INHERIT ip",
         on="ih",
-        others=(("ip", AE),),
+        others=(("ip", SUE),),
     ),
     _e(
         "ALTER TABLE NO INHERIT",
         _AT,
-        SUE,
+        AE,
         example="ALTER TABLE ic NO INHERIT ip",
         on="ic",
-        others=(("ip", AE),),
+        others=(("ip", AS),),
     ),
     _e("ALTER TABLE OF", _AT, AE, example="ALTER TABLE ot OF ct", on="ot"),
     _e("ALTER TABLE NOT OF", _AT, AE, example="ALTER TABLE tt NOT OF", on="tt"),
-    _e("ALTER TABLE OWNER TO", _AT, AE, example="ALTER TABLE t OWNER TO {role}", on="t"),
+    _e(
+        "ALTER TABLE OWNER TO",
+        _AT,
+        AE,
+        example="ALTER TABLE t OWNER TO {role}",
+        on="t",
+        index_lock=AE,
+    ),
     _e(
         "ALTER TABLE SET TABLESPACE",
         _AT,
         AE,
         REWRITE,
         when="ALL IN TABLESPACE moves every table",
-        example="ALTER TABLE t SET TABLESPACE pg_global",  # refused: not a user tablespace
+        example="ALTER TABLE t SET TABLESPACE pg_global",
         on="t",
-    ),
+        refused="22023",
+    ),  # the oracle has no tablespace of its own to move to
     _e(
         "ALTER TABLE SET",
         _AT,
@@ -1561,7 +1650,7 @@ ACTIONS: tuple[Entry, ...] = (
         "bound; a scan of a populated default partition",
         example="ALTER TABLE p ATTACH PARTITION p2 FOR VALUES FROM (1000) TO (2000)",
         on="p",
-        others=(("p2", AE),),
+        others=(("p2", AE), ("p_k", SUE)),
     ),
     _e(
         "ALTER TABLE DETACH PARTITION",
@@ -1585,9 +1674,10 @@ ACTIONS: tuple[Entry, ...] = (
         _AT,
         SUE,
         since=14,
-        example="ALTER TABLE p DETACH PARTITION p1 FINALIZE",  # refused: nothing pending
+        example="ALTER TABLE p DETACH PARTITION p1 FINALIZE",
         on="p",
-    ),
+        refused="55000",
+    ),  # nothing pending to finalize
     _e(
         "ALTER TABLE RENAME TO",
         _AT,
@@ -1625,6 +1715,7 @@ ACTIONS: tuple[Entry, ...] = (
         "ALTER TABLE ALL IN TABLESPACE",
         _AT,
         example="ALTER TABLE ALL IN TABLESPACE pg_global SET TABLESPACE pg_default",
+        refused="22023",
     ),
     # ALTER INDEX
     _e(
@@ -1639,8 +1730,9 @@ ACTIONS: tuple[Entry, ...] = (
         "ALTER INDEX",
         AE,
         REWRITE,
-        example="ALTER INDEX t_b_idx SET TABLESPACE pg_global",  # refused: not a user one
+        example="ALTER INDEX t_b_idx SET TABLESPACE pg_global",
         on="t_b_idx",
+        refused="22023",
     ),
     _e(
         "ALTER INDEX ATTACH PARTITION",
@@ -1648,6 +1740,7 @@ ACTIONS: tuple[Entry, ...] = (
         SUE,
         example="ALTER INDEX p_k ATTACH PARTITION p1_k_idx",
         on="p_k",
+        others=(("p1_k_idx", AE),),
     ),
     _e(
         "ALTER INDEX DEPENDS ON EXTENSION",
@@ -1695,13 +1788,15 @@ ACTIONS: tuple[Entry, ...] = (
         "ALTER INDEX ALL IN TABLESPACE",
         "ALTER INDEX",
         example="ALTER INDEX ALL IN TABLESPACE pg_global SET TABLESPACE pg_default",
+        refused="22023",
     ),
     # ALTER SEQUENCE
     _e(
         "ALTER SEQUENCE",
         "ALTER SEQUENCE",
         SRE,
-        when="options other than RESTART",
+        REWRITE,
+        when="options other than RESTART; the sequence's one row is written anew",
         example="ALTER SEQUENCE s INCREMENT BY 2",
         on="s",
     ),
@@ -1709,6 +1804,7 @@ ACTIONS: tuple[Entry, ...] = (
         "ALTER SEQUENCE RESTART",
         "ALTER SEQUENCE",
         SRE,
+        REWRITE,
         visible=CHANGES,
         when="new rows reuse values already taken: the running version's inserts fail on the "
         "unique key",
@@ -1726,6 +1822,7 @@ ACTIONS: tuple[Entry, ...] = (
         "ALTER SEQUENCE AS",
         "ALTER SEQUENCE",
         SRE,
+        REWRITE,
         visible=CHANGES,
         example="ALTER SEQUENCE s AS smallint",
         on="s",
@@ -1801,17 +1898,17 @@ ACTIONS: tuple[Entry, ...] = (
         "ALTER TYPE ADD ATTRIBUTE",
         "ALTER TYPE",
         AE,
-        example="ALTER TYPE ct ADD ATTRIBUTE z int",
-        on="ct",
+        example="ALTER TYPE ct2 ADD ATTRIBUTE z int",
+        on="ct2",
     ),
     _e(
         "ALTER TYPE DROP ATTRIBUTE",
         "ALTER TYPE",
         AE,
         visible=REMOVES,
-        example="ALTER TYPE ct DROP ATTRIBUTE y",
-        on="ct",
-        old="SELECT (ROW(1, 'a')::ct).y",
+        example="ALTER TYPE ct2 DROP ATTRIBUTE y",
+        on="ct2",
+        old="SELECT (ROW(1, 'a')::ct2).y",
     ),
     _e(
         "ALTER TYPE ALTER ATTRIBUTE",
@@ -1819,17 +1916,17 @@ ACTIONS: tuple[Entry, ...] = (
         AE,
         visible=CHANGES,
         when="refused while a table column uses the type",
-        example="ALTER TYPE ct ALTER ATTRIBUTE x TYPE bigint",
-        on="ct",
+        example="ALTER TYPE ct2 ALTER ATTRIBUTE x TYPE bigint",
+        on="ct2",
     ),
     _e(
         "ALTER TYPE RENAME ATTRIBUTE",
         "ALTER TYPE",
         AE,
         visible=RENAMES,
-        example="ALTER TYPE ct RENAME ATTRIBUTE y TO y2",
-        on="ct",
-        old="SELECT (ROW(1, 'a')::ct).y",
+        example="ALTER TYPE ct2 RENAME ATTRIBUTE y TO y2",
+        on="ct2",
+        old="SELECT (ROW(1, 'a')::ct2).y",
     ),
     _e(
         "ALTER TYPE SET",
@@ -1948,10 +2045,11 @@ COMMAND_TAGS_PG18 = frozenset(" ".join(tag.split()) for tag in _TAGS.split("|"))
 # variant tags -> the entry whose statement the server reports them for
 TAG_VARIANTS = {
     "CLOSE": "CLOSE",
-    "CLOSE CURSOR ALL": "CLOSE",
+    "CLOSE CURSOR": "CLOSE",
     "COPY FROM": "COPY",
     "DEALLOCATE ALL": "DEALLOCATE",
     "DISCARD": "DISCARD",
+    "DISCARD ALL": "DISCARD",
     "DISCARD PLANS": "DISCARD",
     "DISCARD SEQUENCES": "DISCARD",
     "DISCARD TEMP": "DISCARD",
@@ -1959,6 +2057,7 @@ TAG_VARIANTS = {
     "SELECT FOR NO KEY UPDATE": "SELECT FOR UPDATE",
     "SELECT FOR SHARE": "SELECT FOR UPDATE",
     "SELECT FOR UPDATE": "SELECT FOR UPDATE",
+    "SELECT": "SELECT INTO",  # SELECT ... INTO answers "SELECT <rows>"
 }
 
 

@@ -83,7 +83,7 @@ def _table_ops(
     seen = _seen(entries[0].key, words)
     found = []
     for entry in entries:
-        too_new = [w for w, since in entry.options if _has_option(words, w)]
+        too_new = [w for w, _, _ in entry.options if _has_option(words, w)]
         option_flags = frozenset(f"option:{w}" for w in too_new) | seen
         if covered:
             found.append(Op("statement", value=entry.key, flags=flags | option_flags))

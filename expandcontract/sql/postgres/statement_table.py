@@ -969,7 +969,7 @@ STATEMENTS: tuple[Entry, ...] = (
         "GRANT",
         example="GRANT SELECT ON t TO {role}",
     ),
-    _e("GRANT ROLE", "GRANT ROLE", example="GRANT pg_read_all_data TO {role}", since=14),
+    _e("GRANT ROLE", "GRANT ROLE", example="GRANT {role}_gone TO {role}"),
     _e(
         "IMPORT FOREIGN SCHEMA",
         "IMPORT FOREIGN SCHEMA",

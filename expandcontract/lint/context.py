@@ -9,11 +9,14 @@ still holds the locks of its earlier statements, a validated
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from expandcontract.lint.schema import Schema
 from expandcontract.phases import mirror
 from expandcontract.sql.op import Op
+
+_NEXTVAL = re.compile(r"(?i)nextval\(\s*'([^']+)'")
 
 
 @dataclass
@@ -118,6 +121,21 @@ class Context:
         the running application version has never used it."""
         return self.is_new(op) or (op.table, op.column) in self.new_columns
 
+    def sequence_unused(self, sequence: str) -> bool:
+        """True when every column default known to use ``sequence`` (a ``nextval`` default,
+        or a serial's ``<table>_<column>_seq``) was dropped earlier in this migration."""
+        short = sequence.rsplit(".", 1)[-1]
+        users = {
+            (t, c)
+            for t, c in self.dropped_defaults
+            if f"{(t or '').rsplit('.', 1)[-1]}_{c}_seq" == short
+        }
+        known = self.facts.get(f"sequence_of:{short}")
+        if known is not None:
+            table, _, column = known.rpartition(".")
+            return (table, column) in self.dropped_defaults
+        return bool(users)
+
     @property
     def default_partitions(self) -> dict[str, str]:
         """Partitioned table -> its default partition, where one existed before this
@@ -184,6 +202,15 @@ class Context:
             filled = {"serial", "identity", "generated_stored", "generated_virtual"}
             if op.default_sql is None and not op.flags & filled:
                 self.null_columns.add((op.table, op.column))
+        elif kind == "set_default" and op.default_sql and "nextval" in op.default_sql.lower():
+            used = _NEXTVAL.search(op.default_sql)
+            if used:
+                self.facts[f"sequence_of:{used.group(1).rsplit('.', 1)[-1]}"] = (
+                    f"{op.table}.{op.column}"
+                )
+        elif kind == "rename_column":
+            if (op.table, op.column) in self.new_columns:
+                self.new_columns.add((op.table, op.new_name))
         elif kind == "drop_default":
             self.dropped_defaults.add((op.table, op.column))
             self.facts.pop(f"not_null_default:{op.table}.{op.column}", None)

@@ -450,7 +450,8 @@ def statement_ranges(
             i = skipped[0]
         elif ch == ";":
             ranges.append((start, i + 1, False))
-            start = i = i + 1
+            data_end = copy_data_end(text, start, i, n)
+            start = i = i + 1 if data_end is None else data_end
         elif ch == "\\":
             line_end = text.find("\n", i, n)
             line_end = n if line_end == -1 else line_end
@@ -523,11 +524,16 @@ def find_unterminated(text: str) -> tuple[int, str]:
     tokenizer has failed, to say *where* the file went wrong.
     """
     i, n = 0, len(text)
+    start = 0
     while i < n:
         found = _SPECIAL.search(text, i, n)
         if found is None:
             break
         i = found.start()
+        if text[i] == ";":
+            data_end = copy_data_end(text, start, i, n)
+            start = i = i + 1 if data_end is None else data_end
+            continue
         if text[i] == "\\":  # a psql meta-command runs to the end of its line
             line_end = text.find("\n", i, n)
             i = n if line_end == -1 else line_end
@@ -541,6 +547,32 @@ def find_unterminated(text: str) -> tuple[int, str]:
             return i, unterminated
         i = end
     return n, "input"
+
+
+_COPY_FROM_STDIN = re.compile(
+    r"(?is)\s*(?:(?:--[^\n]*\n|/\*.*?\*/)\s*)*copy\b[^;]*\bfrom\s+stdin\b"
+)
+
+
+def copy_data_end(text: str, start: int, semicolon: int, n: int) -> int | None:
+    """After ``COPY ... FROM stdin;`` (the statement ``text[start:semicolon]``), psql reads
+    rows of data up to a line ``\\.``: the offset after that line (or ``n``); None for any
+    other statement. The data is no SQL, and no statement of the script."""
+    if "stdin" not in text[start:semicolon].lower():
+        return None
+    if not _COPY_FROM_STDIN.match(text, start, semicolon):
+        return None
+    line_end = text.find("\n", semicolon, n)
+    if line_end == -1:
+        return n
+    at = line_end + 1
+    while at < n:
+        end = text.find("\n", at, n)
+        end = n if end == -1 else end
+        if text[at:end].rstrip("\r") == "\\.":
+            return min(end + 1, n)
+        at = end + 1
+    return n
 
 
 def _word_start(text: str, i: int) -> bool:

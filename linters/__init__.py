@@ -50,6 +50,7 @@ _MODULES = (
     "breaking_change",
     "update_without_where",
     "lock_held_until_commit",
+    "dynamic_sql",
     "revision_error",
     "phase_expand",
     "phase_migrate",

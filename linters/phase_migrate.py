@@ -38,6 +38,13 @@ DATA_OR_CONTROL = {
     # what the statement table says of a statement (judged by its own rules)
     "statement",
     "unknown_statement",
+    # what DO blocks and calls run, around what they run
+    "block_begin",
+    "block_end",
+    "call",
+    "dynamic_sql",
+    "commit_in_block",
+    "copy_rows",
 }
 
 

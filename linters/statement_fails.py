@@ -68,8 +68,18 @@ _OWN_WORDS = frozenset(
 
 def _table_verdict(op, ctx):
     """What the statement table says PostgreSQL refuses: the block a statement stands in,
-    the version its syntax and options need."""
+    the version its syntax and options need; and what the statement's own words make it
+    refuse."""
     entry = BY_KEY[op.value]
+    for flag in op.flags:
+        if flag.startswith("refused:"):
+            yield Violation(f"{entry.key}: {flag[8:]}: PostgreSQL refuses the statement")
+        elif flag.startswith("constraint:") and _unique(ctx, flag[11:]):
+            yield Violation(
+                f"constraint {flag[11:]} is UNIQUE or PRIMARY KEY: ALTER CONSTRAINT changes "
+                "foreign keys only, PostgreSQL refuses it",
+                "Drop and re-add the constraint (building its index CONCURRENTLY first).",
+            )
     if entry.key in _OWN_WORDS:
         return
     in_block = ctx.in_transaction or op.has("in_block")
@@ -102,9 +112,60 @@ def _table_verdict(op, ctx):
             )
 
 
+def _unique(ctx, name: str) -> bool:
+    return any(k.startswith("unique:") and k.endswith(f".{name}") for k in ctx.facts)
+
+
+def _schema_verdict(op, ctx):
+    """What PostgreSQL refuses given what earlier statements and migrations made."""
+    if op.kind == "add_constraint":
+        partitioned = op.table in ctx.partitioned and ctx.pg_version < 18
+        if op.constraint == "foreign_key" and op.not_valid and partitioned:
+            yield Violation(
+                f"{op.table} is partitioned: a foreign key NOT VALID on it needs "
+                f"PostgreSQL 18, {ctx.pg_version} refuses it",
+                "Add the foreign key NOT VALID on each partition, validate each, then "
+                "add it to the parent (which finds them valid).",
+            )
+    elif op.kind == "drop_index" and _unique(ctx, op.name or ""):
+        yield Violation(
+            f"index {op.name} belongs to a UNIQUE or PRIMARY KEY constraint: PostgreSQL "
+            "refuses to drop it (drop the constraint instead)",
+            "ALTER TABLE ... DROP CONSTRAINT, in the contract phase.",
+        )
+    elif op.kind == "create_function" and op.has("or_replace") and op.name and op.type_sql:
+        before = ctx.facts.get(f"function:{op.name.rsplit('.', 1)[-1]}")
+        old_args, _, old_returns = (before or "").partition("|")
+        args, _, returns = op.type_sql.partition("|")
+        if before and old_args == args and old_returns != returns:
+            yield Violation(
+                f"CREATE OR REPLACE FUNCTION {op.name} changes its return type: "
+                "PostgreSQL refuses it",
+                "Create a function under a new name; drop the old one in the contract phase.",
+            )
+    elif op.kind == "create_object" and op.value == "view" and op.has("or_replace"):
+        before = ctx.facts.get(f"view:{op.name}")
+        if before and op.columns:
+            old = before.split(",")
+            new = [c for c, _ in op.columns]
+            if new[: len(old)] != old:
+                yield Violation(
+                    f"CREATE OR REPLACE VIEW {op.name} drops or renames a column of the view "
+                    f"({', '.join(old)}): PostgreSQL refuses it",
+                    "Keep every column, in order, and add new ones at the end.",
+                )
+
+
 def check(op, ctx):
+    yield from _schema_verdict(op, ctx)
     if op.kind == "statement":
         yield from _table_verdict(op, ctx)
+    elif op.kind == "commit_in_block" and ctx.in_transaction and not ctx.block_transaction:
+        yield Violation(
+            "COMMIT or ROLLBACK inside a DO block or procedure run in a transaction block: "
+            "PostgreSQL refuses it (invalid transaction termination)",
+            "Run the block outside any transaction (in Alembic, inside autocommit_block()).",
+        )
     elif op.kind == "concurrently_in_block":
         yield Violation(
             "CONCURRENTLY inside a DO block runs in a transaction: PostgreSQL rejects it",
@@ -175,6 +236,9 @@ RULE = Rule(
     kinds=frozenset(
         {
             "statement",
+            "commit_in_block",
+            "create_function",
+            "create_object",
             "concurrently_in_block",
             "add_column",
             "add_constraint",

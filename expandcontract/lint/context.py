@@ -76,6 +76,10 @@ class Context:
     renamed_tables: dict[str, int] = field(default_factory=dict)
     # (statement index, rule code) of findings a later statement showed to be harmless
     retracted: set[tuple[int, str]] = field(default_factory=set)
+    # functions and procedures of this migration -> (language, body): run where called
+    routines: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # a DO block or routine body opened a transaction of its own (outside any other)
+    block_transaction: bool = False
 
     def __post_init__(self) -> None:
         self.in_transaction = self.assume_in_transaction
@@ -134,7 +138,9 @@ class Context:
         if known is not None:
             table, _, column = known.rpartition(".")
             return (table, column) in self.dropped_defaults
-        return bool(users)
+        # no column known to use it: a default dropped earlier in this migration was
+        # what it was for
+        return bool(users) or bool(self.dropped_defaults)
 
     @property
     def default_partitions(self) -> dict[str, str]:
@@ -164,7 +170,14 @@ class Context:
     def apply(self, op: Op) -> None:
         kind = op.kind
         self._hold(op)
-        if kind == "begin":
+        if kind == "block_begin":
+            if not self.in_transaction:  # the block is a transaction of its own
+                self.in_transaction = self.block_transaction = True
+        elif kind == "block_end":
+            if self.block_transaction:
+                self.block_transaction = False
+                self.apply(Op("commit"))
+        elif kind == "begin":
             self.in_transaction = True
         elif kind in ("commit", "rollback"):
             self.in_transaction = False
@@ -191,6 +204,8 @@ class Context:
             if op.name:
                 short = op.name.rsplit(".", 1)[-1]
                 self.functions[short] = op.value or "volatile"
+                if op.body is not None:
+                    self.routines[short] = op.body
                 if op.type_sql is not None:
                     self.facts[f"function:{short}"] = op.type_sql
         elif kind == "add_column":
@@ -227,6 +242,8 @@ class Context:
         elif kind == "create_object":
             if op.name and not op.has("if_not_exists"):
                 self.new_objects.add((op.value or "", op.name))
+            if op.value == "view" and op.name and op.columns:
+                self.facts[f"view:{op.name}"] = ",".join(c for c, _ in op.columns)
             renamed = self.renamed_tables.get(op.name or "")
             if op.value == "view" and renamed is not None and self.in_transaction:
                 # a compatibility view under the old name, in the rename's transaction: the

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -198,6 +199,8 @@ def judge(script: Script, ctx: Context, collector: Collector) -> None:
                 "The rest of the file is still linted; check this statement by hand.",
             )
             continue
+        if ctx.routines and stmt.text.lstrip()[:6].upper().startswith(("CALL", "SELECT")):
+            ops = [*ops, *_calls(stmt.text, stmt.start, ctx, collector.ruleset.target)]
         if ctx.new_enum_labels:  # a label added in this transaction, used before its commit
             used = ctx.new_enum_labels & stmt.strings()
             if used and not any(op.kind == "add_enum_value" for op in ops):
@@ -217,6 +220,15 @@ def judge(script: Script, ctx: Context, collector: Collector) -> None:
         ctx.end_statement()
     if ctx.retracted:  # findings a later statement showed to be harmless
         collector.raw = [(i, f) for i, f in collector.raw if (i, f.code) not in ctx.retracted]
+
+
+def _calls(text: str, offset: int, ctx: Context, target: Target) -> list[Op]:
+    """What the functions and procedures of this migration that a statement calls run."""
+    ops = []
+    for name, routine in ctx.routines.items():
+        if re.search(rf"(?i)\b{re.escape(name)}\s*\(", text):
+            ops.extend(target.sql.routine_ops(routine, offset))
+    return ops
 
 
 def apply_suppressions(

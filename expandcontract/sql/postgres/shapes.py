@@ -26,6 +26,7 @@ from expandcontract.sql.postgres.facts import (
     SUE,
     signature_text,
 )
+from expandcontract.sql.postgres.plpgsql import routine_body
 
 # PostgreSQL's reserved key words (Appendix C): never a bare name, so a statement that uses
 # one as a name goes to the full reader, which reports it.
@@ -386,7 +387,7 @@ _CONDITION = _Lazy(rf"{_COMPARISON}(?:{_W}AND{_W}{_COMPARISON})*")
 _NULL_FILTER = _Lazy(rf"(?:{_NAME}\.)*(?P<column>{_NAME}){_W}IS{_W}NULL")
 # the key words of a plain condition (never names)
 _CONDITION_WORDS = frozenset({"and", "between", "is", "not", "null"})
-_FUNCTION = _Lazy(rf"CREATE{_W}(?:OR{_W}REPLACE{_W})?FUNCTION{_W}(?P<name>{_QNAME})\s*\(")
+_FUNCTION = _Lazy(rf"CREATE{_W}(?P<replace>OR{_W}REPLACE{_W})?FUNCTION{_W}(?P<name>{_QNAME})\s*\(")
 _STRING = _Lazy(r"'(?:[^']|'')*'")
 _NAMES_IN = _Lazy(_NAME)
 _DOLLAR = _Lazy(r"\$(\w*)\$.*?\$\1\$", re.S)
@@ -756,6 +757,8 @@ def _create_function(m: re.Match, text: str, start: int) -> list[Op] | None:
             name=_qname(m.group("name")),
             value=volatility,
             type_sql=signature_text(text),
+            body=routine_body(text),
+            flags=frozenset({"or_replace"} if m.group("replace") else ()),
             offset=start,
         )
     ]

@@ -96,6 +96,8 @@ class Statement:
     error: str | None = None
     # what the statement does, when settled from its text alone (then ``tokens`` is empty)
     ops: list[Op] | None = None
+    # sent by psql's \gexec: each value of each row it returns is run as a statement
+    gexec: bool = False
 
     def strings(self) -> set[str]:
         """The text of its string literals."""
@@ -254,9 +256,12 @@ def _skip_comments(text: str, i: int, end: int, lines: LineIndex, out: list[Comm
 
 
 _SENT = "\\g"  # the text of the semicolon a \\g-style meta-command stands for
+_GEXEC = "\\gexec"  # ... and the one \\gexec stands for
 
 
-def _statement(text: str, lines: LineIndex, group: list[Token], stop: int) -> Statement:
+def _statement(
+    text: str, lines: LineIndex, group: list[Token], stop: int, gexec: bool = False
+) -> Statement:
     first = group[0]
     body = text[first.start : stop].rstrip()
     line, column = lines.position(first.start)
@@ -268,6 +273,7 @@ def _statement(text: str, lines: LineIndex, group: list[Token], stop: int) -> St
         column=column,
         end_line=lines.position(first.start + max(len(body) - 1, 0))[0],
         tokens=group,
+        gexec=gexec,
     )
 
 
@@ -311,7 +317,8 @@ def _pieces(
         yield from piece_tokens
         if sends:  # \\g and kin send the statement as a semicolon would
             line, column = lines.position(end)
-            yield lexicon.Token(lexicon.TokenType.SEMICOLON, _SENT, line, column, end, end)
+            sent = _GEXEC if sends == "gexec" else _SENT
+            yield lexicon.Token(lexicon.TokenType.SEMICOLON, sent, line, column, end, end)
 
 
 def _is_routine(current: list[Token]) -> bool:
@@ -322,7 +329,7 @@ def _is_routine(current: list[Token]) -> bool:
 
 def _group(
     items: Iterable[Token | Statement], limit: int
-) -> Iterator[tuple[list[Token], int] | Statement]:
+) -> Iterator[tuple[list[Token], int, bool] | Statement]:
     """Group tokens into statements on semicolons outside ``BEGIN ATOMIC`` bodies; error
     statements pass through in their place.
 
@@ -340,9 +347,9 @@ def _group(
             yield token
             continue
         kind = token.token_type
-        if kind == semicolon and (atomic_depth == 0 or token.text == _SENT):
+        if kind == semicolon and (atomic_depth == 0 or token.text in (_SENT, _GEXEC)):
             if current:  # a \\g sends the buffer even inside a BEGIN ATOMIC body, as psql does
-                yield current, token.start
+                yield current, token.start, token.text == _GEXEC
                 current = []
             previous, atomic_depth = "", 0
             continue
@@ -360,7 +367,7 @@ def _group(
             atomic_depth = 1
         previous = upper
     if current:
-        yield current, limit
+        yield current, limit, False
 
 
 def _collect_comments(
@@ -457,7 +464,8 @@ def statement_ranges(
             line_end = n if line_end == -1 else line_end
             words = text[i + 1 : line_end].split()
             command = words[0] if words else ""
-            ranges.append((start, i, command.startswith("g") or command == "crosstabview"))
+            sends = command.startswith("g") or command == "crosstabview"
+            ranges.append((start, i, ("gexec" if command == "gexec" else "g") if sends else ""))
             start = i = line_end
         else:
             i += 1

@@ -11,7 +11,6 @@ the statement's tokens go through the small classifier in
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import re
 
@@ -29,6 +28,13 @@ from expandcontract.sql.postgres.facts import (
     SUE,
     signature_text,
 )
+from expandcontract.sql.postgres.plpgsql import (
+    Body,
+    do_body,
+    gexec_templates,
+    read_body,
+    routine_body,
+)
 from expandcontract.sql.postgres.split import Statement, split
 from expandcontract.sql.postgres.statement_table import Entry, classify, depth_zero, judged
 from expandcontract.sql.postgres.tokens import Cursor, retokenize, upper_words
@@ -41,6 +47,8 @@ def analyze(stmt: Statement) -> list[Op]:
         raise StatementError(stmt.error)
     if stmt.ops is not None:  # settled from its text by the plain shapes
         return stmt.ops
+    if stmt.gexec:
+        return _gexec(stmt)
     cur = Cursor(retokenize(stmt.tokens))
     head = cur.peek()
     if head in ("ALTER", "CREATE", "DROP"):
@@ -120,6 +128,12 @@ def _seen(key: str, words: list[str]) -> frozenset[str]:
         "WHERE" in words or _column_list(words)
     ):
         seen.add("filtered")
+    refused = _refused(key, words, top)
+    if refused:
+        seen.add(f"refused:{refused}")
+    if key == "ALTER TABLE ALTER CONSTRAINT" and "CONSTRAINT" in words:
+        at = words.index("CONSTRAINT") + 1
+        seen.add(f"constraint:{words[at].lower() if at < len(words) else ''}")
     if key == "CREATE COLLATION" and _has_option(words, "DETERMINISTIC = FALSE"):
         seen.add("nondeterministic")
     if key.startswith("ALTER TABLE") and "COLLATE" in words:
@@ -127,6 +141,41 @@ def _seen(key: str, words: list[str]) -> frozenset[str]:
         if at < len(words):
             seen.add(f"collate:{words[at].lower()}")
     return frozenset(seen)
+
+
+# functions whose value is not fixed: PostgreSQL refuses them in an index predicate
+_NOT_IMMUTABLE = frozenset(
+    {
+        "NOW",
+        "CURRENT_TIMESTAMP",
+        "CURRENT_DATE",
+        "CURRENT_TIME",
+        "LOCALTIMESTAMP",
+        "LOCALTIME",
+        "STATEMENT_TIMESTAMP",
+        "TRANSACTION_TIMESTAMP",
+        "CLOCK_TIMESTAMP",
+        "RANDOM",
+        "GEN_RANDOM_UUID",
+        "TIMEOFDAY",
+    }
+)
+
+
+def _refused(key: str, words: list[str], top: list[str]) -> str | None:
+    """Why PostgreSQL refuses the statement whatever the schema, read from its words."""
+    if key == "REFRESH MATERIALIZED VIEW CONCURRENTLY" and _has_option(top, "NO DATA"):
+        return "CONCURRENTLY cannot be used with WITH NO DATA"
+    if key == "CREATE STATISTICS" and "ON" in words and "FROM" in words:
+        on, end = words.index("ON") + 1, words.index("FROM")
+        items = words[on:end]
+        if "," not in depth_zero(items) and items[:1] != ["("]:
+            return "extended statistics need at least two columns (or one expression)"
+    if key.startswith("CREATE INDEX") and "WHERE" in top:
+        predicate = words[words.index("WHERE") :]
+        if _NOT_IMMUTABLE & set(predicate):
+            return "functions in an index predicate must be IMMUTABLE"
+    return None
 
 
 def _sets_back(key: str, words: list[str]) -> bool:
@@ -262,12 +311,15 @@ def _create(stmt: Statement, cur: Cursor) -> list[Op]:
         volatility = next(
             (w.lower() for w in words if w in ("IMMUTABLE", "STABLE", "VOLATILE")), "volatile"
         )
+        replace = any(t.text.upper() == "REPLACE" for t in stmt.tokens[:3])
         return [
             Op(
                 "create_function",
                 name=cur.name(),
                 value=volatility,
                 type_sql=signature_text(stmt.text),
+                body=routine_body(stmt.text),
+                flags=frozenset({"or_replace"} if replace else ()),
             )
         ]
     if what in ("VIEW", "SEQUENCE", "TYPE", "DOMAIN", "RECURSIVE", "SCHEMA"):
@@ -276,9 +328,29 @@ def _create(stmt: Statement, cur: Cursor) -> list[Op]:
         existing = cur.accept("IF", "NOT", "EXISTS") or any(
             t.text.upper() == "REPLACE" for t in stmt.tokens[:3]
         )
-        flags = frozenset({"if_not_exists"} if existing else ())
-        return [Op("create_object", name=cur.name(), value=kind, flags=flags)]
+        replace = any(t.text.upper() == "REPLACE" for t in stmt.tokens[:3])
+        flags = frozenset(
+            ({"if_not_exists"} if existing else set()) | ({"or_replace"} if replace else set())
+        )
+        name = cur.name()
+        columns = _view_columns(stmt) if kind == "view" else ()
+        return [Op("create_object", name=name, value=kind, flags=flags, columns=columns)]
     return []
+
+
+def _view_columns(stmt: Statement) -> tuple[tuple[str, str], ...]:
+    """The names of a view's columns, in order; () when they cannot be read (``*``)."""
+    try:
+        tree = parse(stmt.tokens, stmt.text)
+    except StatementError:
+        return ()
+    query = tree.expression if isinstance(tree, exp.Create) else None
+    if not isinstance(query, exp.Select):
+        return ()
+    names = [e.alias_or_name for e in query.expressions]
+    if any(not n or n == "*" for n in names):
+        return ()
+    return tuple((n if n.islower() else n.lower(), "") for n in names)
 
 
 def _create_table(stmt: Statement, cur: Cursor) -> list[Op]:
@@ -645,31 +717,69 @@ def _always_true(condition: exp.Expression) -> bool:
 
 
 def _do(stmt: Statement, cur: Cursor) -> list[Op]:
-    """A ``DO`` block: the UPDATE and DELETE statements of its body, judged as if written
-    out (a full-table one locks as long inside a block as outside)."""
-    body = next((t.text for t in stmt.tokens if t.text.startswith("$")), None)
+    """A ``DO`` block: the statements of its body, EXECUTEs of constant text included,
+    judged as if written out, in one transaction (a DO block is one statement)."""
+    body = do_body(stmt.text)
     if body is None:
         return []
-    inner = re.sub(r"^\$\w*\$|\$\w*\$$", "", body).strip()
-    inner = re.sub(r"(?is)^(declare\b.*?)?\bbegin\b|\bend\s*;?\s*$", "", inner)
-    ops = []
-    if re.search(r"(?i)\bconcurrently\b", inner):
-        ops.append(Op("concurrently_in_block", offset=stmt.start))
-    for part in split(inner).statements:
-        found: list[Op] = []
-        if part.ops is not None:  # settled from its text
-            found = [op for op in part.ops if op.kind in ("update", "delete")]
-        elif (
-            part.error is None
-            and part.tokens
-            and part.tokens[0].text.upper() in ("UPDATE", "DELETE", "WITH")
-        ):
-            with contextlib.suppress(StatementError):
-                found = _dml(part, Cursor(retokenize(part.tokens)))
-        for op in found:
-            op.offset = stmt.start
-            ops.append(op)
+    ops = body_ops(read_body(body), stmt.start)
+    if re.search(r"(?i)\bconcurrently\b", body):
+        ops.insert(0, Op("concurrently_in_block", offset=stmt.start))
     return ops
+
+
+def body_ops(body: Body, offset: int) -> list[Op]:
+    """The operations of a DO block's or routine's body, all at ``offset`` (the statement
+    that runs it), between ``block_begin`` and ``block_end``: its statements run in one
+    transaction unless it commits."""
+    ops = [Op("block_begin", offset=offset)]
+    batched = frozenset({"in_block", "in_loop"}) if not body.commits else frozenset({"in_block"})
+    for sql, in_loop in body.statements:
+        for part in split(sql).statements:
+            try:
+                found = part.ops if part.ops is not None else analyze(part)
+            except StatementError:
+                found = [Op("dynamic_sql", value=" ".join(part.text.split())[:80])]
+            for op in found:
+                op.offset = offset
+                op.flags = op.flags | (batched if in_loop else frozenset({"in_block"}))
+                ops.append(op)
+    ops += [Op("dynamic_sql", value=expr, offset=offset) for expr in body.dynamic]
+    if body.commits:
+        ops.append(Op("commit_in_block", offset=offset))
+    ops.append(Op("block_end", offset=offset))
+    return ops
+
+
+def routine_ops(routine: tuple[str, str], offset: int) -> list[Op]:
+    """The operations of a function or procedure's body, where a statement calls it."""
+    language, body = routine
+    if language not in ("sql", "plpgsql"):
+        return [Op("dynamic_sql", value=f"a {language} routine", offset=offset)]
+    return body_ops(read_body(body, language), offset)
+
+
+def _gexec(stmt: Statement) -> list[Op]:
+    """``SELECT ... \\gexec``: psql runs each value of each row as a statement."""
+    templates = gexec_templates(stmt.text)
+    if templates is None:
+        return [Op("dynamic_sql", value=" ".join(stmt.text.split())[:80], offset=stmt.start)]
+    ops = []
+    for sql in templates:
+        for part in split(sql).statements:
+            try:
+                found = part.ops if part.ops is not None else analyze(part)
+            except StatementError:
+                found = [Op("dynamic_sql", value=sql[:80])]
+            for op in found:
+                op.offset = stmt.start
+                ops.append(op)
+    return ops
+
+
+def _call(stmt: Statement, cur: Cursor) -> list[Op]:
+    cur.advance()
+    return [Op("call", name=cur.name())]
 
 
 def _select(stmt: Statement, cur: Cursor) -> list[Op]:
@@ -769,6 +879,7 @@ _HANDLERS = {
     "DELETE": _dml,
     "WITH": _dml,
     "DO": _do,
+    "CALL": _call,
     "SELECT": _select,
     "INSERT": _insert,
 }

@@ -113,7 +113,8 @@ def _table_verdict(op, ctx):
 
 
 def _unique(ctx, name: str) -> bool:
-    return any(k.startswith("unique:") and k.endswith(f".{name}") for k in ctx.facts)
+    """A UNIQUE or PRIMARY KEY constraint of that name (whose index has its name)."""
+    return f"unique_name:{name}" in ctx.facts
 
 
 def _schema_verdict(op, ctx):

@@ -260,6 +260,7 @@ class Context:
             key = (op.table, op.name)
             if op.constraint in ("unique", "primary_key") and op.name:
                 self.facts[f"unique:{op.table}.{op.name}"] = op.constraint
+                self.facts[f"unique_name:{op.name}"] = op.table or ""
             if op.not_valid:
                 self.not_valid_pending.add(key)
             if op.constraint == "check":

@@ -136,10 +136,14 @@ def lint_sql(
 ) -> tuple[list[Finding], int]:
     """Lint one SQL script; returns its findings and how many statements it has.
     ``schema``: what earlier migrations left (updated with what this one does)."""
+    from expandcontract.lint.sources.tools import prepare
+
+    text, tool_transaction = prepare(text, path)
     script = ruleset.target.sql.split_script(text)
     collector = Collector(path, ruleset)
     ctx = Context(
-        pg_version=ruleset.pg_version, assume_in_transaction=ruleset.assume_in_transaction
+        pg_version=ruleset.pg_version,
+        assume_in_transaction=ruleset.assume_in_transaction or bool(tool_transaction),
     )
     if schema is not None:
         ctx.column_types.update(schema.column_types)

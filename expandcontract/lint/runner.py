@@ -89,6 +89,13 @@ def collect(paths: list[str], config: Config) -> list[Path | None]:
     return files
 
 
+def tool_skipped(path: Path) -> bool:
+    """A file a migration tool keeps beside its migrations (sqitch's revert and verify)."""
+    from expandcontract.lint.sources.tools import skipped
+
+    return skipped(path)
+
+
 def _search(directory: Path, config: Config) -> list[Path]:
     return [
         p
@@ -98,6 +105,7 @@ def _search(directory: Path, config: Config) -> list[Path]:
         and not _SKIP_DIRS.intersection(p.relative_to(directory).parts[:-1])
         and not config.excluded(p)
         and (p.suffix == ".sql" or looks_like_revision(p))
+        and not (p.suffix == ".sql" and tool_skipped(p))
     ]
 
 

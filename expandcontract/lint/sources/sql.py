@@ -57,4 +57,5 @@ class SqlFiles:
         else:  # what the file left, for the files after it
             left = Schema.from_json(entry["schema"])
             schema.column_types, schema.partitioned = left.column_types, left.partitioned
+            schema.facts = left.facts
         return [Finding(**f) for f in entry["findings"]], entry["statements"]

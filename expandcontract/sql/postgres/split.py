@@ -162,6 +162,8 @@ def split(text: str) -> Script:
     # a byte-order mark or a NUL byte (which PostgreSQL refuses anyway): white space here,
     # so that it hides no statement; offsets are kept
     text = text.replace("\ufeff", " ").replace("\x00", " ")
+    if ":'" in text or ':"' in text or "\\set" in text:
+        text = psql_variables(text)
     lines = LineIndex(text)
     script = Script(text, lines, iter(()))
     script._pending = _statements(text, lines, script._comments)
@@ -203,6 +205,19 @@ def _statements(text: str, lines: LineIndex, comments: list[Comment]) -> Iterato
 
 
 _ATOMIC = re.compile(r"(?i)\batomic\b")
+_QUOTED_VARIABLE = re.compile(r"(?<![:\w]):(?=(?:'[A-Za-z_]\w*'|\"[A-Za-z_]\w*\"))")
+_VARIABLE = re.compile(r"(?<![:\w]):(?=[A-Za-z_]\w*(?!\w|:))")
+
+
+def psql_variables(text: str) -> str:
+    """psql's variables read as what they stand for, offsets kept: ``:'v'`` a string,
+    ``:"v"`` a name, and (in a script that sets them with ``\\set``) ``:v`` a word."""
+    text = _QUOTED_VARIABLE.sub(" ", text)
+    if "\\set" in text:
+        text = _VARIABLE.sub(" ", text)
+    return text
+
+
 _SPACE = re.compile(r"\s*")
 _STRING = re.compile(r"'(?:[^']|'')*'")
 

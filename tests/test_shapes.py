@@ -51,8 +51,8 @@ def _compare(text: str) -> tuple[int, list[str]]:
     except Exception:  # not SQL at all (a docstring, a path): nothing to compare
         return 0, []
     for stmt in statements:
-        if stmt.error or "--" in stmt.text or "/*" in stmt.text:
-            continue
+        if stmt.error or stmt.gexec or "--" in stmt.text or "/*" in stmt.text:
+            continue  # (psql's \gexec scripts never reach the plain shapes)
         quick = shapes.settle(stmt.text, stmt.start)
         if quick is None:
             continue

@@ -57,34 +57,6 @@ def do_body(text: str) -> str | None:
     return found.group(1).replace("''", "'") if found is not None else None
 
 
-def routine_body(text: str) -> tuple[str, str] | None:
-    """(language, body) of ``CREATE FUNCTION|PROCEDURE``: its ``AS $$...$$`` or ``AS '...'``
-    body, or its ``BEGIN ATOMIC ... END`` (SQL); None for a trigger function (it runs on
-    writes, not where it is created or called)."""
-    found = _AS_BODY.search(text)
-    if found is None:
-        atomic = _ATOMIC.search(text) if "ATOMIC" in text.upper() else None
-        return ("sql", atomic.group(1)) if atomic is not None else None
-    head = text[: found.start()]
-    if _RETURNS_TRIGGER.search(head):
-        return None
-    language = _LANGUAGE.search(head) or _LANGUAGE.search(text, found.end())
-    lang = language.group(1).lower() if language else "sql"
-    if found.group("tag") is not None:
-        end = text.find(f"${found.group('tag')}$", found.end())
-        if end == -1:
-            return None
-        return lang, text[found.end() : end]
-    body = _STRING.match(text, found.end() - 1)
-    return (lang, body.group(1).replace("''", "'")) if body is not None else None
-
-
-_AS_BODY = re.compile(r"(?i)\bas\s+(?:\$(?P<tag>\w*)\$|')")
-_ATOMIC = re.compile(r"(?is)\bbegin\s+atomic\b(.*)\bend\s*$")
-_RETURNS_TRIGGER = re.compile(r"(?i)\breturns\s+(?:event_)?trigger\b")
-_LANGUAGE = re.compile(r"(?i)\blanguage\s+'?(\w+)")
-
-
 def read_body(body: str, language: str = "plpgsql") -> Body:
     """The statements ``body`` runs, EXECUTEs resolved where their text is constant."""
     from expandcontract.sql.postgres.split import statement_ranges

@@ -24,9 +24,9 @@ from expandcontract.sql.postgres.facts import (
     SHARE,
     SRE,
     SUE,
+    routine_body,
     signature_text,
 )
-from expandcontract.sql.postgres.plpgsql import routine_body
 
 # PostgreSQL's reserved key words (Appendix C): never a bare name, so a statement that uses
 # one as a name goes to the full reader, which reports it.

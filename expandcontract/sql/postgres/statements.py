@@ -26,6 +26,7 @@ from expandcontract.sql.postgres.facts import (
     SHARE,
     SRE,
     SUE,
+    routine_body,
     signature_text,
 )
 from expandcontract.sql.postgres.plpgsql import (
@@ -33,7 +34,6 @@ from expandcontract.sql.postgres.plpgsql import (
     do_body,
     gexec_templates,
     read_body,
-    routine_body,
 )
 from expandcontract.sql.postgres.split import Statement, split
 from expandcontract.sql.postgres.statement_table import Entry, classify, depth_zero, judged

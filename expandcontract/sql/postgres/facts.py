@@ -332,7 +332,7 @@ def routine_signature(text: str) -> tuple[str, str] | None:
         return None
     params, rest = body[:close], body[close + 1 :]
     types = []
-    for param in _top_level(params):
+    for param in split_outside(params, ",") or []:
         words = param.split()
         if not words:
             continue
@@ -367,13 +367,27 @@ def _closing(text: str) -> int | None:
     return None
 
 
-def _top_level(text: str) -> list[str]:
-    parts, depth, begin = [], 0, 0
-    for i, ch in enumerate(text):
-        depth += (ch == "(") - (ch == ")")
-        if ch == "," and depth == 0:
-            parts.append(text[begin:i])
-            begin = i + 1
+def split_outside(text: str, sep: str) -> list[str] | None:
+    """``text`` split on ``sep`` outside parentheses and string literals; None when a
+    parenthesis or quote is left open."""
+    parts, depth, quoted, begin, i = [], 0, False, 0, 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "'":
+            quoted = not quoted
+        elif not quoted:
+            if ch == "(":
+                depth += 1
+            elif ch == ")":
+                depth -= 1
+            elif depth == 0 and text.startswith(sep, i):
+                parts.append(text[begin:i])
+                i += len(sep)
+                begin = i
+                continue
+        i += 1
+    if quoted or depth:
+        return None
     parts.append(text[begin:])
     return parts
 

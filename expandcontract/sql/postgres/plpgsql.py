@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from expandcontract.sql.postgres.facts import split_outside
+
 _DOLLAR_BODY = re.compile(r"(?s)\$(\w*)\$(.*?)\$\1\$")
 _STRING = re.compile(r"'((?:[^']|'')*)'")
 _CONTROL = re.compile(
@@ -176,34 +178,11 @@ def _literal(text: str) -> str | None:
 
 
 def _split_concat(expr: str) -> list[str] | None:
-    return _split(expr, "||")
+    return split_outside(expr, "||")
 
 
 def _split_args(text: str) -> list[str]:
-    return _split(text, ",") or []
-
-
-def _split(text: str, sep: str) -> list[str] | None:
-    parts, depth, quoted, begin, i = [], 0, False, 0, 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "'":
-            quoted = not quoted
-        elif not quoted:
-            if ch == "(":
-                depth += 1
-            elif ch == ")":
-                depth -= 1
-            elif depth == 0 and text.startswith(sep, i):
-                parts.append(text[begin:i])
-                i += len(sep)
-                begin = i
-                continue
-        i += 1
-    if quoted or depth:
-        return None
-    parts.append(text[begin:])
-    return parts
+    return split_outside(text, ",") or []
 
 
 def _format(template: str, values: list[str]) -> str | None:

@@ -2184,8 +2184,8 @@ _ALTER_FAMILIES = {
     "DOMAIN": "ALTER DOMAIN",
 }
 _ACTION_KEYS = {e.key: e for e in ACTIONS}
-# the words that start an ALTER TABLE action with no COLUMN keyword before a column
-_ACTION_WORDS = frozenset(
+# the words an ALTER TABLE action starts with
+ACTION_WORDS = frozenset(
     {
         "ADD",
         "ALTER",
@@ -2344,7 +2344,7 @@ def _sequence_action(action: list[str]) -> Entry | None:
         return _ACTION_KEYS["ALTER SEQUENCE OWNED BY"]
     if "AS" in top:
         return _ACTION_KEYS["ALTER SEQUENCE AS"]
-    if top and all(w in _SEQUENCE_OPTIONS or w not in _ACTION_WORDS for w in top):
+    if top and all(w in _SEQUENCE_OPTIONS or w not in ACTION_WORDS for w in top):
         return _ACTION_KEYS["ALTER SEQUENCE"]
     return None
 

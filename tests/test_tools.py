@@ -109,3 +109,49 @@ def test_copy_from_stdin_data_is_not_sql() -> None:
         "ALTER TABLE users ADD COLUMN x float8 DEFAULT random();\n"
     )
     assert found(text) == [(5, "EC101")]
+
+
+TYPEORM = """import { MigrationInterface, QueryRunner } from "typeorm";
+
+export class AddAge1700000000000 implements MigrationInterface {
+    public async up(queryRunner: QueryRunner): Promise<void> {
+        await queryRunner.query(`ALTER TABLE "user" ADD "age" integer NOT NULL DEFAULT 0`);
+        await queryRunner.query(`CREATE INDEX "IDX_age" ON "user" ("age") `);
+        await queryRunner.query(`ALTER TABLE "${this.table}" DROP COLUMN "legacy"`);
+    }
+
+    public async down(queryRunner: QueryRunner): Promise<void> {
+        await queryRunner.query(`DROP INDEX "public"."IDX_age"`);
+        await queryRunner.query(`ALTER TABLE "user" DROP COLUMN "age"`);
+    }
+}
+"""
+
+KNEX = """exports.up = function (knex) {
+  return knex.raw('ALTER TABLE users ALTER COLUMN email SET NOT NULL');
+};
+
+exports.down = function (knex) {
+  return knex.raw('ALTER TABLE users ALTER COLUMN email DROP NOT NULL');
+};
+"""
+
+
+def test_typeorm_and_knex_migrations_are_read_for_their_sql(tmp_path: Path) -> None:
+    # up only (down is the undo), each file one transaction, at the SQL's own line
+    assert found(TYPEORM, "1700000000000-AddAge.ts") == [(6, "EC301"), (7, "EC108")]
+    assert found(KNEX, "20240101_flag.js") == [(2, "EC112")]
+    (tmp_path / "1700000000000-AddAge.ts").write_text(TYPEORM)
+    (tmp_path / "helpers.ts").write_text("export const x = 1;\n")  # no migration
+    result = CliRunner().invoke(cli, ["lint", "--no-cache", "--format", "json", str(tmp_path)])
+    assert '"files": 1' in result.output, result.output
+
+
+def test_a_routine_an_earlier_migration_created_is_judged_where_called() -> None:
+    from expandcontract.lint.schema import Schema
+
+    ruleset, schema = RuleSet(rules=list(RULES), catalogue=RULES), Schema()
+    create = "CREATE PROCEDURE tighten() LANGUAGE sql AS $$ ALTER TABLE users ALTER COLUMN score SET NOT NULL $$;"
+    assert lint_sql(create, "0001.sql", ruleset, schema)[0] == []
+    called = lint_sql("CALL tighten();", "0002.sql", ruleset, schema)[0]
+    assert "EC112" in [f.code for f in called]

@@ -120,6 +120,13 @@ class Context:
         """What this migration leaves known for the ones after it."""
         return Schema(dict(self.column_types), set(self.partitioned), dict(self.facts))
 
+    def load_routines(self) -> None:
+        """The functions and procedures earlier migrations created, from their facts."""
+        for key, value in self.facts.items():
+            if key.startswith("routine:"):
+                language, _, body = value.partition("\n")
+                self.routines.setdefault(key[8:], (language, body))
+
     def is_new_column(self, op: Op) -> bool:
         """True when ``op``'s column (or its table) was created earlier in this migration:
         the running application version has never used it."""
@@ -206,6 +213,10 @@ class Context:
                 self.functions[short] = op.value or "volatile"
                 if op.body is not None:
                     self.routines[short] = op.body
+                    # kept for the migrations after this one, which may call it
+                    self.facts[f"routine:{short}"] = "\n".join(op.body)
+                else:
+                    self.facts.pop(f"routine:{short}", None)
                 if op.type_sql is not None:
                     self.facts[f"function:{short}"] = op.type_sql
         elif kind == "add_column":

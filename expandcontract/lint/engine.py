@@ -149,6 +149,7 @@ def lint_sql(
         ctx.column_types.update(schema.column_types)
         ctx.partitioned |= schema.partitioned
         ctx.facts.update(schema.facts)
+        ctx.load_routines()
     judge(script, ctx, collector)
     if schema is not None:
         after = ctx.schema()

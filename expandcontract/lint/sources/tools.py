@@ -8,7 +8,10 @@ migration, and whether it runs in a transaction.
 - Flyway (``V<version>__<name>.sql``, ``R__<name>.sql``): each file in one transaction,
   unless it holds a statement PostgreSQL refuses in one (Flyway then runs it without);
 - sqitch: ``revert/`` and ``verify/`` scripts beside a ``sqitch.plan`` are not the
-  migration (a revert is its undo, a verify a query).
+  migration (a revert is its undo, a verify a query);
+- TypeORM and Knex migrations (``.ts`` / ``.js``): the SQL of ``queryRunner.query(...)``
+  and ``knex.raw(...)`` in ``up``, each migration in one transaction (both tools'
+  default); ``${...}`` in a template literal stands for a name.
 
 :func:`prepare` turns these into what the linter reads: the parts that are not the
 migration blanked (line numbers kept), transaction boundaries written in, and whether
@@ -34,6 +37,8 @@ _NON_TRANSACTIONAL = re.compile(
 def prepare(text: str, name: str) -> tuple[str, bool | None]:
     """(the text to lint, whether it runs in one transaction: None when the file says
     nothing of it)."""
+    if name.endswith(JS_SUFFIXES):
+        return _javascript(text), True
     if "+goose" in text and _GOOSE.search(text):
         return _goose(text)
     if _LIQUIBASE.match(text):
@@ -87,4 +92,47 @@ def _liquibase(text: str) -> str:
         out.append(words.ljust(len(written)) if len(words) <= len(written) else written)
         at = line.end()
     out.append(text[at:])
+    return "".join(out)
+
+
+JS_SUFFIXES = (".ts", ".js", ".mjs", ".cjs")
+_QUERY = re.compile(r"(?:\bqueryRunner\.query|\.raw)\s*\(\s*([`'\"])")
+_DOWN = re.compile(r"(?:\basync\s+down\s*\(|\bdown\s*\([^)]*\)\s*[:{]|\bexports\.down\b)")
+_UP = re.compile(r"(?:\basync\s+up\s*\(|\bup\s*\([^)]*\)\s*[:{]|\bexports\.up\b)")
+
+
+def looks_like_js_migration(text: str) -> bool:
+    """A TypeORM or Knex migration: SQL it runs, and an up and a down."""
+    return bool(_QUERY.search(text)) and bool(_UP.search(text))
+
+
+def _javascript(text: str) -> str:
+    """The SQL strings of a TypeORM or Knex migration's ``up``, where they stand, each
+    ended by a semicolon; everything else white space."""
+    out = list(_blank(text))
+    downs = [(m.start(), "down") for m in _DOWN.finditer(text)]
+    ups = [(m.start(), "up") for m in _UP.finditer(text)]
+    marks = sorted(downs + ups)
+    for call in _QUERY.finditer(text):
+        before = [kind for at, kind in marks if at < call.start()]
+        if before and before[-1] == "down":
+            continue
+        quote, at = call.group(1), call.end()
+        while at < len(text) and text[at] != quote:
+            ch = text[at]
+            if ch == "\\" and at + 1 < len(text):
+                out[at + 1] = text[at + 1]
+                at += 2
+                continue
+            if quote == "`" and text.startswith("${", at):
+                close = text.find("}", at)
+                close = len(text) - 1 if close == -1 else close
+                for i in range(at, close + 1):  # a name in its place
+                    out[i] = "x" if text[i] != "\n" else "\n"
+                at = close + 1
+                continue
+            out[at] = ch
+            at += 1
+        if at < len(text):
+            out[at] = ";"
     return "".join(out)

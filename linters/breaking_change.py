@@ -61,6 +61,21 @@ _JUDGED_ELSEWHERE = frozenset(
         "ALTER SCHEMA",
     }
 )
+# objects the running version's queries name (a renamed index or trigger breaks none)
+_BY_NAME = frozenset(
+    {
+        "ALTER FUNCTION",
+        "ALTER PROCEDURE",
+        "ALTER ROUTINE",
+        "ALTER AGGREGATE",
+        "ALTER OPERATOR",
+        "ALTER COLLATION",
+        "ALTER TEXT SEARCH CONFIGURATION",
+        "ALTER TEXT SEARCH DICTIONARY",
+        "ALTER ROLE",
+        "ALTER SERVER",
+    }
+)
 _SEEN = {
     "instead_nothing": "a rule DO INSTEAD NOTHING makes the running version's writes vanish "
     "without an error, and its INSERT ... RETURNING return no row",
@@ -136,7 +151,7 @@ def _table_verdict(op, ctx):
             return
     if op.has("covered") or entry.key in _JUDGED_ELSEWHERE:
         return
-    renames = op.has("renames") or entry.visible == RENAMES
+    renames = entry.visible == RENAMES or (op.has("renames") and entry.key in _BY_NAME)
     if not (renames or entry.visible == REMOVES) or _is_new(op, ctx, entry):
         return
     what = entry.key.split(" ", 1)[1].lower() if " " in entry.key else entry.key.lower()
@@ -160,6 +175,12 @@ def _is_new(op, ctx, entry) -> bool:
         return False
     kind = entry.key.split(" ", 1)[1].lower() if " " in entry.key else ""
     short = op.name.rsplit(".", 1)[-1]
+    if entry.key == "REVOKE":  # of any kind of object: made in this migration?
+        return (
+            short in ctx.functions
+            or op.name in ctx.new_tables
+            or any(name == op.name for _, name in ctx.new_objects)
+        )
     return (
         (kind, op.name) in ctx.new_objects
         or (kind in ("function", "procedure", "routine") and short in ctx.functions)

@@ -229,6 +229,12 @@ def _named(entry: Entry, stmt: Statement) -> tuple[str | None, str | None]:
         if first == "COMMENT":
             cur.accept("ON")
             cur.word()
+    elif first == "REVOKE":  # REVOKE ... ON [kind] name: the object losing a privilege
+        if not cur.skip_past("ON"):
+            return None, None
+        while cur.peek() in _OBJECT_KINDS:
+            cur.advance()
+        return cur.name(), None
     elif first in ("LOCK", "VACUUM", "TRUNCATE"):
         cur.advance()
         cur.accept("TABLE")
@@ -248,6 +254,9 @@ def _named(entry: Entry, stmt: Statement) -> tuple[str | None, str | None]:
     return name, relation
 
 
+_OBJECT_KINDS = frozenset(
+    {"TABLE", "SEQUENCE", "FUNCTION", "PROCEDURE", "ROUTINE", "SCHEMA", "TYPE", "DOMAIN"}
+)
 _SKIPPED = frozenset({"OR", "REPLACE", "TEMP", "TEMPORARY", "UNLOGGED", "UNIQUE", "MATERIALIZED"})
 
 

@@ -8,6 +8,12 @@ reports an error there (ours) or any violation there (squawk, with its style and
 timeout rules off: squawk has no severities that separate blocking from advice).
 Prints caught unsafe cases and false alarms on safe ones, for both, and the cases
 where each one is wrong. squawk: `pip install squawk-cli`.
+
+Beside it: the same for the examples of issue 30 (tests/test_issue30_examples.py, each
+linted after its schema's history, labels as observed on PostgreSQL 15), and the
+coverage of the statement table: the command tags of PostgreSQL 18 (every statement
+type of its grammar) that a row of the table answers with, and how many rows the
+oracle (tests/test_statement_table.py) runs on a server.
 """
 
 from __future__ import annotations
@@ -104,6 +110,50 @@ def main() -> None:
             print(f"    {what}: {' '.join(file.split())[:100]}")
     if not have_squawk:
         print("\nsquawk not found: `pip install squawk-cli` to compare side by side")
+    issue_examples()
+    table_coverage()
+
+
+def issue_examples() -> None:
+    from tests.test_issue30_examples import CASES as EXAMPLES
+    from tests.test_issue30_examples import lint_after_history
+
+    unsafe = [c for c in EXAMPLES if c[2][15]]
+    caught = alarms = 0
+    wrong = []
+    for name, file, labels, _, in_transaction in EXAMPLES:
+        findings = lint_after_history(file.replace("{role}", "app"), 15, in_transaction)
+        errors = [f for f in findings if f.severity == "error"]
+        last = file.count("\n") + 1
+        if labels[15]:
+            flagged = any(f.line == last for f in errors)
+            caught += flagged
+        else:
+            flagged = bool(errors)
+            alarms += flagged
+        if flagged != labels[15]:
+            wrong.append(("missed" if labels[15] else "false alarm", name))
+    safe = len(EXAMPLES) - len(unsafe)
+    print(
+        f"\nissue 30 examples ({len(EXAMPLES)}): caught {caught}/{len(unsafe)} unsafe, "
+        f"false alarms on {alarms}/{safe} safe"
+    )
+    for what, name in wrong:
+        print(f"    {what}: {name}")
+
+
+def table_coverage() -> None:
+    from expandcontract.sql.postgres.statement_table import ACTIONS, ENTRIES, STATEMENTS, coverage
+
+    known, total = coverage()
+    observed = sum(1 for e in ENTRIES if e.example and e.since < 90)
+    syntax_only = sum(1 for e in ENTRIES if e.example and (e.refused or e.block == "outside"))
+    print(
+        f"\nstatement table: {known}/{total} statement types of PostgreSQL 18 known "
+        f"(command tags); {len(STATEMENTS)} statement rows, {len(ACTIONS)} ALTER subcommand "
+        f"rows; {observed} rows run by the oracle on 15 and 18 ({syntax_only} of them for "
+        "acceptance and transaction-block refusal only)"
+    )
 
 
 if __name__ == "__main__":

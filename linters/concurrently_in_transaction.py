@@ -44,8 +44,8 @@ _WHAT = {
 
 def check(op, ctx):
     what = _WHAT.get(op.kind)
-    if not (op.concurrently and ctx.in_transaction and what):
-        return
+    if not (op.concurrently and ctx.in_transaction and what) or op.has("in_block"):
+        return  # in a DO block or routine: statement-fails says so
     yield Violation(f"{what} cannot run inside a transaction block: PostgreSQL rejects it")
 
 

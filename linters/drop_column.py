@@ -31,7 +31,7 @@ from expandcontract.lint.rule import Rule, Violation
 
 
 def check(op, ctx):
-    if ctx.is_new(op) or ctx.removal_expected:
+    if ctx.is_new_column(op) or ctx.removal_expected:
         return
     yield Violation(
         f"dropping {op.table}.{op.column} breaks the application version still running "

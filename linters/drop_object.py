@@ -30,6 +30,8 @@ from expandcontract.lint.rule import Rule, Violation
 def check(op, ctx):
     if ctx.is_new(op) or (ctx.removal_expected and not op.has("cascade")):
         return
+    if op.value == "sequence" and ctx.sequence_unused(op.name or ""):
+        return  # the default that used it was dropped earlier in this migration
     what = op.value or "object"
     message = f"dropping {what} {op.name} breaks the application version still using it"
     if op.has("cascade"):

@@ -35,6 +35,16 @@ DATA_OR_CONTROL = {
     "set_lock_timeout",
     "set_statement_timeout",
     "lock_table",
+    # what the statement table says of a statement (judged by its own rules)
+    "statement",
+    "unknown_statement",
+    # what DO blocks and calls run, around what they run
+    "block_begin",
+    "block_end",
+    "call",
+    "dynamic_sql",
+    "commit_in_block",
+    "copy_rows",
 }
 
 

@@ -26,7 +26,7 @@ from expandcontract.lint.rule import Rule, Violation
 
 
 def check(op, ctx):
-    if ctx.is_new(op) or ctx.removal_expected:  # contract: no old version runs any more
+    if ctx.is_new_column(op) or ctx.removal_expected:  # contract: no old version runs any more
         return
     yield Violation(
         f"renaming {op.table}.{op.column} to {op.new_name} breaks every query of the "

@@ -4,7 +4,8 @@ Flags `UPDATE` or `DELETE` of every row of an existing table: no `WHERE`, a
 `WHERE` that bounds nothing (`WHERE true`, `WHERE 1 = 1`), or `WHERE c IS NULL`
 on a column added earlier in the migration with no default (NULL in every row),
 in any spelling (`UPDATE ... FROM`, `DELETE ... USING`, a `WITH` query, a `DO`
-block).
+block); and the "batches" of a loop in a `DO` block or routine that never
+commits, which are one transaction over every row they reach.
 
 ## Why is this bad?
 One statement touching every row is one long transaction that holds a row
@@ -42,6 +43,15 @@ def check(op, ctx):
             f"{verb} ... WHERE {op.column} IS NULL changes every row of {op.table} in one "
             f"transaction: {op.column} was added in this migration with no default, so it is "
             "NULL in every row",
+        )
+        return
+    if op.has("in_loop"):
+        yield Violation(
+            f"{verb} of {op.table} in a loop with no COMMIT: the batches of a DO block or "
+            "routine run in one transaction, which keeps every row it changed locked until "
+            "the end",
+            "COMMIT after each batch (a procedure or a DO block run outside a transaction "
+            "block may), or run the batches from the deploy tool.",
         )
         return
     if op.has("where"):

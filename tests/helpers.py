@@ -28,3 +28,10 @@ def full_statements(text: str):
     for item in split_module._group(items, len(text)):
         if isinstance(item, tuple):
             yield split_module._statement(text, lines, *item)
+
+
+def judged(ops: list) -> list:
+    """A statement's operations less what the statement table adds beside the readers'
+    (``statement`` ops marked ``covered``): what the plain shapes and the full reader must
+    agree on."""
+    return [op for op in ops if not (op.kind == "statement" and op.has("covered"))]

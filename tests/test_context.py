@@ -174,12 +174,25 @@ def test_sql_inside_strings_comments_and_bodies_is_never_judged() -> None:
         DROP TABLE users;
         RETURN NEW;
     END $body$;
-    DO $$ BEGIN EXECUTE 'TRUNCATE t'; END $$;
     CREATE FUNCTION g() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END;
     COMMENT ON TABLE t IS 'ALTER TABLE t DROP COLUMN x;';
     SELECT "DROP TABLE x" FROM t;
     """
     assert codes(sql) == []
+
+
+def test_what_a_do_block_executes_is_judged_as_written_out() -> None:
+    # a DO block runs its body where it stands: EXECUTE of constant text included
+    assert "EC403" in codes("DO $$ BEGIN EXECUTE 'TRUNCATE t'; END $$;")
+    assert "EC403" in codes("DO $$ BEGIN EXECUTE 'TRUNCATE ' || 't'; END $$;")
+    assert "EC112" in codes(
+        "DO $$ BEGIN EXECUTE format('ALTER TABLE %I ALTER COLUMN %I SET NOT NULL', 't', 'a');"
+        " END $$;"
+    )
+    # ... and a function's body where it is called, not where it is created
+    create = "CREATE FUNCTION h() RETURNS void LANGUAGE sql AS 'TRUNCATE t';\n"
+    assert codes(create) == []
+    assert "EC403" in codes(create + "SELECT h();")
 
 
 # --- full-table UPDATE / DELETE ------------------------------------------------------------

@@ -6,7 +6,7 @@ import pytest
 
 from expandcontract.sql.postgres.split import split
 from expandcontract.sql.postgres.statements import StatementError, analyze
-from tests.helpers import full_statements
+from tests.helpers import full_statements, judged
 
 
 def texts(sql: str) -> list[str]:
@@ -85,7 +85,7 @@ def ops(sql: str):
     shapes settle it, the proof that they agree)."""
     (stmt,) = split(sql).statements
     (full,) = full_statements(sql)
-    found = analyze(full)
+    found = judged(analyze(full))
     if stmt.ops is not None:
         assert stmt.ops == found
     return found

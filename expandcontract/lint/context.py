@@ -9,11 +9,14 @@ still holds the locks of its earlier statements, a validated
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from expandcontract.lint.schema import Schema
 from expandcontract.phases import mirror
 from expandcontract.sql.op import Op
+
+_NEXTVAL = re.compile(r"(?i)nextval\(\s*'([^']+)'")
 
 
 @dataclass
@@ -63,6 +66,26 @@ class Context:
     revision: bool = False
     phase: str | None = None
     direction: str = "up"
+    # (table, column) added earlier in this migration: no running version knows them
+    new_columns: set[tuple[str | None, str | None]] = field(default_factory=set)
+    # what earlier migrations and this one established, "<what>:<object>" -> value
+    # (lint.schema.Schema.facts): kept from file to file
+    facts: dict[str, str] = field(default_factory=dict)
+    # relation -> (the strongest lock taken on it in the open transaction, what took it):
+    # held until COMMIT, whatever runs meanwhile (pre-existing relations only)
+    held: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # (table, column) whose default this migration dropped
+    dropped_defaults: set[tuple[str | None, str | None]] = field(default_factory=set)
+    # the statement being judged, and tables renamed in the open transaction -> the index of
+    # the statement that renamed them
+    statement_index: int = 0
+    renamed_tables: dict[str, int] = field(default_factory=dict)
+    # (statement index, rule code) of findings a later statement showed to be harmless
+    retracted: set[tuple[int, str]] = field(default_factory=set)
+    # functions and procedures of this migration -> (language, body): run where called
+    routines: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # a DO block or routine body opened a transaction of its own (outside any other)
+    block_transaction: bool = False
 
     def __post_init__(self) -> None:
         self.in_transaction = self.assume_in_transaction
@@ -105,11 +128,17 @@ class Context:
         self.partitioned |= schema.partitioned
         self.indexes.update(schema.indexes)
         self.types |= schema.types
+        self.facts.update(schema.facts)
+        self.load_routines()
 
     def schema(self) -> Schema:
         """What this migration leaves known for the ones after it."""
         return Schema(
-            dict(self.column_types), set(self.partitioned), dict(self.indexes), set(self.types)
+            dict(self.column_types),
+            set(self.partitioned),
+            dict(self.indexes),
+            set(self.types),
+            dict(self.facts),
         )
 
     def index_table(self, name: str | None) -> str | None:
@@ -128,6 +157,55 @@ class Context:
         }
         self.indexes = {k: ((new if t == table else t), c) for k, (t, c) in self.indexes.items()}
 
+    def load_routines(self) -> None:
+        """The functions and procedures earlier migrations created, from their facts."""
+        for key, value in self.facts.items():
+            if key.startswith("routine:"):
+                language, _, body = value.partition("\n")
+                self.routines.setdefault(key[8:], (language, body))
+
+    def is_new_column(self, op: Op) -> bool:
+        """True when ``op``'s column (or its table) was created earlier in this migration:
+        the running application version has never used it."""
+        return self.is_new(op) or (op.table, op.column) in self.new_columns
+
+    def sequence_unused(self, sequence: str) -> bool:
+        """True when every column default known to use ``sequence`` (a ``nextval`` default,
+        or a serial's ``<table>_<column>_seq``) was dropped earlier in this migration."""
+        short = sequence.rsplit(".", 1)[-1]
+        users = {
+            (t, c)
+            for t, c in self.dropped_defaults
+            if f"{(t or '').rsplit('.', 1)[-1]}_{c}_seq" == short
+        }
+        known = self.facts.get(f"sequence_of:{short}")
+        if known is not None:
+            table, _, column = known.rpartition(".")
+            return (table, column) in self.dropped_defaults
+        # no column known to use it: a default dropped earlier in this migration was
+        # what it was for
+        return bool(users) or bool(self.dropped_defaults)
+
+    @property
+    def default_partitions(self) -> dict[str, str]:
+        """Partitioned table -> its default partition, where one existed before this
+        migration (so may hold rows)."""
+        return {k.split(":", 1)[1]: v for k, v in self.facts.items() if k.startswith("default_of:")}
+
+    def _hold(self, op: Op) -> None:
+        """Record the lock ``op`` takes: in a transaction it is held until COMMIT."""
+        target = op.table if op.kind != "drop_index" else None
+        if not (self.in_transaction and op.lock and target) or target in self.new_tables:
+            return
+        from expandcontract.sql.postgres.facts import LOCK_ORDER
+
+        if op.lock not in LOCK_ORDER:
+            return
+        before = self.held.get(target)
+        if before is None or LOCK_ORDER.index(op.lock) > LOCK_ORDER.index(before[0]):
+            what = (op.value if op.kind == "statement" else op.kind.replace("_", " ")) or ""
+            self.held[target] = (op.lock, what.lower())
+
     def end_statement(self) -> None:
         if not self.in_transaction:
             self.not_valid_pending.clear()
@@ -135,13 +213,23 @@ class Context:
 
     def apply(self, op: Op) -> None:
         kind = op.kind
-        if kind == "begin":
+        self._hold(op)
+        if kind == "block_begin":
+            if not self.in_transaction:  # the block is a transaction of its own
+                self.in_transaction = self.block_transaction = True
+        elif kind == "block_end":
+            if self.block_transaction:
+                self.block_transaction = False
+                self.apply(Op("commit"))
+        elif kind == "begin":
             self.in_transaction = True
         elif kind in ("commit", "rollback"):
             self.in_transaction = False
             self.not_valid_pending.clear()
             self.not_valid_origin.clear()
             self.new_enum_labels.clear()
+            self.held.clear()
+            self.renamed_tables.clear()
             if self.lock_timeout_local:
                 self._set_lock_timeout(False, local=False)
         elif kind == "create_table":
@@ -151,6 +239,8 @@ class Context:
                     self.column_types[(op.table, column)] = type_sql
             if op.table and op.has("partitioned"):
                 self.partitioned.add(op.table)
+            if op.table and op.ref_table and op.has("default_partition"):
+                self.facts[f"default_of:{op.ref_table}"] = op.table
         elif kind == "drop_table":
             if op.table:
                 self._forget_table(op.table)
@@ -159,6 +249,8 @@ class Context:
                 self.new_tables.add(op.new_name)
             if op.table and op.new_name:
                 self._rename_table(op.table, op.new_name)
+            if op.table and self.in_transaction:
+                self.renamed_tables[op.table] = self.statement_index
         elif kind == "drop_column":
             self.column_types.pop((op.table or "", op.column or ""), None)
             # PostgreSQL drops the indexes on a dropped column with it
@@ -169,6 +261,8 @@ class Context:
             old = self.column_types.pop((op.table or "", op.column or ""), None)
             if old is not None and op.table and op.new_name:
                 self.column_types[(op.table, op.new_name)] = old
+            if (op.table, op.column) in self.new_columns:
+                self.new_columns.add((op.table, op.new_name))
         elif kind == "drop_index":
             self.indexes.pop(op.name or "", None)
         elif kind == "drop_object":
@@ -183,13 +277,36 @@ class Context:
                 self.column_types[(op.table, op.column)] = op.type_sql
         elif kind == "create_function":
             if op.name:
-                self.functions[op.name.rsplit(".", 1)[-1]] = op.value or "volatile"
+                short = op.name.rsplit(".", 1)[-1]
+                self.functions[short] = op.value or "volatile"
+                if op.body is not None:
+                    self.routines[short] = op.body
+                    # kept for the migrations after this one, which may call it
+                    self.facts[f"routine:{short}"] = "\n".join(op.body)
+                else:
+                    self.facts.pop(f"routine:{short}", None)
+                if op.type_sql is not None:
+                    self.facts[f"function:{short}"] = op.type_sql
         elif kind == "add_column":
+            self.new_columns.add((op.table, op.column))
             if op.table and op.column and op.type_sql:
                 self.column_types[(op.table, op.column)] = op.type_sql
+            if op.has("not_null") and op.default_sql is not None:
+                self.facts[f"not_null_default:{op.table}.{op.column}"] = op.default_sql
             filled = {"serial", "identity", "generated_stored", "generated_virtual"}
             if op.default_sql is None and not op.flags & filled:
                 self.null_columns.add((op.table, op.column))
+        elif kind == "set_default" and op.default_sql and "nextval" in op.default_sql.lower():
+            used = _NEXTVAL.search(op.default_sql)
+            if used:
+                self.facts[f"sequence_of:{used.group(1).rsplit('.', 1)[-1]}"] = (
+                    f"{op.table}.{op.column}"
+                )
+        elif kind == "drop_default":
+            self.dropped_defaults.add((op.table, op.column))
+            self.facts.pop(f"not_null_default:{op.table}.{op.column}", None)
+        elif kind == "statement":
+            self._table_statement(op)
         elif kind == "add_enum_value":
             if self.in_transaction and op.value:
                 self.new_enum_labels.add(op.value)
@@ -198,7 +315,16 @@ class Context:
                 self.new_objects.add((op.value or "", op.name))
             if op.name and op.value in ("type", "domain"):
                 self.types.add(op.name)
+            if op.value == "view" and op.name and op.columns:
+                self.facts[f"view:{op.name}"] = ",".join(c for c, _ in op.columns)
+            renamed = self.renamed_tables.get(op.name or "")
+            if op.value == "view" and renamed is not None and self.in_transaction:
+                # a compatibility view under the old name, in the rename's transaction: the
+                # running version never sees the name missing
+                self.retracted.add((renamed, "EC401"))
         elif kind == "create_index":
+            if op.has("unique") and op.name:
+                self.facts[f"unique_index:{op.name}"] = op.table or ""
             if op.table in self.new_tables and op.name:
                 self.new_indexes.add(op.name)
             if op.table and op.name:
@@ -207,6 +333,9 @@ class Context:
                 self.unclaimable_indexes.add(op.name)
         elif kind == "add_constraint":
             key = (op.table, op.name)
+            if op.constraint in ("unique", "primary_key") and op.name:
+                self.facts[f"unique:{op.table}.{op.name}"] = op.constraint
+                self.facts[f"unique_name:{op.name}"] = op.table or ""
             if op.not_valid:
                 self.not_valid_pending.add(key)
             if op.constraint == "check":
@@ -235,3 +364,12 @@ class Context:
             self.lock_timeout_warned = False
         self.lock_timeout = on
         self.lock_timeout_local = on and local
+
+    def _table_statement(self, op: Op) -> None:
+        """What a statement known only to the statement table leaves: the objects it
+        creates (not breaking to drop later in this migration)."""
+        key = op.value or ""
+        if key.startswith("CREATE ") and op.name and not op.has("covered"):
+            self.new_objects.add((key[7:].lower(), op.name))
+        if op.has("nondeterministic") and op.name:
+            self.facts[f"collation:{op.name}"] = "nondeterministic"

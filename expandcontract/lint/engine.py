@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,12 +141,17 @@ def lint_sql(
     """Lint one SQL script; returns its findings and how many statements it has.
     ``schema``: what earlier migrations left (updated with what this one does);
     ``in_transaction``: whether it starts inside a transaction (None: as configured)."""
+    from expandcontract.lint.sources.tools import prepare
+
+    text, tool_transaction = prepare(text, path)
     script = ruleset.target.sql.split_script(text)
     collector = Collector(path, ruleset)
     ctx = Context(
         pg_version=ruleset.pg_version,
         assume_in_transaction=(
-            ruleset.assume_in_transaction if in_transaction is None else in_transaction
+            (ruleset.assume_in_transaction or bool(tool_transaction))
+            if in_transaction is None
+            else in_transaction
         ),
     )
     if schema is not None:
@@ -175,6 +181,7 @@ def judge(script: Script, ctx: Context, collector: Collector) -> None:
     rules_for = collector.ruleset.rules_for
     analyze = collector.ruleset.target.sql.analyze
     for index, stmt in enumerate(script.stream()):
+        ctx.statement_index = index
         try:
             ops = stmt.ops if stmt.ops is not None else analyze(stmt)
         except StatementError as err:
@@ -201,6 +208,8 @@ def judge(script: Script, ctx: Context, collector: Collector) -> None:
                 "The rest of the file is still linted; check this statement by hand.",
             )
             continue
+        if ctx.routines and stmt.text.lstrip()[:6].upper().startswith(("CALL", "SELECT")):
+            ops = [*ops, *_calls(stmt.text, stmt.start, ctx, collector.ruleset.target)]
         if ctx.new_enum_labels:  # a label added in this transaction, used before its commit
             used = ctx.new_enum_labels & stmt.strings()
             if used and not any(op.kind == "add_enum_value" for op in ops):
@@ -218,6 +227,17 @@ def judge(script: Script, ctx: Context, collector: Collector) -> None:
                     collector.add(index, line, column, rule.code, violation.message, hint)
             ctx.apply(op)
         ctx.end_statement()
+    if ctx.retracted:  # findings a later statement showed to be harmless
+        collector.raw = [(i, f) for i, f in collector.raw if (i, f.code) not in ctx.retracted]
+
+
+def _calls(text: str, offset: int, ctx: Context, target: Target) -> list[Op]:
+    """What the functions and procedures of this migration that a statement calls run."""
+    ops = []
+    for name, routine in ctx.routines.items():
+        if re.search(rf"(?i)\b{re.escape(name)}\s*\(", text):
+            ops.extend(target.sql.routine_ops(routine, offset))
+    return ops
 
 
 def apply_suppressions(

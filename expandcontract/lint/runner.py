@@ -99,16 +99,40 @@ def collect(paths: list[str], config: Config, name: str = "alembic") -> list[Pat
     return files
 
 
+JS_SUFFIXES = (".ts", ".js", ".mjs", ".cjs")  # TypeORM and Knex migrations
+
+
+def tool_skipped(path: Path) -> bool:
+    """A file a migration tool keeps beside its migrations (sqitch's revert and verify)."""
+    from expandcontract.lint.sources.tools import skipped
+
+    return skipped(path)
+
+
 def _search(directory: Path, config: Config) -> list[Path]:
     return [
         p
         for p in sorted(directory.rglob("*"))
-        if p.suffix in (".sql", ".py")
+        if p.suffix in (".sql", ".py", *JS_SUFFIXES)
         and p.is_file()
         and not _SKIP_DIRS.intersection(p.relative_to(directory).parts[:-1])
         and not config.excluded(p)
-        and (p.suffix == ".sql" or looks_like_revision(p))
+        and (
+            p.suffix == ".sql"
+            or (p.suffix == ".py" and looks_like_revision(p))
+            or (p.suffix in JS_SUFFIXES and _js_migration(p))
+        )
+        and not (p.suffix == ".sql" and tool_skipped(p))
     ]
+
+
+def _js_migration(path: Path) -> bool:
+    from expandcontract.lint.sources.tools import looks_like_js_migration
+
+    try:
+        return looks_like_js_migration(path.read_text(errors="replace"))
+    except OSError:
+        return False
 
 
 def default_paths(name: str = "alembic") -> list[str]:

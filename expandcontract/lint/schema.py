@@ -18,6 +18,10 @@ class Schema:
     partitioned: set[str] = field(default_factory=set)
     indexes: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
     types: set[str] = field(default_factory=set)
+    # other facts the migrations so far established, "<what>:<object>" -> value: a default
+    # partition of a table, a NOT NULL column added with a default, a unique constraint,
+    # a function's signature, a nondeterministic collation (Context.facts)
+    facts: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def merged(cls, schemas: list[Schema]) -> Schema:
@@ -32,11 +36,13 @@ class Schema:
         self.partitioned |= other.partitioned
         self.indexes.update(other.indexes)
         self.types |= other.types
+        self.facts.update(other.facts)
 
     def replace(self, other: Schema) -> None:
         """Become ``other`` (what a migration left), in place."""
         self.column_types, self.partitioned = other.column_types, other.partitioned
         self.indexes, self.types = other.indexes, other.types
+        self.facts = other.facts
 
     def tables(self) -> dict[str, dict[str, str]]:
         """table -> {column: type}, in the order the columns became known."""
@@ -51,6 +57,7 @@ class Schema:
             "partitioned": sorted(self.partitioned),
             "indexes": {k: [t, list(c)] for k, (t, c) in self.indexes.items()},
             "types": sorted(self.types),
+            "facts": self.facts,
         }
 
     @classmethod
@@ -60,6 +67,7 @@ class Schema:
             set(data["partitioned"]),
             {k: (t, tuple(c)) for k, (t, c) in data.get("indexes", {}).items()},
             set(data.get("types", ())),
+            dict(data.get("facts", {})),
         )
 
     def key(self) -> str:
@@ -70,5 +78,6 @@ class Schema:
                 sorted(self.partitioned),
                 sorted(self.indexes.items()),
                 sorted(self.types),
+                sorted(self.facts.items()),
             )
         )

@@ -31,6 +31,8 @@ class Op:
     calls: tuple[str, ...] = ()
     # CREATE TABLE: (column, type) of each column it defines
     columns: tuple[tuple[str, str], ...] = ()
+    # CREATE FUNCTION / PROCEDURE: (language, body), run where it is called
+    body: tuple[str, str] | None = None
 
     def has(self, flag: str) -> bool:
         return flag in self.flags

@@ -21,3 +21,10 @@ def analyze(stmt) -> list:
     from expandcontract.sql.postgres.statements import analyze as read
 
     return read(stmt)
+
+
+def routine_ops(routine: tuple[str, str], offset: int) -> list:
+    """The operations a call of a function or procedure of this migration runs."""
+    from expandcontract.sql.postgres.statements import routine_ops as read
+
+    return read(routine, offset)

@@ -15,7 +15,8 @@ from sqlglot.tokens import Token
 from expandcontract.sql.op import Op, StatementError
 from expandcontract.sql.postgres.facts import AE, SRE, STABLE_FUNCTIONS, SUE, VOLATILE_FUNCTIONS
 from expandcontract.sql.postgres.split import Statement
-from expandcontract.sql.postgres.tokens import Cursor, split_top_level
+from expandcontract.sql.postgres.statement_table import ACTION_WORDS, classify_action
+from expandcontract.sql.postgres.tokens import Cursor, split_top_level, upper_words
 from expandcontract.sql.postgres.tree import (
     SERIAL_TYPES,
     TOKENIZER,
@@ -48,6 +49,12 @@ def alter_table(stmt: Statement, cur: Cursor) -> list[Op]:
         if not found:  # read, but nothing recognised in it: not "safe", unread
             words = " ".join(t.text for t in action[:6])
             raise StatementError(f"incomplete or unknown ALTER TABLE action {words!r}")
+        for op in found:
+            if op.kind == "alter_table_other":  # what the statement table says of it
+                entry = classify_action("ALTER TABLE", upper_words(action))
+                if entry is not None:
+                    op.value = entry.key
+                    op.lock = entry.lock or op.lock
         ops.extend(found)
     return ops
 
@@ -56,7 +63,7 @@ def _alter_action(stmt: Statement, table: str, action: list[Token], single: bool
     acur = Cursor(action)
     offset = action[0].start
     first = acur.peek()
-    if first not in _ALTER_ACTIONS:
+    if first not in ACTION_WORDS:
         raise StatementError(f"unknown ALTER TABLE action {action[0].text!r}")
     # Read by tokens: sqlglot misparses RENAME without COLUMN and returns Commands for these.
     if first == "RENAME":
@@ -139,31 +146,6 @@ def _alter_action(stmt: Statement, table: str, action: list[Token], single: bool
             ops.extend(_tree_action(node, table, bool(tree.args.get("not_valid")), offset))
         return ops
     return [_classify_action(acur, table, offset)]
-
-
-_ALTER_ACTIONS = frozenset(
-    {
-        "ADD",
-        "DROP",
-        "ALTER",
-        "RENAME",
-        "VALIDATE",
-        "SET",
-        "RESET",
-        "ENABLE",
-        "DISABLE",
-        "FORCE",
-        "NO",
-        "INHERIT",
-        "CLUSTER",
-        "OWNER",
-        "REPLICA",
-        "OF",
-        "NOT",
-        "ATTACH",
-        "DETACH",
-    }
-)
 
 
 def _action_column(action: list[Token], words: list[str]) -> str:

@@ -204,6 +204,45 @@ STABLE_FUNCTIONS = frozenset(
         "array_fill",
         "pi",
         "inet_client_addr",
+        # immutable: the same value for every row
+        "uuid_nil",
+        "uuid_ns_dns",
+        "uuid_ns_url",
+        "uuid_ns_oid",
+        "uuid_ns_x500",
+        "uuid_generate_v3",
+        "uuid_generate_v5",
+        "md5",
+        "lower",
+        "upper",
+        "length",
+        "coalesce",
+        "nullif",
+        "greatest",
+        "least",
+        "abs",
+        "round",
+        "trunc",
+        "concat",
+        "concat_ws",
+        "left",
+        "right",
+        "substring",
+        "replace",
+        "btrim",
+        "ltrim",
+        "rtrim",
+        "lpad",
+        "rpad",
+        "date_trunc",
+        "timezone",
+        "array_length",
+        "cardinality",
+        "int4range",
+        "int8range",
+        "numrange",
+        "tstzrange",
+        "daterange",
     }
 )
 
@@ -247,3 +286,159 @@ IGNORED_STATEMENTS = frozenset(
         "(",
     }
 )
+
+
+_ROUTINE = re.compile(
+    r"(?is)^\s*create\s+(?:or\s+replace\s+)?(?:function|procedure)\s+"
+    r'((?:"[^"]+"|[\w$]+)(?:\.(?:"[^"]+"|[\w$]+))?)\s*\('
+)
+_MODES = frozenset({"in", "out", "inout", "variadic"})
+_RETURNS_END = frozenset(
+    [
+        "language",
+        "as",
+        "immutable",
+        "stable",
+        "volatile",
+        "strict",
+        "security",
+        "set",
+        "cost",
+        "rows",
+        "parallel",
+        "begin",
+        "return",
+        "window",
+        "called",
+        "leakproof",
+        "not",
+        "external",
+        "transform",
+        "support",
+    ]
+)
+_BLANK_STRINGS = re.compile(r"'(?:[^']|'')*'|\$(\w*)\$.*?\$\1\$", re.S)
+
+
+def routine_signature(text: str) -> tuple[str, str] | None:
+    """(argument types, return type) of ``CREATE [OR REPLACE] FUNCTION|PROCEDURE``, in
+    format_type's spelling, comma-separated; None when the text is not one. What an
+    overload or a new return type is told by."""
+    found = _ROUTINE.match(text)
+    if found is None:
+        return None
+    body = _BLANK_STRINGS.sub("''", text[found.end() :])
+    close = _closing(body)
+    if close is None:
+        return None
+    params, rest = body[:close], body[close + 1 :]
+    types = []
+    for param in split_outside(params, ",") or []:
+        words = param.split()
+        if not words:
+            continue
+        cut = next((k for k, w in enumerate(words) if w.lower() in ("default", "=")), None)
+        words = words[:cut]
+        if words and words[0].lower() in _MODES:
+            if words[0].lower() == "out":
+                continue
+            words = words[1:]
+        if len(words) > 1 and pg_type_name(" ".join(words))[0] not in _KNOWN_TYPES:
+            words = words[1:]  # a parameter name first
+        types.append(pg_type_name(" ".join(words))[0])
+    returns = ""
+    words = rest.split()
+    if words[:1] and words[0].lower() == "returns":
+        kept = []
+        for word in words[1:]:
+            if word.lower() in _RETURNS_END:
+                break
+            kept.append(word)
+        returns = pg_type_name(" ".join(kept))[0]
+    return ",".join(types), returns
+
+
+def _closing(text: str) -> int | None:
+    """The offset of the parenthesis that closes one already open at the start of ``text``."""
+    depth = 1
+    for at, ch in enumerate(text):
+        depth += (ch == "(") - (ch == ")")
+        if depth == 0:
+            return at
+    return None
+
+
+def split_outside(text: str, sep: str) -> list[str] | None:
+    """``text`` split on ``sep`` outside parentheses and string literals; None when a
+    parenthesis or quote is left open."""
+    parts, depth, quoted, begin, i = [], 0, False, 0, 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "'":
+            quoted = not quoted
+        elif not quoted:
+            if ch == "(":
+                depth += 1
+            elif ch == ")":
+                depth -= 1
+            elif depth == 0 and text.startswith(sep, i):
+                parts.append(text[begin:i])
+                i += len(sep)
+                begin = i
+                continue
+        i += 1
+    if quoted or depth:
+        return None
+    parts.append(text[begin:])
+    return parts
+
+
+# type names of more than one word (a parameter list's first word is its name otherwise)
+_KNOWN_TYPES = frozenset(
+    {
+        "double precision",
+        "character varying",
+        "timestamp with time zone",
+        "timestamp without time zone",
+        "time with time zone",
+        "time without time zone",
+        "bit varying",
+    }
+)
+
+
+def signature_text(text: str) -> str | None:
+    """:func:`routine_signature` as one string, ``"<argument types>|<return type>"``."""
+    found = routine_signature(text)
+    return None if found is None else "|".join(found)
+
+
+_QUOTED = re.compile(r"'((?:[^']|'')*)'")
+
+
+def routine_body(text: str) -> tuple[str, str] | None:
+    """(language, body) of ``CREATE FUNCTION|PROCEDURE``: its ``AS $$...$$`` or ``AS '...'``
+    body, or its ``BEGIN ATOMIC ... END`` (SQL); None for a trigger function (it runs on
+    writes, not where it is created or called)."""
+    found = _AS_BODY.search(text)
+    if found is None:
+        atomic = _ATOMIC.search(text) if "ATOMIC" in text.upper() else None
+        return ("sql", atomic.group(1)) if atomic is not None else None
+    head = text[: found.start()]
+    if _RETURNS_TRIGGER.search(head):
+        return None
+    language = _LANGUAGE.search(head) or _LANGUAGE.search(text, found.end())
+    lang = language.group(1).lower() if language else "sql"
+    if found.group("tag") is not None:
+        end = text.find(f"${found.group('tag')}$", found.end())
+        if end == -1:
+            return None
+        return lang, text[found.end() : end]
+    body = _QUOTED.match(text, found.end() - 1)
+    return (lang, body.group(1).replace("''", "'")) if body is not None else None
+
+
+_AS_BODY = re.compile(r"(?i)\bas\s+(?:\$(?P<tag>\w*)\$|')")
+_ATOMIC = re.compile(r"(?is)\bbegin\s+atomic\b(.*)\bend\s*$")
+_RETURNS_TRIGGER = re.compile(r"(?i)\breturns\s+(?:event_)?trigger\b")
+_LANGUAGE = re.compile(r"(?i)\blanguage\s+'?(\w+)")

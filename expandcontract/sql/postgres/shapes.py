@@ -20,11 +20,12 @@ import re
 from expandcontract.sql.op import Op
 from expandcontract.sql.postgres.facts import (
     AE,
-    IGNORED_STATEMENTS,
     ROW_EXCLUSIVE,
     SHARE,
     SRE,
     SUE,
+    routine_body,
+    signature_text,
 )
 
 # PostgreSQL's reserved key words (Appendix C): never a bare name, so a statement that uses
@@ -386,16 +387,36 @@ _CONDITION = _Lazy(rf"{_COMPARISON}(?:{_W}AND{_W}{_COMPARISON})*")
 _NULL_FILTER = _Lazy(rf"(?:{_NAME}\.)*(?P<column>{_NAME}){_W}IS{_W}NULL")
 # the key words of a plain condition (never names)
 _CONDITION_WORDS = frozenset({"and", "between", "is", "not", "null"})
-_FUNCTION = _Lazy(rf"CREATE{_W}(?:OR{_W}REPLACE{_W})?FUNCTION{_W}(?P<name>{_QNAME})\s*\(")
+_FUNCTION = _Lazy(rf"CREATE{_W}(?P<replace>OR{_W}REPLACE{_W})?FUNCTION{_W}(?P<name>{_QNAME})\s*\(")
 _STRING = _Lazy(r"'(?:[^']|'')*'")
 _NAMES_IN = _Lazy(_NAME)
 _DOLLAR = _Lazy(r"\$(\w*)\$.*?\$\1\$", re.S)
 _WORD = _Lazy(r"[A-Za-z_][A-Za-z0-9_$]*")
 _HEAD = _Lazy(r"[A-Za-z_][A-Za-z0-9_$]*")
 
-# statements whose first word says they take no lock a rule judges (the full reader
-# still reads SELECT ... INTO and DO bodies)
-_IGNORED = IGNORED_STATEMENTS - {"SELECT", "DO"}
+# statements whose first word says they take no lock a rule judges and that the statement
+# table holds nothing against (no version, transaction block or breaking change): the full
+# reader still reads the others (SELECT ... INTO, DO bodies, REVOKE, MERGE, VACUUM, ...)
+_IGNORED = frozenset(
+    {
+        "INSERT",
+        "VALUES",
+        "TABLE",
+        "COMMENT",
+        "GRANT",
+        "SHOW",
+        "PREPARE",
+        "EXECUTE",
+        "DEALLOCATE",
+        "LISTEN",
+        "NOTIFY",
+        "UNLISTEN",
+        "LOAD",
+        "SECURITY",
+        "EXPLAIN",
+        "(",
+    }
+)
 
 
 _NO_FLAGS: frozenset[str] = frozenset()
@@ -409,7 +430,9 @@ def settle(text: str, start: int) -> list[Op] | None:
         return None
     word = head.group().upper()
     if word in _IGNORED:
-        return [] if "$" not in text else None
+        if "$" in text or (word == "INSERT" and _SELECT.search(text.upper())):
+            return None  # a body to read; INSERT ... SELECT reads its source's rows
+        return []
     reader = _READERS.get(word)
     if reader is None:
         return None
@@ -728,7 +751,17 @@ def _create_function(m: re.Match, text: str, start: int) -> list[Op] | None:
     volatility = next(
         (w.lower() for w in words if w in ("IMMUTABLE", "STABLE", "VOLATILE")), "volatile"
     )
-    return [Op("create_function", name=_qname(m.group("name")), value=volatility, offset=start)]
+    return [
+        Op(
+            "create_function",
+            name=_qname(m.group("name")),
+            value=volatility,
+            type_sql=signature_text(text),
+            body=routine_body(text),
+            flags=frozenset({"or_replace"} if m.group("replace") else ()),
+            offset=start,
+        )
+    ]
 
 
 def _drop_statement(text: str, start: int) -> list[Op] | None:
@@ -792,10 +825,12 @@ def _query(text: str, start: int) -> list[Op] | None:
     upper = text.upper()
     if upper.startswith("WITH"):
         return None if _CHANGES.search(upper) else []
-    return None if _INTO.search(_STRING.sub("''", upper)) else []
+    bare = _STRING.sub("''", upper)
+    return None if _INTO.search(bare) or "SETVAL" in bare else []
 
 
 _INTO = _Lazy(r"\bINTO\b")
+_SELECT = _Lazy(r"\bSELECT\b")
 _CHANGES = _Lazy(r"\b(?:UPDATE|DELETE)\b")
 
 

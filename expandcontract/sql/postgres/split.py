@@ -96,6 +96,8 @@ class Statement:
     error: str | None = None
     # what the statement does, when settled from its text alone (then ``tokens`` is empty)
     ops: list[Op] | None = None
+    # sent by psql's \gexec: each value of each row it returns is run as a statement
+    gexec: bool = False
 
     def strings(self) -> set[str]:
         """The text of its string literals."""
@@ -160,6 +162,8 @@ def split(text: str) -> Script:
     # a byte-order mark or a NUL byte (which PostgreSQL refuses anyway): white space here,
     # so that it hides no statement; offsets are kept
     text = text.replace("\ufeff", " ").replace("\x00", " ")
+    if ":'" in text or ':"' in text or "\\set" in text:
+        text = psql_variables(text)
     lines = LineIndex(text)
     script = Script(text, lines, iter(()))
     script._pending = _statements(text, lines, script._comments)
@@ -201,6 +205,19 @@ def _statements(text: str, lines: LineIndex, comments: list[Comment]) -> Iterato
 
 
 _ATOMIC = re.compile(r"(?i)\batomic\b")
+_QUOTED_VARIABLE = re.compile(r"(?<![:\w]):(?=(?:'[A-Za-z_]\w*'|\"[A-Za-z_]\w*\"))")
+_VARIABLE = re.compile(r"(?<![:\w]):(?=[A-Za-z_]\w*(?!\w|:))")
+
+
+def psql_variables(text: str) -> str:
+    """psql's variables read as what they stand for, offsets kept: ``:'v'`` a string,
+    ``:"v"`` a name, and (in a script that sets them with ``\\set``) ``:v`` a word."""
+    text = _QUOTED_VARIABLE.sub(" ", text)
+    if "\\set" in text:
+        text = _VARIABLE.sub(" ", text)
+    return text
+
+
 _SPACE = re.compile(r"\s*")
 _STRING = re.compile(r"'(?:[^']|'')*'")
 
@@ -254,9 +271,12 @@ def _skip_comments(text: str, i: int, end: int, lines: LineIndex, out: list[Comm
 
 
 _SENT = "\\g"  # the text of the semicolon a \\g-style meta-command stands for
+_GEXEC = "\\gexec"  # ... and the one \\gexec stands for
 
 
-def _statement(text: str, lines: LineIndex, group: list[Token], stop: int) -> Statement:
+def _statement(
+    text: str, lines: LineIndex, group: list[Token], stop: int, gexec: bool = False
+) -> Statement:
     first = group[0]
     body = text[first.start : stop].rstrip()
     line, column = lines.position(first.start)
@@ -268,6 +288,7 @@ def _statement(text: str, lines: LineIndex, group: list[Token], stop: int) -> St
         column=column,
         end_line=lines.position(first.start + max(len(body) - 1, 0))[0],
         tokens=group,
+        gexec=gexec,
     )
 
 
@@ -311,7 +332,8 @@ def _pieces(
         yield from piece_tokens
         if sends:  # \\g and kin send the statement as a semicolon would
             line, column = lines.position(end)
-            yield lexicon.Token(lexicon.TokenType.SEMICOLON, _SENT, line, column, end, end)
+            sent = _GEXEC if sends == "gexec" else _SENT
+            yield lexicon.Token(lexicon.TokenType.SEMICOLON, sent, line, column, end, end)
 
 
 def _is_routine(current: list[Token]) -> bool:
@@ -322,7 +344,7 @@ def _is_routine(current: list[Token]) -> bool:
 
 def _group(
     items: Iterable[Token | Statement], limit: int
-) -> Iterator[tuple[list[Token], int] | Statement]:
+) -> Iterator[tuple[list[Token], int, bool] | Statement]:
     """Group tokens into statements on semicolons outside ``BEGIN ATOMIC`` bodies; error
     statements pass through in their place.
 
@@ -340,9 +362,9 @@ def _group(
             yield token
             continue
         kind = token.token_type
-        if kind == semicolon and (atomic_depth == 0 or token.text == _SENT):
+        if kind == semicolon and (atomic_depth == 0 or token.text in (_SENT, _GEXEC)):
             if current:  # a \\g sends the buffer even inside a BEGIN ATOMIC body, as psql does
-                yield current, token.start
+                yield current, token.start, token.text == _GEXEC
                 current = []
             previous, atomic_depth = "", 0
             continue
@@ -360,7 +382,7 @@ def _group(
             atomic_depth = 1
         previous = upper
     if current:
-        yield current, limit
+        yield current, limit, False
 
 
 def _collect_comments(
@@ -450,13 +472,15 @@ def statement_ranges(
             i = skipped[0]
         elif ch == ";":
             ranges.append((start, i + 1, False))
-            start = i = i + 1
+            data_end = copy_data_end(text, start, i, n)
+            start = i = i + 1 if data_end is None else data_end
         elif ch == "\\":
             line_end = text.find("\n", i, n)
             line_end = n if line_end == -1 else line_end
             words = text[i + 1 : line_end].split()
             command = words[0] if words else ""
-            ranges.append((start, i, command.startswith("g") or command == "crosstabview"))
+            sends = command.startswith("g") or command == "crosstabview"
+            ranges.append((start, i, ("gexec" if command == "gexec" else "g") if sends else ""))
             start = i = line_end
         else:
             i += 1
@@ -523,11 +547,16 @@ def find_unterminated(text: str) -> tuple[int, str]:
     tokenizer has failed, to say *where* the file went wrong.
     """
     i, n = 0, len(text)
+    start = 0
     while i < n:
         found = _SPECIAL.search(text, i, n)
         if found is None:
             break
         i = found.start()
+        if text[i] == ";":
+            data_end = copy_data_end(text, start, i, n)
+            start = i = i + 1 if data_end is None else data_end
+            continue
         if text[i] == "\\":  # a psql meta-command runs to the end of its line
             line_end = text.find("\n", i, n)
             i = n if line_end == -1 else line_end
@@ -541,6 +570,32 @@ def find_unterminated(text: str) -> tuple[int, str]:
             return i, unterminated
         i = end
     return n, "input"
+
+
+_COPY_FROM_STDIN = re.compile(
+    r"(?is)\s*(?:(?:--[^\n]*\n|/\*.*?\*/)\s*)*copy\b[^;]*\bfrom\s+stdin\b"
+)
+
+
+def copy_data_end(text: str, start: int, semicolon: int, n: int) -> int | None:
+    """After ``COPY ... FROM stdin;`` (the statement ``text[start:semicolon]``), psql reads
+    rows of data up to a line ``\\.``: the offset after that line (or ``n``); None for any
+    other statement. The data is no SQL, and no statement of the script."""
+    if "stdin" not in text[start:semicolon].lower():
+        return None
+    if not _COPY_FROM_STDIN.match(text, start, semicolon):
+        return None
+    line_end = text.find("\n", semicolon, n)
+    if line_end == -1:
+        return n
+    at = line_end + 1
+    while at < n:
+        end = text.find("\n", at, n)
+        end = n if end == -1 else end
+        if text[at:end].rstrip("\r") == "\\.":
+            return min(end + 1, n)
+        at = end + 1
+    return n
 
 
 def _word_start(text: str, i: int) -> bool:

@@ -11,7 +11,6 @@ the statement's tokens go through the small classifier in
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import re
 
@@ -27,9 +26,18 @@ from expandcontract.sql.postgres.facts import (
     SHARE,
     SRE,
     SUE,
+    routine_body,
+    signature_text,
+)
+from expandcontract.sql.postgres.plpgsql import (
+    Body,
+    do_body,
+    gexec_templates,
+    read_body,
 )
 from expandcontract.sql.postgres.split import Statement, split
-from expandcontract.sql.postgres.tokens import Cursor, retokenize
+from expandcontract.sql.postgres.statement_table import Entry, classify, depth_zero, judged
+from expandcontract.sql.postgres.tokens import Cursor, retokenize, upper_words
 from expandcontract.sql.postgres.tree import ident_name, parse, sql_of, table_name
 
 
@@ -39,18 +47,22 @@ def analyze(stmt: Statement) -> list[Op]:
         raise StatementError(stmt.error)
     if stmt.ops is not None:  # settled from its text by the plain shapes
         return stmt.ops
+    if stmt.gexec:
+        return _gexec(stmt)
     cur = Cursor(retokenize(stmt.tokens))
     head = cur.peek()
     if head in ("ALTER", "CREATE", "DROP"):
         what = stmt.tokens[1].text.upper() if len(stmt.tokens) > 1 else ""
         if what not in OBJECT_WORDS:  # `ALTER ((TABLE ...`: not a statement, not "nothing"
             raise StatementError(f"unrecognized statement starting with {head} {what!r}")
+    words = upper_words(stmt.tokens)
+    entries = classify(words)
     handler = _HANDLERS.get(head)
-    if handler is None:
+    if handler is None and entries is None:
         if head in IGNORED_STATEMENTS:
-            return []
+            return [Op("unknown_statement", value=" ".join(words[:3]), offset=stmt.start)]
         raise StatementError(f"unrecognized statement starting with {stmt.tokens[0].text!r}")
-    ops = handler(stmt, cur)
+    ops = handler(stmt, cur) if handler is not None else []
     what = stmt.tokens[1].text.upper() if len(stmt.tokens) > 1 else ""
     if not ops and (
         head in ("TRUNCATE", "LOCK", "REINDEX", "REFRESH", "CLUSTER")  # always an op when read
@@ -59,10 +71,193 @@ def analyze(stmt: Statement) -> list[Op]:
     ):
         words = " ".join(t.text for t in stmt.tokens[:3])
         raise StatementError(f"incomplete statement {words!r}: it names nothing to act on")
+    ops = [*ops, *_table_ops(entries, ops, words, stmt)]
     for op in ops:
         if op.offset is None:
             op.offset = stmt.start
     return ops
+
+
+def _table_ops(
+    entries: list[Entry] | None, ops: list[Op], words: list[str], stmt: Statement
+) -> list[Op]:
+    """What the statement table says of the statement: one ``statement`` op per entry (its
+    key in ``value``; ``covered`` when the readers above already said what it does, which
+    then carries no lock of its own), or ``unknown_statement`` when no entry knows it."""
+    if entries is None:
+        return [Op("unknown_statement", value=" ".join(words[:4]), offset=stmt.start)]
+    covered = bool(ops)
+    flags = frozenset({"covered"}) if covered else frozenset()
+    seen = _seen(entries[0].key, words)
+    found = []
+    for entry in entries:
+        too_new = [w for w, _, _ in entry.options if _has_option(words, w)]
+        option_flags = frozenset(f"option:{w}" for w in too_new) | seen
+        if covered:
+            found.append(Op("statement", value=entry.key, flags=flags | option_flags))
+            continue
+        if not judged(entry) and not option_flags:
+            continue
+        name, table = _named(entry, stmt)
+        found.append(
+            Op(
+                "statement",
+                value=entry.key,
+                name=name,
+                table=table if entry.lock is not None else None,
+                lock=entry.lock,
+                flags=option_flags,
+            )
+        )
+    return found
+
+
+def _seen(key: str, words: list[str]) -> frozenset[str]:
+    """What a running client of the old version would see change, read from the words:
+    a rename or move, a rule that swallows writes, a sequence set back, a publication that
+    filters, a column given a collation."""
+    top = depth_zero(words)
+    seen = set()
+    if key.startswith("ALTER ") and ("RENAME" in top or _has_option(top, "SET SCHEMA")):
+        seen.add("renames")
+    if key == "CREATE RULE" and _has_option(top, "INSTEAD NOTHING"):
+        seen.add("instead_nothing")
+    if _sets_back(key, words):
+        seen.add("resets_sequence")
+    if key in ("CREATE PUBLICATION", "ALTER PUBLICATION") and (
+        "WHERE" in words or _column_list(words)
+    ):
+        seen.add("filtered")
+    refused = _refused(key, words, top)
+    if refused:
+        seen.add(f"refused:{refused}")
+    if key == "ALTER TABLE ALTER CONSTRAINT" and "CONSTRAINT" in words:
+        at = words.index("CONSTRAINT") + 1
+        seen.add(f"constraint:{words[at].lower() if at < len(words) else ''}")
+    if key == "CREATE COLLATION" and _has_option(words, "DETERMINISTIC = FALSE"):
+        seen.add("nondeterministic")
+    if key.startswith("ALTER TABLE") and "COLLATE" in words:
+        at = words.index("COLLATE") + 1
+        if at < len(words):
+            seen.add(f"collate:{words[at].lower()}")
+    return frozenset(seen)
+
+
+# functions whose value is not fixed: PostgreSQL refuses them in an index predicate
+_NOT_IMMUTABLE = frozenset(
+    {
+        "NOW",
+        "CURRENT_TIMESTAMP",
+        "CURRENT_DATE",
+        "CURRENT_TIME",
+        "LOCALTIMESTAMP",
+        "LOCALTIME",
+        "STATEMENT_TIMESTAMP",
+        "TRANSACTION_TIMESTAMP",
+        "CLOCK_TIMESTAMP",
+        "RANDOM",
+        "GEN_RANDOM_UUID",
+        "TIMEOFDAY",
+    }
+)
+
+
+def _refused(key: str, words: list[str], top: list[str]) -> str | None:
+    """Why PostgreSQL refuses the statement whatever the schema, read from its words."""
+    if key == "REFRESH MATERIALIZED VIEW CONCURRENTLY" and _has_option(top, "NO DATA"):
+        return "CONCURRENTLY cannot be used with WITH NO DATA"
+    if key == "CREATE STATISTICS" and "ON" in words and "FROM" in words:
+        on, end = words.index("ON") + 1, words.index("FROM")
+        items = words[on:end]
+        if "," not in depth_zero(items) and items[:1] != ["("]:
+            return "extended statistics need at least two columns (or one expression)"
+    if key.startswith("CREATE INDEX") and "WHERE" in top:
+        predicate = words[words.index("WHERE") :]
+        if _NOT_IMMUTABLE & set(predicate):
+            return "functions in an index predicate must be IMMUTABLE"
+    return None
+
+
+def _sets_back(key: str, words: list[str]) -> bool:
+    """A sequence sent back to its start: ``RESTART`` with no value or 1, ``setval(s, 1)``
+    (a jump forward, or ``setval`` to a table's max, takes no key twice)."""
+    if key in ("ALTER SEQUENCE RESTART", "ALTER TABLE ALTER COLUMN RESTART"):
+        at = words.index("RESTART") + 1
+        value = words[at + 1] if words[at : at + 1] == ["WITH"] else words[at : at + 1]
+        value = value if isinstance(value, str) else (value[0] if value else "")
+        return not value.lstrip("-").isdigit() or int(value) <= 1
+    if key == "SELECT" and "SETVAL" in words:
+        at = words.index("SETVAL")
+        args = words[at + 2 : at + 6]  # ( 'seq' , value
+        value = args[2] if len(args) > 2 and args[1] == "," else ""
+        return value.isdigit() and int(value) <= 1
+    return False
+
+
+def _column_list(words: list[str]) -> bool:
+    """``FOR TABLE t (a, b)``: a publication's column list (15+)."""
+    at = next((i for i, w in enumerate(words) if w == "TABLE"), None)
+    return at is not None and "(" in words[at + 2 : at + 5]
+
+
+def _has_option(words: list[str], option: str) -> bool:
+    parts = option.split()
+    if len(parts) == 1:
+        return parts[0] in words
+    return any(words[i : i + len(parts)] == parts for i in range(len(words)))
+
+
+# statements that name the relation they lock after ON, FROM or FOR TABLE
+_ON_WORDS = {"POLICY": "ON", "RULE": "ON", "TRIGGER": "ON", "STATISTICS": "FROM"}
+
+
+def _named(entry: Entry, stmt: Statement) -> tuple[str | None, str | None]:
+    """The object a statement names (the word after its kind, IF [NOT] EXISTS skipped) and
+    the relation it locks, when it names one."""
+    cur = Cursor(retokenize(stmt.tokens))
+    key_words = [w for w in entry.key.split() if w not in ("CONCURRENTLY", "FULL")]
+    first = key_words[0]
+    if first in ("CREATE", "ALTER", "DROP", "COMMENT", "REFRESH", "ANALYZE", "CLUSTER"):
+        cur.advance()
+        while cur.peek() in _SKIPPED:
+            cur.advance()
+        for word in key_words[1:]:
+            cur.accept(word)
+        cur.accept("CONCURRENTLY")
+        cur.accept("IF", "NOT", "EXISTS")
+        cur.accept("IF", "EXISTS")
+        if first == "COMMENT":
+            cur.accept("ON")
+            cur.word()
+    elif first == "REVOKE":  # REVOKE ... ON [kind] name: the object losing a privilege
+        if not cur.skip_past("ON"):
+            return None, None
+        while cur.peek() in _OBJECT_KINDS:
+            cur.advance()
+        return cur.name(), None
+    elif first in ("LOCK", "VACUUM", "TRUNCATE"):
+        cur.advance()
+        cur.accept("TABLE")
+        cur.accept("FULL")
+        cur.accept("ONLY")
+    else:
+        return None, None
+    name = cur.name() if cur.peek() not in ("", "(") else None
+    relation = name
+    on = _ON_WORDS.get(key_words[-1])
+    if on and cur.skip_past(on):
+        relation = cur.name()
+    if entry.key == "CREATE PUBLICATION" and cur.skip_past("TABLE"):
+        relation = cur.name()
+    if entry.key == "CREATE TABLE PARTITION OF" and cur.skip_past("OF"):
+        relation = cur.name()
+    return name, relation
+
+
+_OBJECT_KINDS = frozenset(
+    {"TABLE", "SEQUENCE", "FUNCTION", "PROCEDURE", "ROUTINE", "SCHEMA", "TYPE", "DOMAIN"}
+)
+_SKIPPED = frozenset({"OR", "REPLACE", "TEMP", "TEMPORARY", "UNLOGGED", "UNIQUE", "MATERIALIZED"})
 
 
 # --- statement handlers ----------------------------------------------------------------------
@@ -125,16 +320,46 @@ def _create(stmt: Statement, cur: Cursor) -> list[Op]:
         volatility = next(
             (w.lower() for w in words if w in ("IMMUTABLE", "STABLE", "VOLATILE")), "volatile"
         )
-        return [Op("create_function", name=cur.name(), value=volatility)]
+        replace = any(t.text.upper() == "REPLACE" for t in stmt.tokens[:3])
+        return [
+            Op(
+                "create_function",
+                name=cur.name(),
+                value=volatility,
+                type_sql=signature_text(stmt.text),
+                body=routine_body(stmt.text),
+                flags=frozenset({"or_replace"} if replace else ()),
+            )
+        ]
     if what in ("VIEW", "SEQUENCE", "TYPE", "DOMAIN", "RECURSIVE", "SCHEMA"):
         cur.accept("RECURSIVE")
         kind = (cur.word() or "").lower()
         existing = cur.accept("IF", "NOT", "EXISTS") or any(
             t.text.upper() == "REPLACE" for t in stmt.tokens[:3]
         )
-        flags = frozenset({"if_not_exists"} if existing else ())
-        return [Op("create_object", name=cur.name(), value=kind, flags=flags)]
+        replace = any(t.text.upper() == "REPLACE" for t in stmt.tokens[:3])
+        flags = frozenset(
+            ({"if_not_exists"} if existing else set()) | ({"or_replace"} if replace else set())
+        )
+        name = cur.name()
+        columns = _view_columns(stmt) if kind == "view" else ()
+        return [Op("create_object", name=name, value=kind, flags=flags, columns=columns)]
     return []
+
+
+def _view_columns(stmt: Statement) -> tuple[tuple[str, str], ...]:
+    """The names of a view's columns, in order; () when they cannot be read (``*``)."""
+    try:
+        tree = parse(stmt.tokens, stmt.text)
+    except StatementError:
+        return ()
+    query = tree.expression if isinstance(tree, exp.Create) else None
+    if not isinstance(query, exp.Select):
+        return ()
+    names = [e.alias_or_name for e in query.expressions]
+    if any(not n or n == "*" for n in names):
+        return ()
+    return tuple((n if n.islower() else n.lower(), "") for n in names)
 
 
 def _create_table(stmt: Statement, cur: Cursor) -> list[Op]:
@@ -147,7 +372,15 @@ def _create_table(stmt: Statement, cur: Cursor) -> list[Op]:
         a == "PARTITION" and b == "BY" for a, b in itertools.pairwise(every)
     ):
         flags.add("partitioned")
-    flags = frozenset(flags)
+    parent = None
+    top = depth_zero(upper_words(stmt.tokens))
+    if "PARTITION" in top and "OF" in top[:8]:
+        flags.add("partition_of")  # of the table after OF (in ref_table)
+        if top[-1:] == ["DEFAULT"]:
+            flags.add("default_partition")
+        parent = Cursor(retokenize(stmt.tokens))
+        parent.skip_past("OF")
+        parent = parent.name()
     tree = parse(stmt.tokens, stmt.text)
     if isinstance(tree, exp.Create) and tree.kind in ("TABLE", "VIEW"):
         name = table_name(tree.this)
@@ -157,10 +390,48 @@ def _create_table(stmt: Statement, cur: Cursor) -> list[Op]:
                 for c in (tree.this.expressions if isinstance(tree.this, exp.Schema) else [])
                 if isinstance(c, exp.ColumnDef) and c.args.get("kind") is not None
             )
-            return [Op("create_table", table=name, flags=flags, columns=columns)]
+            source = _source(tree.expression) if "NO" not in top[-2:] else None
+            if source:  # CREATE TABLE ... AS / MATERIALIZED VIEW: copies rows over
+                flags.add("as_query")
+            return [
+                Op(
+                    "create_table",
+                    table=name,
+                    flags=frozenset(flags),
+                    columns=columns,
+                    ref_table=source or parent,
+                )
+            ]
     cur.skip_past("TABLE", "VIEW")
     cur.accept("IF", "NOT", "EXISTS")
-    return [Op("create_table", table=cur.name(), flags=flags)]
+    return [Op("create_table", table=cur.name(), flags=frozenset(flags), ref_table=parent)]
+
+
+def _source(query: exp.Expression | None) -> str | None:
+    """The first table a query reads rows from (None for VALUES or a query of no table)."""
+    if not isinstance(query, exp.Query):
+        return None
+    ctes = {ident_name(c.args["alias"].this) for c in query.find_all(exp.CTE) if c.alias}
+    for node in query.find_all(exp.Table):
+        name = table_name(node)
+        if name and name not in ctes:
+            return name
+    return None
+
+
+def _insert(stmt: Statement, cur: Cursor) -> list[Op]:
+    """``INSERT ... SELECT``: a copy of the rows of the table it reads."""
+    try:
+        tree = parse(stmt.tokens, stmt.text)
+    except StatementError:
+        return []
+    if not isinstance(tree, exp.Insert):
+        return []
+    source = _source(tree.expression)
+    if source is None:
+        return []
+    target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
+    return [Op("copy_rows", table=table_name(target), ref_table=source, lock=ROW_EXCLUSIVE)]
 
 
 def _create_index(stmt: Statement, cur: Cursor) -> list[Op]:
@@ -468,31 +739,69 @@ def _always_true(condition: exp.Expression) -> bool:
 
 
 def _do(stmt: Statement, cur: Cursor) -> list[Op]:
-    """A ``DO`` block: the UPDATE and DELETE statements of its body, judged as if written
-    out (a full-table one locks as long inside a block as outside)."""
-    body = next((t.text for t in stmt.tokens if t.text.startswith("$")), None)
+    """A ``DO`` block: the statements of its body, EXECUTEs of constant text included,
+    judged as if written out, in one transaction (a DO block is one statement)."""
+    body = do_body(stmt.text)
     if body is None:
         return []
-    inner = re.sub(r"^\$\w*\$|\$\w*\$$", "", body).strip()
-    inner = re.sub(r"(?is)^(declare\b.*?)?\bbegin\b|\bend\s*;?\s*$", "", inner)
-    ops = []
-    if re.search(r"(?i)\bconcurrently\b", inner):
-        ops.append(Op("concurrently_in_block", offset=stmt.start))
-    for part in split(inner).statements:
-        found: list[Op] = []
-        if part.ops is not None:  # settled from its text
-            found = [op for op in part.ops if op.kind in ("update", "delete")]
-        elif (
-            part.error is None
-            and part.tokens
-            and part.tokens[0].text.upper() in ("UPDATE", "DELETE", "WITH")
-        ):
-            with contextlib.suppress(StatementError):
-                found = _dml(part, Cursor(retokenize(part.tokens)))
-        for op in found:
-            op.offset = stmt.start
-            ops.append(op)
+    ops = body_ops(read_body(body), stmt.start)
+    if re.search(r"(?i)\bconcurrently\b", body):
+        ops.insert(0, Op("concurrently_in_block", offset=stmt.start))
     return ops
+
+
+def body_ops(body: Body, offset: int) -> list[Op]:
+    """The operations of a DO block's or routine's body, all at ``offset`` (the statement
+    that runs it), between ``block_begin`` and ``block_end``: its statements run in one
+    transaction unless it commits."""
+    ops = [Op("block_begin", offset=offset)]
+    batched = frozenset({"in_block", "in_loop"}) if not body.commits else frozenset({"in_block"})
+    for sql, in_loop in body.statements:
+        for part in split(sql).statements:
+            try:
+                found = part.ops if part.ops is not None else analyze(part)
+            except StatementError:
+                found = [Op("dynamic_sql", value=" ".join(part.text.split())[:80])]
+            for op in found:
+                op.offset = offset
+                op.flags = op.flags | (batched if in_loop else frozenset({"in_block"}))
+                ops.append(op)
+    ops += [Op("dynamic_sql", value=expr, offset=offset) for expr in body.dynamic]
+    if body.commits:
+        ops.append(Op("commit_in_block", offset=offset))
+    ops.append(Op("block_end", offset=offset))
+    return ops
+
+
+def routine_ops(routine: tuple[str, str], offset: int) -> list[Op]:
+    """The operations of a function or procedure's body, where a statement calls it."""
+    language, body = routine
+    if language not in ("sql", "plpgsql"):
+        return [Op("dynamic_sql", value=f"a {language} routine", offset=offset)]
+    return body_ops(read_body(body, language), offset)
+
+
+def _gexec(stmt: Statement) -> list[Op]:
+    """``SELECT ... \\gexec``: psql runs each value of each row as a statement."""
+    templates = gexec_templates(stmt.text)
+    if templates is None:
+        return [Op("dynamic_sql", value=" ".join(stmt.text.split())[:80], offset=stmt.start)]
+    ops = []
+    for sql in templates:
+        for part in split(sql).statements:
+            try:
+                found = part.ops if part.ops is not None else analyze(part)
+            except StatementError:
+                found = [Op("dynamic_sql", value=sql[:80])]
+            for op in found:
+                op.offset = stmt.start
+                ops.append(op)
+    return ops
+
+
+def _call(stmt: Statement, cur: Cursor) -> list[Op]:
+    cur.advance()
+    return [Op("call", name=cur.name())]
 
 
 def _select(stmt: Statement, cur: Cursor) -> list[Op]:
@@ -506,7 +815,13 @@ def _select(stmt: Statement, cur: Cursor) -> list[Op]:
         at += 1
     into = Cursor(retokenize(stmt.tokens[at:]))
     name = into.name()
-    return [Op("create_table", table=name)] if name else []
+    if not name:
+        return []
+    source = None
+    if into.skip_past("FROM"):
+        source = into.name()
+    flags = frozenset({"as_query"} if source else ())
+    return [Op("create_table", table=name, ref_table=source, flags=flags)]
 
 
 # What may follow CREATE, ALTER or DROP in PostgreSQL (the object kind, or a modifier).
@@ -586,5 +901,7 @@ _HANDLERS = {
     "DELETE": _dml,
     "WITH": _dml,
     "DO": _do,
+    "CALL": _call,
     "SELECT": _select,
+    "INSERT": _insert,
 }

@@ -13,6 +13,8 @@ from sqlglot.dialects.postgres import Postgres
 from sqlglot.errors import TokenError
 from sqlglot.tokens import Token, TokenType
 
+from expandcontract.sql.postgres.split import _lexicon
+
 _DIALECT = Postgres()
 _TOKENIZER = _DIALECT.tokenizer()
 _NAME_TYPES = frozenset({TokenType.VAR, TokenType.IDENTIFIER})
@@ -98,6 +100,27 @@ def retokenize(tokens: list[Token]) -> list[Token]:
         except TokenError:
             return tokens
     return tokens
+
+
+def upper_words(tokens: list[Token]) -> list[str]:
+    """A statement's words as the statement table reads them: upper-cased, a string
+    literal as ``'``, a quoted name as ``"``, sqlglot's compound tokens (``FOREIGN KEY``)
+    split into their words."""
+    keywords = _lexicon().words
+    words: list[str] = []
+    for token in retokenize(tokens):
+        kind = token.token_type
+        if kind == TokenType.IDENTIFIER:
+            words.append('"')
+        elif kind == TokenType.NUMBER:
+            words.append(token.text)
+        elif kind not in keywords:
+            words.append("'")
+        elif " " in token.text or "\n" in token.text:
+            words.extend(token.text.upper().split())
+        else:
+            words.append(token.text.upper())
+    return words
 
 
 def split_top_level(tokens: list[Token]) -> list[list[Token]]:

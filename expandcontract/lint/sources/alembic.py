@@ -451,7 +451,8 @@ def _without_redundant(
                 ops = stmt.ops if stmt.ops is not None else sql.analyze(stmt)
             except Exception:  # reported when the unit is judged
                 ops = []
-            steps.append((number, stmt, ops))
+            # the statement table's own row (kind "statement") rides along: not an action
+            steps.append((number, stmt, [o for o in ops if o.kind != "statement"]))
     known = dict(indexes)
     # (step, its table where known, its columns where known, the index) per DROP INDEX
     drops: list[tuple[int, str | None, tuple[str, ...], str]] = []

@@ -103,6 +103,8 @@ class Plan:
 def _concurrent_at_the_edges(lines: list[str]) -> list[str]:
     first = [line for line in lines if line.startswith("op.drop_index_concurrently(")]
     last = [line for line in lines if line.startswith("op.create_index_concurrently(")]
+    # a UNIQUE attached to its index goes once the index is built
+    last += [line for line in lines if line.startswith("op.add_unique_using_index(")]
     rest = [line for line in lines if line not in first and line not in last]
     head = [line for line in rest if line == LOCK_TIMEOUT]
     return head + first + [line for line in rest if line != LOCK_TIMEOUT] + last
@@ -209,14 +211,63 @@ class Autogen:
         return str(getattr(arg, "text", arg))
 
     @staticmethod
+    def sql(expression) -> str:
+        """A model's SQL expression as PostgreSQL text: SQL given as text as it is, anything
+        else compiled by SQLAlchemy's PostgreSQL dialect (names quoted, no table prefix)."""
+        from sqlalchemy.dialects import postgresql
+        from sqlalchemy.sql.elements import TextClause
+
+        if isinstance(expression, str):
+            return expression
+        if isinstance(expression, TextClause):
+            return expression.text
+        compiled = expression.compile(
+            dialect=postgresql.dialect(),
+            compile_kwargs={"literal_binds": True, "include_table": False},
+        )
+        return str(compiled)
+
+    @staticmethod
     def columns(op) -> list[str]:
         """Python source for each indexed column: its name, or ``sa.text(...)`` of an
         expression (which our operations take as SQL; a plain string is always a name)."""
+        from sqlalchemy.sql.elements import ColumnClause
+
         rendered = []
         for column in op.columns:
-            name = getattr(column, "name", None)
-            rendered.append(r(name) if name else f"sa.text({r(str(column))})")
+            if isinstance(column, str):
+                rendered.append(r(column))
+            elif isinstance(column, ColumnClause) and not column.is_literal:
+                rendered.append(r(column.name))
+            else:  # a function (which has a name too), a text or a literal column
+                rendered.append(f"sa.text({r(Autogen.sql(column))})")
         return rendered
+
+    @staticmethod
+    def index_options(kw: dict) -> tuple[list[str], list[str]]:
+        """An index's PostgreSQL options (Alembic's ``op.kw``) as keyword arguments of
+        ``op.create_index_concurrently``, and the names of those it does not take.
+        ``postgresql_concurrently`` goes (every build of ours is), as do other dialects'."""
+        from expandcontract.ops.index import OPTIONS
+
+        rendered, unknown = [], []
+        for key, value in kw.items():
+            if not key.startswith("postgresql_") or key == "postgresql_concurrently":
+                continue
+            if key not in OPTIONS:
+                unknown.append(key)
+            elif key == "postgresql_where":
+                if value is None:
+                    continue
+                rendered.append(f"{key}=sa.text({r(Autogen.sql(value))})")
+            elif not value:  # reflection's empty INCLUDE, a false NULLS NOT DISTINCT
+                continue
+            elif key == "postgresql_include":
+                names = [c if isinstance(c, str) else c.name for c in value]
+                rendered.append(f"{key}={names!r}")
+            else:
+                rendered.append(f"{key}={value!r}")
+        return rendered, unknown
 
 
 NO_SAFE_FORM = "expandcontract has no lock-safe form of this operation"
@@ -269,11 +320,7 @@ def _table_ops(group, plan: Plan, gen: Autogen, carried: set[int]) -> None:
         if isinstance(op, ops.DropIndexOp):
             _drop_index(op, plan, gen)
         elif isinstance(op, ops.DropConstraintOp):
-            try:
-                reverse = gen.render(op.reverse())
-            except ValueError:  # Alembic has not the constraint to put back
-                reverse = []
-            plan.add({"contract": Phase(gen.render(op), reverse)})
+            _drop_constraint(op, plan, gen)
         elif _by_kinds(op, plan, gen):
             if isinstance(op, ops.AlterColumnOp):
                 _alter_column_rest(op, plan, gen)
@@ -311,15 +358,35 @@ def _alter_column_rest(op, plan: Plan, gen: Autogen) -> None:
         plan.add(gen.plain(rest))
 
 
+def _drop_constraint(op, plan: Plan, gen: Autogen) -> None:
+    """Dropped in contract (IF EXISTS: a rerun finds it gone). The downgrade puts it back:
+    a UNIQUE as add-unique builds one (its index concurrently, every option kept, then
+    attached), anything else as Alembic writes it."""
+    from alembic.operations import ops
+
+    from expandcontract.kinds import add_unique
+
+    try:
+        reverse = op.reverse()
+    except ValueError:  # Alembic has not the constraint to put back
+        reverse = None
+    downgrade = gen.render(reverse) if reverse is not None else []
+    if isinstance(reverse, ops.CreateUniqueConstraintOp):
+        made = add_unique.autogenerate(reverse, gen)
+        if "switch" in made:  # built the lock-safe way, not written as it is
+            downgrade = made["expand"].upgrade + made["switch"].upgrade
+    op.if_exists = True
+    plan.add({"contract": Phase([LOCK_TIMEOUT, *gen.render(op)], downgrade)})
+
+
 def _drop_index(op, plan: Plan, gen: Autogen) -> None:
+    """Dropped concurrently in contract; the downgrade builds it again as add-index builds
+    the model's, every option kept (Alembic's own create_index for one ours does not take)."""
+    from expandcontract.kinds import add_index
+
     downgrade = []
     reverse = op.reverse()  # autogenerate's drops always carry the index they drop
     if reverse.columns:
-        cols = "[" + ", ".join(gen.columns(reverse)) + "]"
-        unique = ", unique=True" if reverse.unique else ""
-        table = qualified(op.table_name, op.schema)
-        downgrade = [
-            f"op.create_index_concurrently({r(op.index_name)}, {r(table)}, {cols}{unique})"
-        ]
+        downgrade = add_index.autogenerate(reverse, gen)["expand"].upgrade
     index = qualified(op.index_name, op.schema)
     plan.add({"contract": Phase([f"op.drop_index_concurrently({r(index)})"], downgrade)})

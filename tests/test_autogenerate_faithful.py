@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from expandcontract.urls import sqlalchemy_url
@@ -138,4 +139,118 @@ def test_every_dialect_option_of_an_index_is_kept_up_and_down(
     with engine.connect() as conn:
         assert _indexes(conn, "items") == expected
         assert _constraints(conn, "items") == _constraints(conn, "items", "ref")
+    engine.dispose()
+
+
+# --- foreign keys to a renamed column ----------------------------------------------------
+
+SHOP = """
+items = sa.Table("items", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("sku", sa.Text, nullable=False, unique=True),
+)
+stock = sa.Table("stock", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("item_sku", sa.Text, sa.ForeignKey("items.sku")),
+)
+orders = sa.Table("orders", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("item_sku", sa.Text,
+              sa.ForeignKey("items.sku", name="orders_item_fk", ondelete="CASCADE")),
+)
+"""
+
+SHOP_RENAMED = SHOP.replace(
+    'sa.Column("sku", sa.Text, nullable=False, unique=True)',
+    'sa.Column("code", sa.Text, nullable=False, unique=True,'
+    ' info={"expandcontract": {"renamed_from": "sku"}})',
+).replace('"items.sku"', '"items.code"')
+
+
+def _foreign_keys(conn, schema: str = "public") -> dict[str, tuple[str, str, bool]]:
+    """Every foreign key of ``schema``: (its table, its definition, validated), the schema
+    taken out."""
+    rows = conn.execute(
+        sa.text(
+            "SELECT conname, c.relname, pg_get_constraintdef(k.oid), convalidated "
+            "FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid "
+            "WHERE contype = 'f' AND connamespace = CAST(:s AS regnamespace)"
+        ),
+        {"s": schema},
+    ).fetchall()
+    return {
+        name: (table, definition.replace(f"REFERENCES {schema}.", "REFERENCES "), valid)
+        for name, table, definition, valid in rows
+    }
+
+
+@pytest.mark.parametrize("unique", ["unnamed", "named"])
+def test_every_foreign_key_to_a_renamed_column_survives_up_and_down(
+    unique: str, tmp_path: Path, database_url: str
+) -> None:
+    """``items.sku`` renamed to ``code`` (``renamed_from``), its UNIQUE unnamed or named in
+    the model, the foreign keys of ``stock`` (unnamed) and ``orders`` (named, ON DELETE
+    CASCADE) re-pointed to it: every phase keeps both keys, the contract leaves them on
+    ``code`` under their names, and every downgrade brings back what was there before."""
+    shop, shop_renamed = SHOP, SHOP_RENAMED
+    if unique == "named":
+        shop, shop_renamed = (
+            model.replace(", unique=True", "").replace(
+                "stock = ",
+                f'sa.UniqueConstraint(items.c[{col!r}], name="items_sku_uq")\nstock = ',
+            )
+            for model, col in ((SHOP, "sku"), (SHOP_RENAMED, "code"))
+        )
+    url = sqlalchemy_url(database_url)
+    project = Project(tmp_path, url)
+    engine = sa.create_engine(url)
+    project.models(shop)
+    project.autogenerate()
+    project.phase("upgrade", "expand")
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO items SELECT g, 's' || g FROM generate_series(1, 20) g"))
+        for table in ("stock", "orders"):
+            conn.execute(
+                sa.text(f"INSERT INTO {table} SELECT g, 's' || g FROM generate_series(1, 20) g")
+            )
+        before = _foreign_keys(conn)
+    assert set(before) == {"stock_item_sku_fkey", "orders_item_fk"}
+
+    renamed = project.models(shop_renamed)
+    written = project.autogenerate()
+    assert _phases(written) == list(PHASES)
+    _reference(engine, renamed)
+
+    def enforced(conn, table: str) -> bool:
+        try:
+            with conn.begin_nested():
+                conn.execute(sa.text(f"INSERT INTO {table} VALUES (999, 'nowhere')"))
+        except sa.exc.IntegrityError:
+            return True
+        return False
+
+    states = {}
+    for phase in PHASES:
+        project.phase("upgrade", phase)
+        with engine.connect() as conn:
+            states[phase] = _foreign_keys(conn)
+            assert {"stock_item_sku_fkey", "orders_item_fk"} <= set(states[phase]), phase
+            assert enforced(conn, "stock") and enforced(conn, "orders"), phase
+            conn.rollback()
+    with engine.connect() as conn:
+        assert _foreign_keys(conn) == _foreign_keys(conn, "ref")
+        # the same constraints as create_all makes; the carried UNIQUE keeps its name, as a
+        # rename's carried objects do
+        assert sorted(_constraints(conn, "items").values()) == sorted(
+            _constraints(conn, "items", "ref").values()
+        )
+    check = project.alembic("check")
+    assert check.returncode == 0, check.stdout + check.stderr
+
+    for phase in reversed(PHASES):
+        project.phase("downgrade", phase)
+        with engine.connect() as conn:
+            keys = _foreign_keys(conn)
+        earlier = PHASES[PHASES.index(phase) - 1] if phase != "expand" else None
+        assert keys == (states[earlier] if earlier else before), phase
     engine.dispose()

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from expandcontract.urls import sqlalchemy_url
-from tests.test_autogenerate import Project
+from tests.test_autogenerate import Project, app_works
 
 PHASES = ("expand", "migrate", "switch", "contract")
 
@@ -330,4 +330,202 @@ def test_a_mixed_case_columns_type_change_goes_through_contract_and_all_the_way_
         conn.execute(sa.text('DELETE FROM "Ledger" WHERE id >= 100'))
         conn.execute(sa.text('UPDATE "Ledger" SET "Amount" = 10 WHERE id = 1'))
         assert state(conn) == before
+    engine.dispose()
+
+
+# --- rerunnable after a failure ----------------------------------------------------------
+
+ACCOUNTS = """
+accounts = sa.Table("accounts", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("email", sa.Text),
+)
+"""
+
+ACCOUNTS_V2 = (
+    ACCOUNTS.replace(
+        '    sa.Column("email", sa.Text),\n',
+        '    sa.Column("email", sa.Text),\n'
+        '    sa.Column("nickname", sa.Text),\n'
+        '    sa.Column("plan", sa.Text, nullable=False, server_default="free"),\n',
+    )
+    + """
+sa.Index("ix_accounts_email", accounts.c.email, unique=True)
+audit = sa.Table("audit", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("account_id", sa.BigInteger, sa.ForeignKey("accounts.id")),
+    sa.Column("what", sa.Text, nullable=False),
+    sa.UniqueConstraint("account_id", "what", name="uq_audit_account_what"),
+)
+sa.Index("ix_audit_what", audit.c.what)
+"""
+)
+
+
+def test_an_expand_that_failed_after_its_table_committed_is_finished_by_a_rerun(
+    tmp_path: Path, database_url: str
+) -> None:
+    """A new table, new columns and a UNIQUE index built concurrently on data that is not
+    unique yet: the build fails after the table and columns have committed. Once the
+    data is fixed, running expand again finishes it, and it goes down and up again."""
+    url = sqlalchemy_url(database_url)
+    project = Project(tmp_path, url)
+    engine = sa.create_engine(url)
+    project.models(ACCOUNTS)
+    project.autogenerate()
+    project.phase("upgrade", "expand")
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("INSERT INTO accounts SELECT g, 'e' || g % 10 FROM generate_series(1, 20) g")
+        )
+    new = project.models(ACCOUNTS_V2)
+    written = project.autogenerate()
+    assert _phases(written) == ["expand", "migrate", "switch"]
+    failed = project.cli("upgrade", "expand")
+    assert failed.exit_code == 1 and "ix_accounts_email" in failed.output, failed.output
+    assert "Traceback" not in failed.output
+    with engine.connect() as conn:  # what ran before the build has committed
+        assert conn.execute(sa.text("SELECT to_regclass('audit')")).scalar() == "audit"
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE accounts SET email = 'e' || id"))
+    for phase in ("expand", "migrate", "switch"):
+        project.phase("upgrade", phase)
+    app_works(engine, new, 1000)
+    check = project.alembic("check")
+    assert check.returncode == 0, check.stdout + check.stderr
+    for phase in ("switch", "migrate", "expand"):
+        project.phase("downgrade", phase)
+    for phase in ("expand", "migrate", "switch"):
+        project.phase("upgrade", phase)
+    engine.dispose()
+
+
+TEAMS = """
+teams = sa.Table("teams", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+)
+users = sa.Table("Users", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("email", sa.Text),
+    sa.Column("Score", sa.Integer),
+    sa.Column("region", sa.Text, server_default="eu"),
+    sa.Column("fax", sa.Text),
+    sa.Column("team_id", sa.BigInteger),
+)
+legacy = sa.Table("legacy", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+)
+"""
+
+# every kind of change autogenerate maps, in one model edit
+TEAMS_V2 = (
+    TEAMS.replace(
+        'sa.Column("name", sa.Text, nullable=False)',
+        'sa.Column("full_name", sa.Text, nullable=False,'
+        ' info={"expandcontract": {"renamed_from": "name"}})',
+    )
+    .replace('sa.Column("email", sa.Text)', 'sa.Column("email", sa.Text, nullable=False)')
+    .replace('sa.Column("Score", sa.Integer)', 'sa.Column("Score", sa.BigInteger)')
+    .replace('server_default="eu"', 'server_default="us"')
+    .replace('    sa.Column("fax", sa.Text),\n', "")
+    .replace(
+        'sa.Column("team_id", sa.BigInteger),',
+        'sa.Column("team_id", sa.BigInteger, sa.ForeignKey("teams.id")),\n'
+        '    sa.Column("bio", sa.Text),\n'
+        '    sa.Column("tier", sa.Text, nullable=False, server_default="free"),\n'
+        '    sa.UniqueConstraint("email", name="Users_email_key"),\n'
+        '    sa.Index("Users_region_idx", "region", postgresql_where=sa.text("region <> \'us\'")),',
+    )
+    .replace(
+        'legacy = sa.Table("legacy", metadata,\n'
+        '    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),\n)\n',
+        'badges = sa.Table("badges", metadata,\n'
+        '    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),\n'
+        '    sa.Column("user_id", sa.BigInteger, sa.ForeignKey("Users.id")),\n'
+        '    sa.Column("label", sa.Text, nullable=False),\n'
+        '    sa.UniqueConstraint("user_id", "label"),\n'
+        '    sa.Index("ix_badges_label", "label"),\n)\n',
+    )
+)
+
+
+class _Injectable:
+    """The project as tests/test_failure_injection drives one: a phase's result, whatever
+    its exit code."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.root = project.root
+
+    def cli(self, *args: str):
+        from click.testing import CliRunner
+
+        from expandcontract.cli import cli
+
+        return CliRunner().invoke(cli, list(args))
+
+    def phase(self, action: str, phase: str):
+        return self.project.cli(action, phase)
+
+
+def test_every_autogenerated_phase_is_finished_by_a_rerun_after_a_failure_at_any_step(
+    tmp_path: Path, database_url: str
+) -> None:
+    """Every kind of change in one model edit (a rename, a type change, a dropped column
+    and table, new columns, NOT NULL, a new table with its index, a partial index, a UNIQUE,
+    a foreign key, a changed default): each phase up and down fails at its 1st, 2nd, ...
+    DDL statement, is run again, and ends where a clean run ends."""
+    import psycopg
+
+    from tests.test_autogenerate import _catalog
+    from tests.test_failure_injection import _fail_each_step
+
+    url = sqlalchemy_url(database_url)
+    project = Project(tmp_path, url)
+    engine = sa.create_engine(url)
+    project.models(TEAMS)
+    project.autogenerate()
+    project.phase("upgrade", "expand")
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO teams SELECT g FROM generate_series(1, 5) g"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO \"Users\" SELECT g, 'n' || g, 'e' || g, g, 'eu', 'f', g % 5 + 1 "
+                "FROM generate_series(1, 20) g"
+            )
+        )
+    tables = ("teams", '"Users"', "legacy", "badges")
+
+    def shape() -> dict:
+        with engine.connect() as conn:
+            return {
+                t: _catalog(conn, t)
+                for t in tables
+                if conn.execute(sa.text("SELECT to_regclass(:t)"), {"t": t}).scalar()
+            }
+
+    before = shape()
+    project.models(TEAMS_V2)
+    phases = _phases(project.autogenerate())
+    assert phases == list(PHASES)
+    interrupted = {}
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        failing = _Injectable(project)
+        for phase in phases:
+            interrupted[f"up {phase}"] = _fail_each_step(conn, failing, "upgrade", phase, "error")
+            assert project.cli("upgrade", phase).exit_code == 0
+        after = shape()
+        check = project.alembic("check")
+        assert check.returncode == 0, check.stdout + check.stderr
+        for phase in reversed(phases):
+            interrupted[f"down {phase}"] = _fail_each_step(
+                conn, failing, "downgrade", phase, "error"
+            )
+            assert project.cli("downgrade", phase).exit_code == 0
+    assert shape() == before
+    for phase in phases:  # and up again, to where the first clean run ended
+        project.phase("upgrade", phase)
+    assert shape() == after
+    assert interrupted["up expand"] >= 5 and interrupted["down contract"] >= 5, interrupted
     engine.dispose()

@@ -168,8 +168,14 @@ class Autogen:
         self.context = context
 
     def render(self, op) -> list[str]:
+        """``op`` as Alembic writes it, rerunnable where Alembic can make it so (IF NOT
+        EXISTS, IF EXISTS): a phase whose CONCURRENTLY step failed has committed what ran
+        before that step, and running the phase again must get past it."""
         from alembic.autogenerate.render import render_op_text
 
+        for option in ("if_exists", "if_not_exists"):
+            if hasattr(op, option) and getattr(op, option) is None:
+                setattr(op, option, True)
         return render_op_text(self.context, op).splitlines()
 
     def plain(self, op) -> dict[str, Phase]:

@@ -497,8 +497,8 @@ def test_a_multi_change_edit_on_a_rich_schema_goes_up_and_all_the_way_back(
             1,
         )
         .replace(
-            "    op.drop_table('customers')\n",
-            "    op.drop_table('customers')\n    op.execute('DROP SCHEMA billing')\n",
+            "    op.drop_table('customers', if_exists=True)\n",
+            "    op.drop_table('customers', if_exists=True)\n    op.execute('DROP SCHEMA billing')\n",
         )
     )
     assert "CREATE SCHEMA" in first.read_text() and "DROP SCHEMA" in first.read_text()

@@ -566,6 +566,17 @@ HISTORIES = {
     "added, then retyped": [_people(), ADDED, WIDE],
     "added, then renamed": [_people(), ADDED, RENAMED],
     "added, then dropped": [_people(), ADDED, _people()],
+    # issue 25: verify failed the first change's migrate ("data of users.country is not
+    # restored"): the second change's fill trigger ran under its backfill
+    "added, then a column computed from it": [
+        _people(),
+        ADDED,
+        ADDED.replace(
+            '    sa.Column("name", sa.Text),\n',
+            '    sa.Column("name", sa.Text),\n    sa.Column("slug", sa.Text, nullable=False,'
+            ' info={"expandcontract": {"backfill": "lower(country)"}}),\n',
+        ),
+    ],
     "retyped twice": [ADDED, WIDE, NARROW],
     "retyped, then renamed": [
         ADDED,

@@ -738,3 +738,60 @@ def test_dropped_not_null_columns_with_any_default_come_back_not_null_and_verify
     project.phase("upgrade", "contract")
     engine.dispose()
     assert _verified(tmp_path)[-1] == "irreversible"
+
+
+# --- a foreign key's options -------------------------------------------------------------
+
+FAMILY = """
+parents = sa.Table("parents", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+)
+children = sa.Table("children", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("parent_id", sa.BigInteger),
+    sa.Column("guardian_id", sa.BigInteger),
+)
+"""
+FAMILY_KEYED = FAMILY.replace(
+    'sa.Column("parent_id", sa.BigInteger)',
+    'sa.Column("parent_id", sa.BigInteger, sa.ForeignKey("parents.id", name="children_parent_fk",'
+    ' ondelete="CASCADE", onupdate="CASCADE", deferrable=True, initially="DEFERRED",'
+    ' match="FULL"))',
+).replace(
+    'sa.Column("guardian_id", sa.BigInteger)',
+    'sa.Column("guardian_id", sa.BigInteger, sa.ForeignKey("parents.id", ondelete="SET NULL"))',
+)
+
+
+def test_a_foreign_keys_options_are_kept_up_and_down(tmp_path: Path, database_url: str) -> None:
+    """Foreign keys added to existing columns with ON DELETE / ON UPDATE, DEFERRABLE
+    INITIALLY DEFERRED and MATCH FULL: the phases (NOT VALID, then validated) make what
+    ``create_all`` makes, and the downgrade of a later drop brings them back alike."""
+    url = sqlalchemy_url(database_url)
+    project = Project(tmp_path, url)
+    engine = sa.create_engine(url)
+    project.models(FAMILY)
+    project.autogenerate()
+    project.phase("upgrade", "expand")
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO parents SELECT g FROM generate_series(1, 5) g"))
+        conn.execute(sa.text("INSERT INTO children SELECT g, g, g FROM generate_series(1, 5) g"))
+    keyed = project.models(FAMILY_KEYED)
+    assert _phases(project.autogenerate()) == ["expand", "switch"]
+    _reference(engine, keyed)
+    for phase in ("expand", "switch"):
+        project.phase("upgrade", phase)
+    with engine.connect() as conn:
+        expected = _foreign_keys(conn, "ref")
+        assert len(expected) == 2 and _foreign_keys(conn) == expected
+    check = project.alembic("check")
+    assert check.returncode == 0, check.stdout + check.stderr
+    project.models(FAMILY)
+    assert _phases(project.autogenerate()) == ["contract"]
+    project.phase("upgrade", "contract")
+    with engine.connect() as conn:
+        assert _foreign_keys(conn) == {}
+    project.phase("downgrade", "contract")
+    with engine.connect() as conn:
+        assert _foreign_keys(conn) == expected
+    engine.dispose()

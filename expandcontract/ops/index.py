@@ -9,14 +9,6 @@ from expandcontract.ops.registry import online, operation
 from expandcontract.schema.names import quote
 
 
-def column_list(columns) -> str:
-    """Column names, each quoted; an expression only as ``sa.text("lower(email)")``: a
-    name is never read as SQL, whatever it contains."""
-    from sqlalchemy.sql.elements import TextClause
-
-    return ", ".join(c.text if isinstance(c, TextClause) else quote(c) for c in columns)
-
-
 def schema_prefix(table: str) -> str:
     """``"billing".`` for ``billing.orders``: an index lives in its table's schema, and its
     name in CREATE INDEX cannot say so."""

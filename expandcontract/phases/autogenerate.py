@@ -273,6 +273,23 @@ class Autogen:
     def qualified(name: str, schema: str | None) -> str:
         return qualified(name, schema)
 
+    def foreign_key_match(self, table: str, schema: str | None, name: str) -> str | None:
+        """``FULL`` for a foreign key of the compared database declared MATCH FULL."""
+        from sqlalchemy import text
+
+        connection = self.context.connection
+        if connection is None or not name:
+            return None
+        found = connection.execute(
+            text(
+                "SELECT confmatchtype FROM pg_constraint WHERE conname = :n AND conrelid = "
+                "to_regclass(concat_ws('.', quote_ident(CAST(:s AS text)), "
+                "quote_ident(CAST(:t AS text))))"
+            ),
+            {"n": name, "s": schema, "t": table},
+        ).scalar()
+        return "FULL" if found == "f" else None
+
     @staticmethod
     def type_sql(type_) -> str:
         from sqlalchemy.dialects import postgresql
@@ -438,21 +455,30 @@ def _alter_column_rest(op, plan: Plan, gen: Autogen) -> None:
 
 
 def _drop_constraint(op, plan: Plan, gen: Autogen) -> None:
-    """Dropped in contract (IF EXISTS: a rerun finds it gone). The downgrade puts it back:
-    a UNIQUE as add-unique builds one (its index concurrently, every option kept, then
-    attached), anything else as Alembic writes it."""
+    """Dropped in contract (IF EXISTS: a rerun finds it gone). The downgrade puts it back
+    the lock-safe way, every option kept, as the kind that adds one does: a UNIQUE from
+    an index built concurrently, a foreign key NOT VALID then validated; anything else
+    as Alembic writes it."""
     from alembic.operations import ops
 
-    from expandcontract.kinds import add_unique
+    from expandcontract.kinds import add_foreign_key, add_unique
 
     try:
         reverse = op.reverse()
     except ValueError:  # Alembic has not the constraint to put back
         reverse = None
     downgrade = gen.render(reverse) if reverse is not None else []
-    if isinstance(reverse, ops.CreateUniqueConstraintOp):
-        made = add_unique.autogenerate(reverse, gen)
-        if "switch" in made:  # built the lock-safe way, not written as it is
+    kind = {
+        ops.CreateUniqueConstraintOp: add_unique,
+        ops.CreateForeignKeyOp: add_foreign_key,
+    }.get(type(reverse))
+    if kind is add_foreign_key and "match" not in reverse.kw:
+        match = gen.foreign_key_match(op.table_name, op.schema, op.constraint_name)
+        if match:  # Alembic's reflection leaves MATCH out
+            reverse.kw["match"] = match
+    if kind is not None:
+        made = kind.autogenerate(reverse, gen)
+        if "switch" in made:  # not written as it is (an option it does not take)
             downgrade = made["expand"].upgrade + made["switch"].upgrade
     op.if_exists = True
     plan.add({"contract": Phase([LOCK_TIMEOUT, *gen.render(op)], downgrade)})

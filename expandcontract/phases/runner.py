@@ -150,17 +150,14 @@ class PhaseRunner:
         history = self.history
         order = {phase: i for i, phase in enumerate(PHASES)}
 
-        def index(rev: str) -> int | None:
+        def index(rev: str) -> int:  # -1: unphased
             meta = history.revisions.get(rev)
-            phase = history.phase_of(meta) if meta else None
-            return order.get(phase) if phase else None
+            return order.get(history.phase_of(meta), -1) if meta else -1
 
         pending = [r for r in history.revisions if r not in applied]
         needs = {r: history.ancestors(r) - applied for r in pending}
         blocked = {
-            r
-            for r in pending
-            if index(r) is not None and any((index(a) or -1) > index(r) for a in needs[r])
+            r for r in pending if index(r) >= 0 and any(index(a) > index(r) for a in needs[r])
         }
         return {r for r in pending if r in blocked or needs[r] & blocked}
 

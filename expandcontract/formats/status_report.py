@@ -13,6 +13,11 @@ def render(name: str, statuses) -> str:
     for s in statuses:
         state = f"{len(s.pending)} pending ({', '.join(s.pending)})" if s.pending else "up to date"
         lines.append(f"{s.phase:<9} {len(s.applied)} applied, {state}")
+        if s.waiting:
+            lines.append(
+                f"          {', '.join(s.waiting)} wait for the later phases of the change "
+                "they were made after"
+            )
         for run in s.interrupted:
             verb = "upgrade" if run["direction"] == "up" else "downgrade"
             lines.append(

@@ -55,10 +55,13 @@ def phases(table, column, type_, not_null=False, default=None, backfill=None):
         )
     from expandcontract.schema.names import quote
 
-    add = f"ALTER TABLE {quote(table)} ADD COLUMN {quote(column)} {type_}"
+    # IF [NOT] EXISTS: in a revision with a CONCURRENTLY step (autogenerate's), what ran
+    # before a failed step has committed, and the rerun finds it done
+    add = f"ALTER TABLE {quote(table)} ADD COLUMN IF NOT EXISTS {quote(column)} {type_}"
+    tn, schema = native(table)
     expand = Phase(
         [LOCK_TIMEOUT, f"op.execute({r(add)})"],
-        [LOCK_TIMEOUT, f"op.drop_column({native(table)[0]}, {r(column)}{native(table)[1]})"],
+        [LOCK_TIMEOUT, f"op.drop_column({tn}, {r(column)}{schema}, if_exists=True)"],
     )
     if default is not None:
         expand.upgrade.append(

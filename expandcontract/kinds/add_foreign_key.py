@@ -21,25 +21,36 @@ def split_reference(reference: str) -> tuple[str, str]:
     return ".".join(parts[:-1]), parts[-1]
 
 
-def phases(table, column, reference):
+def phases(table, column, reference, options=()):
+    """``options``: keyword arguments of ``op.add_foreign_key_not_valid`` as Python source
+    (``ondelete='CASCADE'``), as autogenerate maps a model's."""
     ref_table, ref_column = split_reference(reference)
-    return _phases(table, derived_name(table, column, "fkey"), [column], ref_table, [ref_column])
+    name = derived_name(table, column, "fkey")
+    return _phases(table, name, [column], ref_table, [ref_column], options)
+
+
+# what a model's foreign key may say beside its columns, as op.add_foreign_key_not_valid
+# takes it (SQLAlchemy's ForeignKeyConstraint arguments)
+OPTIONS = ("ondelete", "onupdate", "deferrable", "initially", "match")
 
 
 def autogenerate(op, gen):
-    """A foreign key the model adds to an existing column."""
+    """A foreign key the model adds to an existing column, with its ON DELETE / ON UPDATE
+    actions, deferrability and MATCH."""
     table = gen.qualified(op.source_table, op.kw.get("source_schema"))
     ref_table = gen.qualified(op.referent_table, op.kw.get("referent_schema"))
     name = op.constraint_name or derived_name(table, *op.local_cols, "fkey")
-    return _phases(table, name, list(op.local_cols), ref_table, list(op.remote_cols))
+    options = [f"{k}={op.kw[k]!r}" for k in OPTIONS if op.kw.get(k) is not None]
+    return _phases(table, name, list(op.local_cols), ref_table, list(op.remote_cols), options)
 
 
-def _phases(table, name, columns, ref_table, ref_columns):
+def _phases(table, name, columns, ref_table, ref_columns, options=()):
     t, n = r(table), r(name)
     tn, schema = native(table)
     local = "[" + ", ".join(r(c) for c in columns) + "]"
     remote = "[" + ", ".join(r(c) for c in ref_columns) + "]"
-    add = f"op.add_foreign_key_not_valid({n}, {t}, {local}, {r(ref_table)}, {remote})"
+    rest = "".join(f", {o}" for o in options)
+    add = f"op.add_foreign_key_not_valid({n}, {t}, {local}, {r(ref_table)}, {remote}{rest})"
     return {
         "expand": Phase(
             [LOCK_TIMEOUT, add],

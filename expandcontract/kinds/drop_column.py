@@ -3,9 +3,10 @@
 contract only, once no running version reads the column: it is dropped, its
 type, NOT NULL, default, indexes, constraints, comment, grants and statistics
 target recorded first, so the downgrade re-creates all of them. Its data is
-what a drop gives up: the column comes back holding its default where that is
-a constant (and NOT NULL then, as it was), else empty; keep the data with
-rename-column instead.
+what a drop gives up: the column comes back holding its default (evaluated once,
+in the catalog, where PostgreSQL can: a constant, now(); filled in batches for a
+NOT NULL column with a volatile one) and NOT NULL again if it was; with no
+default, empty. Keep the data with rename-column instead.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def phases(table, column):
                 f"op.carry_over({t}, {c}, '', 'forget')",
             ],
             irreversible=f"the data of {table}.{column} is dropped; the downgrade restores "
-            "the column empty",
+            "the column holding its default, or NULL where it has none",
             kept=(f"{table}.{column}",),
         )
     }

@@ -117,6 +117,9 @@ def carried_by_renames(top: list) -> set[int]:
         remote = spelt(remote, referent, new) if referent else remote
         return (kind, schema, table, name, unique, columns, referent, remote)
 
+    def unnamed(k: tuple) -> tuple:
+        return k[:3] + k[4:]
+
     flat = [o for g in top for o in (g.ops if isinstance(g, ops.ModifyTableOps) else [g])]
     drops = {
         key(o, False): o for o in flat if isinstance(o, ops.DropIndexOp | ops.DropConstraintOp)
@@ -127,7 +130,20 @@ def carried_by_renames(top: list) -> set[int]:
             op, ops.CreateIndexOp | ops.CreateUniqueConstraintOp | ops.CreateForeignKeyOp
         ):
             k = key(op, True)
-            if k is not None and k in drops:
+            if k is None:
+                continue
+            if k[3] is None:
+                # unnamed in the model (``unique=True``, ``ForeignKey("items.sku")``): the
+                # database has it under the name PostgreSQL gave it, which the carry keeps
+                k = next(
+                    (
+                        d
+                        for d in drops
+                        if d and unnamed(d) == unnamed(k) and id(drops[d]) not in carried
+                    ),
+                    k,
+                )
+            if k in drops:
                 carried |= {id(op), id(drops[k])}
     return carried
 

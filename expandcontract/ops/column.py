@@ -158,25 +158,54 @@ def drop_column_recorded(operations, table_name, column_name) -> None:
     )
 
 
+def _evaluated_once(bind, type_sql: str, default: str) -> bool:
+    """Whether PostgreSQL adds a column with this default in the catalog alone (a
+    non-volatile default, PostgreSQL 11+: evaluated once, existing rows read the value).
+    Asked of PostgreSQL itself, on a temporary table in a savepoint rolled back."""
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        with bind.begin_nested() as savepoint:
+            bind.exec_driver_sql("CREATE TEMP TABLE ec_probe_default ()")
+            bind.exec_driver_sql(
+                f"ALTER TABLE ec_probe_default ADD COLUMN v {type_sql} DEFAULT {default}"
+            )
+            found = bind.exec_driver_sql(
+                "SELECT atthasmissing FROM pg_attribute WHERE attname = 'v' AND "
+                "attrelid = 'ec_probe_default'::regclass"
+            ).scalar()
+            savepoint.rollback()
+        return bool(found)
+    except DBAPIError:
+        return False
+
+
 @operation
 def restore_column(operations, table_name, column_name, complete=False) -> None:
     """Re-add a column dropped by ``drop_column_recorded``: its type and default,
     nullable (fill it, then ``copy_not_null`` / ``set_not_null``). ``complete=True``
-    (nothing will refill it): a constant default fills the existing rows as it is
-    added (catalog only), and a NOT NULL column is NOT NULL again."""
+    (nothing will refill it): the default fills the existing rows, and a NOT NULL column
+    is NOT NULL again. A default PostgreSQL evaluates once (a constant, ``now()``) is
+    added with the column, in the catalog alone; a volatile one (``gen_random_uuid()``)
+    fills a NOT NULL column's rows in batches first, as add-column does."""
     table, column = quote(table_name), quote(column_name)
     if not online(operations):
         operations.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} text")
         return
-    row = _record(operations.get_bind(), table_name, column_name)
+    bind = operations.get_bind()
+    row = _record(bind, table_name, column_name)
     if row is None:
         raise ValueError(
             f"restore_column: no record of {table_name}.{column_name}; it was not dropped "
             "by drop_column_recorded"
         )
     type_sql, default, not_null = row
-    if complete and default is not None and _CONSTANT.match(default):
-        # a constant default: existing rows read it without a rewrite (PostgreSQL 11+)
+    if (
+        complete
+        and default is not None
+        and (_CONSTANT.match(default) or _evaluated_once(bind, type_sql, default))
+    ):
+        # existing rows read the default without a rewrite (PostgreSQL 11+)
         operations.execute(
             f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {type_sql} DEFAULT {default}"
         )
@@ -186,6 +215,14 @@ def restore_column(operations, table_name, column_name, complete=False) -> None:
     operations.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {type_sql}")
     if default is not None:
         operations.execute(f"ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT {default}")
+    if complete and not_null and default is not None:
+        from expandcontract.ops.backfill import backfill, forget
+
+        # each row its own value; a rerun fills the rows still NULL
+        forget(bind, table_name, column_name)
+        backfill(operations, table_name, column_name, default, where=f"{column} IS NULL")
+        forget(bind, table_name, column_name)
+        set_not_null(operations, table_name, column_name)
 
 
 @operation

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from expandcontract.catalog import probes
-from expandcontract.ops.index import column_list
 from expandcontract.ops.registry import online, operation
 from expandcontract.schema.names import quote
 
@@ -21,18 +20,65 @@ def add_check_not_valid(operations, constraint_name, table_name, condition) -> N
     add(operations, table_name, constraint_name, f"CHECK ({condition}) NOT VALID")
 
 
+def foreign_key_sql(name, table, columns, ref_table, ref_columns, **options) -> str:
+    """ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID, rendered by SQLAlchemy's
+    PostgreSQL dialect with ``options`` as ``ForeignKeyConstraint`` takes them (``ondelete``,
+    ``onupdate``, ``deferrable``, ``initially``, ``match``; each checked to be a phrase)."""
+    from sqlalchemy import Column, ForeignKeyConstraint, MetaData, Table
+    from sqlalchemy.dialects import postgresql
+    from sqlalchemy.schema import AddConstraint
+    from sqlalchemy.types import NULLTYPE
+
+    def stub(qualified: str, names) -> Table:
+        schema, _, bare = qualified.rpartition(".")
+        return Table(bare, MetaData(), *(Column(n, NULLTYPE) for n in names), schema=schema or None)
+
+    referenced = stub(ref_table, ref_columns)
+    constraint = ForeignKeyConstraint(
+        list(columns),
+        [referenced.c[c] for c in ref_columns],
+        name=name,
+        postgresql_not_valid=True,
+        **{k: v for k, v in options.items() if v is not None},
+    )
+    stub(table, columns).append_constraint(constraint)
+    return str(AddConstraint(constraint).compile(dialect=postgresql.dialect()))
+
+
 @operation
 def add_foreign_key_not_valid(
-    operations, constraint_name, table_name, columns, ref_table, ref_columns
+    operations,
+    constraint_name,
+    table_name,
+    columns,
+    ref_table,
+    ref_columns,
+    ondelete=None,
+    onupdate=None,
+    deferrable=None,
+    initially=None,
+    match=None,
 ) -> None:
-    """ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID: no scan, brief lock."""
-    add(
-        operations,
-        table_name,
+    """ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID: no scan, brief lock. Takes the options
+    of SQLAlchemy's ``ForeignKeyConstraint``: ``ondelete``, ``onupdate``, ``deferrable``,
+    ``initially``, ``match``."""
+    sql = foreign_key_sql(
         constraint_name,
-        f"FOREIGN KEY ({column_list(columns)}) REFERENCES {quote(ref_table)} "
-        f"({column_list(ref_columns)}) NOT VALID",
+        table_name,
+        columns,
+        ref_table,
+        ref_columns,
+        ondelete=ondelete,
+        onupdate=onupdate,
+        deferrable=deferrable,
+        initially=initially,
+        match=match,
     )
+    if online(operations) and probes.constraint_exists(
+        operations.get_bind(), table_name, constraint_name
+    ):
+        return
+    operations.execute(sql)
 
 
 @operation

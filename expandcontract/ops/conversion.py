@@ -313,6 +313,12 @@ def check_conversion(
         target_type = recorded_type(bind, table_name, restoring)
         if target_type is None:
             return  # no record: restore_column says so, with what to do
+    if alias and alias != source and restoring:
+        from expandcontract.catalog.probes import has_column
+
+        if has_column(bind, table_name, alias):
+            # a rerun: the interrupted rollback had given the new column its name back
+            source, alias = alias, None
     conversion = Conversion(table_name, source, target_type, expression, back, target)
     if every_row:
         failed = first_failure(bind, conversion, alias)

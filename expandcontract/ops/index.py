@@ -9,14 +9,6 @@ from expandcontract.ops.registry import online, operation
 from expandcontract.schema.names import quote
 
 
-def column_list(columns) -> str:
-    """Column names, each quoted; an expression only as ``sa.text("lower(email)")``: a
-    name is never read as SQL, whatever it contains."""
-    from sqlalchemy.sql.elements import TextClause
-
-    return ", ".join(c.text if isinstance(c, TextClause) else quote(c) for c in columns)
-
-
 def schema_prefix(table: str) -> str:
     """``"billing".`` for ``billing.orders``: an index lives in its table's schema, and its
     name in CREATE INDEX cannot say so."""
@@ -50,15 +42,87 @@ def _reverse_create(op):
     return "drop_index_concurrently", {"index_name": op.index_name}
 
 
+# the PostgreSQL options of an index a model may give, as SQLAlchemy's ``Index`` takes them
+# (``postgresql_concurrently`` is ours: every build here is concurrent)
+OPTIONS = (
+    "postgresql_where",
+    "postgresql_using",
+    "postgresql_include",
+    "postgresql_ops",
+    "postgresql_with",
+    "postgresql_nulls_not_distinct",
+)
+
+
+def create_index_sql(
+    index_name: str, table_name: str, columns, unique: bool = False, **options
+) -> str:
+    """CREATE [UNIQUE] INDEX CONCURRENTLY IF NOT EXISTS, rendered by SQLAlchemy's PostgreSQL
+    dialect from an ``Index`` with ``options`` (see :data:`OPTIONS`; a string
+    ``postgresql_where`` is SQL). Each column is a name, or an expression as
+    ``sa.text(...)``; the names only ``postgresql_include`` and ``postgresql_ops`` mention
+    join the stand-in table, as Alembic's own ``create_index`` does."""
+    from sqlalchemy import Column, Index, MetaData, Table, text
+    from sqlalchemy.dialects import postgresql
+    from sqlalchemy.schema import CreateIndex
+    from sqlalchemy.sql.elements import TextClause
+    from sqlalchemy.types import NULLTYPE
+
+    schema, _, name = table_name.rpartition(".")
+    table = Table(name, MetaData(), schema=schema or None)
+
+    def column(name: str) -> Column:
+        if name not in table.c:
+            table.append_column(Column(name, NULLTYPE))
+        return table.c[name]
+
+    elements = [c if isinstance(c, TextClause) else column(c) for c in columns]
+    mentioned = [*(options.get("postgresql_include") or ()), *(options.get("postgresql_ops") or {})]
+    for name in mentioned:
+        column(name)
+    if isinstance(options.get("postgresql_where"), str):
+        options["postgresql_where"] = text(options["postgresql_where"])
+    index = Index(
+        index_name,
+        *elements,
+        unique=unique,
+        _table=table,
+        postgresql_concurrently=True,
+        **{k: v for k, v in options.items() if v is not None},
+    )
+    return str(CreateIndex(index, if_not_exists=True).compile(dialect=postgresql.dialect()))
+
+
 @operation(reverse=_reverse_create)
 def create_index_concurrently(
-    operations, index_name, table_name, columns, unique=False, where=None
+    operations,
+    index_name,
+    table_name,
+    columns,
+    unique=False,
+    where=None,
+    postgresql_where=None,
+    postgresql_using=None,
+    postgresql_include=None,
+    postgresql_ops=None,
+    postgresql_with=None,
+    postgresql_nulls_not_distinct=None,
 ) -> None:
-    """CREATE INDEX CONCURRENTLY outside the transaction; an INVALID leftover is rebuilt."""
-    sql = (
-        f"CREATE {'UNIQUE ' if unique else ''}INDEX CONCURRENTLY IF NOT EXISTS "
-        f"{quote(index_name)} ON {quote(table_name)} ({column_list(columns)})"
-        f"{f' WHERE {where}' if where else ''}"
+    """CREATE INDEX CONCURRENTLY outside the transaction; an INVALID leftover is rebuilt.
+
+    Takes the PostgreSQL options SQLAlchemy's ``Index`` takes: ``postgresql_where`` (or
+    ``where``, SQL), ``_using``, ``_include``, ``_ops``, ``_with``, ``_nulls_not_distinct``."""
+    sql = create_index_sql(
+        index_name,
+        table_name,
+        columns,
+        unique,
+        postgresql_where=postgresql_where if postgresql_where is not None else where,
+        postgresql_using=postgresql_using,
+        postgresql_include=postgresql_include,
+        postgresql_ops=postgresql_ops,
+        postgresql_with=postgresql_with,
+        postgresql_nulls_not_distinct=postgresql_nulls_not_distinct,
     )
     build(operations, table_name, index_name, sql)
 

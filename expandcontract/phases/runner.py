@@ -32,6 +32,14 @@ class PhaseStatus:
     # runs that started and did not finish: {"revision", "direction", "started_at"}; what
     # they committed (CONCURRENTLY steps, backfill batches) is there, the version is not
     interrupted: list[dict] = field(default_factory=list)
+    # pending revisions that wait for a later phase (a change made after an earlier one
+    # had gone through it): they neither run nor hold up the later phases until then
+    waiting: list[str] = field(default_factory=list)
+
+    @property
+    def ready(self) -> list[str]:
+        """The pending revisions that may run now."""
+        return [r for r in self.pending if r not in self.waiting]
 
 
 @dataclass
@@ -105,6 +113,7 @@ class PhaseRunner:
             applied = self.applied(connection)
             last = self._last_runs(connection)
         result = []
+        waiting = self.waiting(applied)
         for phase in PHASES:
             revs = self.revisions_of(phase)
             interrupted = [
@@ -120,15 +129,37 @@ class PhaseRunner:
                     or (last[r][0] == "down-started" and r in applied)
                 )
             ]
+            pending = [r for r in revs if r not in applied]
             result.append(
                 PhaseStatus(
                     phase,
                     [r for r in revs if r in applied],
-                    [r for r in revs if r not in applied],
+                    pending,
                     interrupted,
+                    [r for r in pending if r in waiting],
                 )
             )
         return result
+
+    def waiting(self, applied: set[str]) -> set[str]:
+        """The revisions not applied that cannot run in this round of the phases (expand,
+        migrate, switch, contract, in order): each needs, itself or through what it needs,
+        a revision of a later phase than its own that is not applied. Autogenerate makes
+        a change depend on the later phases of the change it was made after, so it waits
+        for them; nothing else ever does. Unphased revisions run along, as Alembic does."""
+        history = self.history
+        order = {phase: i for i, phase in enumerate(PHASES)}
+
+        def index(rev: str) -> int:  # -1: unphased
+            meta = history.revisions.get(rev)
+            return order.get(history.phase_of(meta), -1) if meta else -1
+
+        pending = [r for r in history.revisions if r not in applied]
+        needs = {r: history.ancestors(r) - applied for r in pending}
+        blocked = {
+            r for r in pending if index(r) >= 0 and any(index(a) > index(r) for a in needs[r])
+        }
+        return {r for r in pending if r in blocked or needs[r] & blocked}
 
     def _last_runs(self, connection) -> dict[str, tuple[str, str]]:
         """Each revision's latest phase-log entry: (direction, when, ISO 8601)."""
@@ -154,8 +185,8 @@ class PhaseRunner:
         statuses = {s.phase: s for s in self.status()}
         gate = Gate(phase, statuses[phase].pending)
         for earlier in PHASES[: PHASES.index(phase)]:
-            if statuses[earlier].pending:
-                gate.blocking[earlier] = statuses[earlier].pending
+            if statuses[earlier].ready:
+                gate.blocking[earlier] = statuses[earlier].ready
         before = PHASES[PHASES.index(phase) - 1] if PHASES.index(phase) else None
         if min_age and before and not gate.blocking and gate.pending:
             applied = statuses[before].applied
@@ -223,22 +254,24 @@ class PhaseRunner:
     # --- running -------------------------------------------------------------------------
 
     def upgrade(self, phase: str) -> list[str]:
-        """Apply every pending revision of ``phase``; refuse if an earlier phase is pending."""
+        """Apply every pending revision of ``phase`` but those waiting for a later phase;
+        refuse if an earlier phase has revisions that may run."""
         statuses = {s.phase: s for s in self.status()}
         for earlier in PHASES[: PHASES.index(phase)]:
-            pending = statuses[earlier].pending
+            pending = statuses[earlier].ready
             if pending:
                 raise InputError(
                     f"cannot upgrade {phase}: {earlier} has pending revisions "
                     f"({', '.join(pending)}); run `expandcontract upgrade {earlier}` first"
                 )
-        pending = statuses[phase].pending
-        if not pending:
+        # the branch is linear: what comes after a waiting revision waits for the same
+        ready = statuses[phase].ready
+        if not ready:
             return []
-        self._log(pending, phase, "up-started")
-        self._run(f"{phase}@head", "up")
-        self._log(pending, phase, "up")
-        return pending
+        self._log(ready, phase, "up-started")
+        self._run(f"{phase}@head" if not statuses[phase].waiting else ready[-1], "up")
+        self._log(ready, phase, "up")
+        return ready
 
     def downgrade(self, phase: str) -> list[str]:
         """Undo the newest applied revision of ``phase``; refuse while a later phase of the
@@ -249,16 +282,17 @@ class PhaseRunner:
         if not done:
             return []
         target = done[-1]
-        for later in PHASES[PHASES.index(phase) + 1 :]:
+        # a later phase of the same change, or (autogenerate's) a later change made after it
+        for other in (*PHASES[PHASES.index(phase) + 1 :], *PHASES[: PHASES.index(phase)]):
             blocking = [
                 r
-                for r in self.revisions_of(later)
+                for r in self.revisions_of(other)
                 if r in applied and target in self.history.ancestors(r)
             ]
             if blocking:
                 raise InputError(
-                    f"cannot downgrade {phase}: {later} revision(s) {', '.join(blocking)} "
-                    f"depend on {target}; run `expandcontract downgrade {later}` first"
+                    f"cannot downgrade {phase}: {other} revision(s) {', '.join(blocking)} "
+                    f"depend on {target}; run `expandcontract downgrade {other}` first"
                 )
         self._log([target], phase, "down-started")
         self._run(f"{target}@-1", "down", target=target)

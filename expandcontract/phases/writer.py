@@ -72,8 +72,12 @@ def heads(project: Project) -> tuple[dict[str, str], list[str]]:
     return phase_heads, trunk
 
 
-def write_change(project: Project, kind: str, message: str, phases: dict) -> list[Path]:
-    """Write one revision per phase of the change; returns the files written."""
+def write_change(
+    project: Project, kind: str, message: str, phases: dict, after: tuple[str, ...] = ()
+) -> list[Path]:
+    """Write one revision per phase of the change; returns the files written. ``after``:
+    revisions of later phases the change was made against (autogenerate compared the
+    model with a database that had them applied): its first revision depends on them."""
     if project.engines:
         raise InputError(
             f"{project.source}: a multi-database project (databases = "
@@ -96,6 +100,7 @@ def write_change(project: Project, kind: str, message: str, phases: dict) -> lis
     # a change that starts at a later phase depends on all the earlier phases' work
     first = next(p for p in PHASES if p in phases)
     earlier = tuple(phase_heads[p] for p in PHASES[: PHASES.index(first)] if p in phase_heads)
+    earlier += tuple(r for r in after if r not in earlier)
     previous: str | tuple[str, ...] | None = earlier[0] if len(earlier) == 1 else earlier or None
     created = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S")
     for phase in PHASES:

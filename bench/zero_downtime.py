@@ -9,8 +9,10 @@ integer primary key retyped to bigint while orders' foreign key points at it (ke
 sequence, default, UNIQUE and the foreign key carried over), 2 orders per customer.
 
 Prints the rehearsal's table (per phase and direction: queries, failed queries, latency
-percentiles, longest lock wait, throughput against the baseline, the phase's own time),
-then the figures the deploy-rollback budget is about: each downgrade's duration.
+percentiles, longest lock wait, throughput against the baseline, the phase's own time,
+and the rows off the two-version contract: values either version reads that differ from
+the last value written, as the example workload's check() counts them), then the figures
+the deploy-rollback budget is about: each downgrade's duration.
 """
 
 from __future__ import annotations
@@ -61,14 +63,17 @@ def main() -> None:
     print(f"{args.example}, {args.rows:,} rows, phased vs naive, one run\n")
     rows = [report["baseline"], *report["phases"], report["naive"], report["naive_downgrade"]]
     print(
-        "| phase | dir | queries | failed | p50 ms | p99 ms | max ms | lock wait ms | throughput | phase s |"
+        "| phase | dir | queries | failed | p50 ms | p99 ms | max ms | lock wait ms | throughput "
+        "| phase s | off contract |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for p in filter(None, rows):
+        off = p.get("contract_violations")
         print(
             f"| {p['phase']} | {p['direction']} | {p['queries']} | {p['failed']} | "
             f"{p['p50_ms']:.1f} | {p['p99_ms']:.1f} | {p['max_ms']:.1f} | "
-            f"{p['max_lock_wait_ms']:.0f} | {p['throughput_ratio']:.2f} | {p['seconds']:.2f} |"
+            f"{p['max_lock_wait_ms']:.0f} | {p['throughput_ratio']:.2f} | {p['seconds']:.2f} | "
+            f"{'-' if off is None else off} |"
         )
     print("\ndowngrade durations (the rollback budget):")
     for phase in report["phases"]:
@@ -78,6 +83,8 @@ def main() -> None:
     phased_failed = sum(p["failed"] for p in report["phases"])
     naive = report["naive"] or {}
     print(f"\nfailed queries: phased {phased_failed}, naive {naive.get('failed')}")
+    off = sum(p.get("contract_violations") or 0 for p in report["phases"])
+    print(f"rows off the two-version contract: {off} (must be 0)")
     print(
         f"longest lock wait: phased {max(p['max_lock_wait_ms'] for p in report['phases']):.0f} ms,"
         f" naive {naive.get('max_lock_wait_ms', 0):.0f} ms"

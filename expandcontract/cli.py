@@ -671,6 +671,17 @@ def check(phase, alembic_config, alembic_name, database_url, window, output_form
     is_flag=True,
     help="No progress on stderr: a bar on a terminal, a line per revision elsewhere.",
 )
+@click.option(
+    "--contract",
+    "contract_examples",
+    type=click.IntRange(1, 10_000),
+    is_flag=False,
+    flag_value=10,
+    default=None,
+    metavar="[EXAMPLES]",
+    help="Also check the two-version contract of each change: EXAMPLES randomized runs "
+    "(default 10) of both versions writing while its phases go up and down.",
+)
 def verify(
     alembic_config,
     alembic_name,
@@ -684,6 +695,7 @@ def verify(
     since,
     changed_since,
     quiet,
+    contract_examples,
 ) -> None:
     """Prove every revision upgrades, downgrades to exactly the schema and data it
     started from, and upgrades again, on a throwaway PostgreSQL; trace the locks and
@@ -727,6 +739,12 @@ def verify(
         with sigterm_as_interrupt(), backend as database:
             say.note(f"working in {database.description}")
             report = verifier.run(database, only)
+            if contract_examples and report.ok:
+                from expandcontract.checker.project import check_project
+
+                report.contract = check_project(
+                    verifier.project, database.conninfo, contract_examples, say=say.note
+                )
     except KeyboardInterrupt:
         progress.close()
         click.echo("Interrupted: the throwaway database was dropped.", err=True)
@@ -833,5 +851,5 @@ def rehearse(
             "Interrupted: partial results above; the throwaway database was dropped.", err=True
         )
         raise SystemExit(130)
-    if report.failed or report.interrupted:
+    if report.failed or report.off_contract or report.interrupted:
         raise SystemExit(1)

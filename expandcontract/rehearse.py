@@ -17,6 +17,8 @@ The workload file is plain Python, with SQLAlchemy connections::
         ...
     def new_app(connection, i):   # the same for the new version
         ...
+    def check(connection):        # optional: rows off the two-version contract (a count)
+        ...
     def naive_new_app(connection, i):  # optional: the new version against the naive schema
         ...
     WORKERS = 4                   # optional: concurrent connections
@@ -66,6 +68,7 @@ class Window:
     phase_end: float = 0.0
     end: float = 0.0
     error: str | None = None
+    violations: int | None = None  # rows the workload's check() found off the contract
 
 
 @dataclass
@@ -82,6 +85,9 @@ class PhaseReport:
     throughput_ratio: float
     seconds: float
     errors: list[str] = field(default_factory=list)
+    # rows whose value differs from what the two-version contract says, as the workload's
+    # check(connection) counts them at the end of the window (None: it has none)
+    contract_violations: int | None = None
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -98,6 +104,11 @@ class RehearsalReport:
     interrupted: str | None = None
     samples: list[Sample] = field(default_factory=list)
     windows: list[Window] = field(default_factory=list)
+
+    @property
+    def off_contract(self) -> int:
+        """Rows the workload's check found off the two-version contract, over every phase."""
+        return sum(p.contract_violations or 0 for p in self.phases)
 
     @property
     def failed(self) -> int:
@@ -409,6 +420,7 @@ class Rehearsal:
                     load.set_apps((AFTER if up else AFTER_DOWN)[phase])
                     time.sleep(self.duration)
                     window.end = time.monotonic()
+                    window.violations = self._check(engine)
                 if self.naive is not None and report.interrupted is None:
                     self._naive(connection, load, windows)
         except KeyboardInterrupt:
@@ -417,6 +429,18 @@ class Rehearsal:
             orig = getattr(err, "orig", None) or err
             report.interrupted = f"stopped: {type(orig).__name__}: {orig}".splitlines()[0]
         return self._finish(report, windows, load, monitor, engine, migrator)
+
+    def _check(self, engine) -> int | None:
+        """The workload's ``check(connection)``: how many rows differ from what each version
+        should read (the two-version contract), in one snapshot while the load goes on."""
+        check = getattr(self.workload, "check", None)
+        if check is None:
+            return None
+        with engine.connect() as connection:
+            connection.exec_driver_sql("BEGIN ISOLATION LEVEL REPEATABLE READ")
+            found = int(check(connection))
+            connection.rollback()
+        return found
 
     def _finish(self, report, windows, load, monitor, engine, migrator) -> RehearsalReport:
         load.stop()
@@ -511,6 +535,7 @@ class Rehearsal:
             )
             if window.error:
                 summary.errors.insert(0, f"the migration itself failed: {window.error}")
+            summary.contract_violations = window.violations
             if window.phase == "baseline":
                 report.baseline = summary
             elif window.phase == "naive":

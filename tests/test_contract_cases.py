@@ -7,6 +7,7 @@ exact sequences users hit.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import psycopg
@@ -274,3 +275,59 @@ def test_the_new_version_writing_during_a_rollback_is_not_refused(
     with _connect(database_url) as conn:  # the new version's writes are not refused
         conn.execute("INSERT INTO people (id, mood_new) VALUES (901, 'bored')")
         conn.execute("UPDATE people SET mood_new = 'calm' WHERE id = 4")
+
+
+def _verify_contract(project: PhaseProject, examples: int) -> tuple[int, dict]:
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import ADMIN_URL, assert_dropped
+
+    result = subprocess.run(
+        [sys.executable, "-m", "expandcontract", "verify", "-c", str(project.root / "alembic.ini"),
+         "--database-url", ADMIN_URL, "--since", "r0001", "--contract", str(examples),
+         "--format", "json"],
+        capture_output=True, text=True,
+        env={**os.environ, "EXPANDCONTRACT_CONTRACT_DERANDOMIZE": "1"},
+    )  # fmt: skip
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.stdout.startswith("{"), (result.returncode, result.stderr[-3000:])
+    assert_dropped(result.stderr)
+    return result.returncode, json.loads(result.stdout)
+
+
+ORDERS = """
+CREATE TABLE orders (id serial PRIMARY KEY, amount numeric(10,2) DEFAULT 0, note text);
+INSERT INTO orders (amount, note) SELECT g + 0.5, 'n' || g FROM generate_series(1, 30) g
+"""
+
+
+def test_verify_checks_the_contract_of_a_users_own_change(tmp_path: Path, database_url: str):
+    """verify --contract runs the checker on the project's own changes: its table, its
+    conversions; a migrate revision edited to overwrite every row is caught."""
+    project = PhaseProject(tmp_path, database_url, ORDERS)
+    project.new(
+        "change-type", "orders", "amount", "numeric(12,4)", "--new-name", "amount_exact",
+        "--reverse", "amount_exact::numeric(10,2)", "--lossy",
+    )  # fmt: skip
+    project.new("rename-column", "orders", "note", "remark")
+    code, report = _verify_contract(project, 4)
+    assert code == 0, report
+    assert [(c["change"], c["ok"]) for c in report["contract"]] == [
+        ("change-type orders.amount to numeric(12,4)", True),
+        ("rename-column orders.note to remark", True),
+    ]
+    migrate = next(
+        p
+        for p in (project.root / "migrations" / "versions").glob("*_migrate_*.py")
+        if "amount_exact" in p.read_text()
+    )
+    edited = migrate.read_text().replace("where='amount_exact IS NULL'", "where='true'")
+    assert "where='true'" in edited
+    migrate.write_text(edited)
+    code, report = _verify_contract(project, 10)
+    assert code == 1
+    violated = [c for c in report["contract"] if not c["ok"]]
+    assert [c["change"] for c in violated] == ["change-type orders.amount to numeric(12,4)"]
+    assert "amount_exact" in violated[0]["violation"] or "reads" in violated[0]["violation"]

@@ -27,6 +27,10 @@ def seed(connection, rows):
     )
     connection.execute(sa.text("ANALYZE customers"))
     connection.execute(sa.text("ANALYZE orders"))
+    # every email either version writes, in the order the row lock let them commit
+    connection.execute(
+        sa.text("CREATE TABLE emails (seq bigserial PRIMARY KEY, customer bigint, email text)")
+    )
 
 
 def _unit(key, connection, i):
@@ -40,11 +44,14 @@ def _unit(key, connection, i):
             sa.text("INSERT INTO orders (customer_id, code, amount) VALUES (:c, :code, 5)"),
             {"c": new, "code": f"w-{key}-{i}"},
         )
+        _wrote(connection, new, f"w{i}-{key}@example.com")
     elif i % 10 == 1:
-        connection.execute(
+        done = connection.execute(
             sa.text(f"UPDATE customers SET email = :e WHERE {key} = :k"),
             {"e": f"u{i}-{key}@example.com", "k": customer},
         )
+        if done.rowcount:
+            _wrote(connection, customer, f"u{i}-{key}@example.com")
     else:
         connection.execute(
             sa.text(
@@ -53,6 +60,41 @@ def _unit(key, connection, i):
             ),
             {"k": customer},
         ).fetchall()
+
+
+def _wrote(connection, customer, email):
+    connection.execute(
+        sa.text("INSERT INTO emails (customer, email) VALUES (:c, :e)"), {"c": customer, "e": email}
+    )
+
+
+def check(connection):
+    """Rows off the two-version contract: a customer whose email is not the last one either
+    version wrote, under whichever key is there, and (while both keys exist) a row whose
+    new key, once filled, is not its old key."""
+    columns = {
+        name
+        for (name,) in connection.execute(
+            sa.text(
+                "SELECT attname FROM pg_attribute WHERE attrelid = 'customers'::regclass "
+                "AND attnum > 0 AND NOT attisdropped"
+            )
+        )
+    }
+    key = "id" if "id" in columns else "id_new"
+    off = connection.execute(
+        sa.text(
+            "WITH last AS (SELECT DISTINCT ON (customer) customer, email FROM emails "
+            "ORDER BY customer, seq DESC) SELECT count(*) FROM last "
+            f"LEFT JOIN customers c ON c.{key} = last.customer "
+            "WHERE c.email IS DISTINCT FROM last.email"
+        )
+    ).scalar()
+    if {"id", "id_new"} <= columns:
+        off += connection.execute(
+            sa.text("SELECT count(*) FROM customers WHERE id_new IS NOT NULL AND id_new <> id")
+        ).scalar()
+    return off
 
 
 def old_app(connection, i):

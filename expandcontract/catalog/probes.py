@@ -269,3 +269,36 @@ def has_sync_trigger(bind, table: str) -> bool:
             t=quote(table),
         )
     )
+
+
+def columns(bind, table: str) -> list[tuple[str, str, bool]]:
+    """The table's columns in order: ``(name, type, written by the database)`` where the
+    last is an identity or a generated column (an insert names neither)."""
+    return [
+        tuple(row)
+        for row in bind.execute(
+            text(
+                "SELECT attname, format_type(atttypid, atttypmod), "
+                "attidentity <> '' OR attgenerated <> '' FROM pg_attribute "
+                "WHERE attrelid = to_regclass(:t) AND attnum > 0 AND NOT attisdropped "
+                "ORDER BY attnum"
+            ),
+            {"t": quote(table)},
+        )
+    ]
+
+
+def enum_labels(bind, table: str, column: str) -> list[str]:
+    """The labels of the column's enum type (an array's element type too); [] otherwise."""
+    return [
+        label
+        for (label,) in bind.execute(
+            text(
+                "SELECT e.enumlabel FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+                "JOIN pg_enum e ON e.enumtypid = CASE WHEN t.typelem <> 0 THEN t.typelem "
+                "ELSE t.oid END WHERE a.attrelid = to_regclass(:t) AND a.attname = :c "
+                "ORDER BY e.enumsortorder"
+            ),
+            {"t": quote(table), "c": column},
+        )
+    ]

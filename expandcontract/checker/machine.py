@@ -28,12 +28,15 @@ class Scenario:
     and how to model it."""
 
     name: str
-    project: Path  # the alembic.ini
+    project: Path | object  # the alembic.ini, or a loaded Project
     server: str  # admin conninfo of the server the databases live on
     template: str  # a database at the base revision, with the scenario's rows
     model: Callable[[Oracle], Model]  # a fresh model for a fresh copy
     values: dict[str, object]  # version -> a Hypothesis strategy of values it writes
     first_id: int = 1_000_000
+    inserts: bool = True  # rows can be inserted (an integer key, no other required value)
+    # the change's revision on each phase, in a project with more than this change
+    revisions: dict[str, str] | None = None
 
 
 @dataclass
@@ -81,7 +84,11 @@ def machine_for(scenario: Scenario):
     from expandcontract.project import Project
     from expandcontract.urls import sqlalchemy_url
 
-    project = Project.load(scenario.project)
+    project = (
+        scenario.project
+        if isinstance(scenario.project, Project)
+        else Project.load(scenario.project)
+    )
     settings = Config(
         backfill_batch_size=3, backfill_batch_time=0, backfill_pause=0.001, lock_timeout="5s"
     )
@@ -112,8 +119,11 @@ def machine_for(scenario: Scenario):
             """Begin some phases in, the new version writing between them: most of what the
             contract says happens between two phases, not before the first."""
             for _ in range(data.draw(st.integers(0, len(self.model.phases)))):
-                for _ in range(data.draw(st.integers(0, 2)) if self.model.running() else 0):
+                writes = data.draw(st.integers(0, 2)) if self.model.running() else 0
+                for _ in range(writes if scenario.inserts else 0):
                     self.insert(data)
+                for _ in range(writes if self.model.rows else 0):
+                    self.update(data)
                 self.upgrade()
 
         # --- the applications ------------------------------------------------------------
@@ -136,7 +146,7 @@ def machine_for(scenario: Scenario):
             if succeeded and write.apply is not None:
                 write.apply()
 
-        @precondition(lambda self: bool(self.model.running()))
+        @precondition(lambda self: scenario.inserts and bool(self.model.running()))
         @rule(data=st.data())
         def insert(self, data) -> None:
             version = data.draw(st.sampled_from(sorted(self.model.running())))
@@ -159,9 +169,12 @@ def machine_for(scenario: Scenario):
 
         def _run(self, direction: str, phase: str) -> str | None:
             """Run one phase each way through the runner; the error's first line, if any."""
-            action = self.runner.upgrade if direction == "up" else self.runner.downgrade
             try:
-                action(phase)
+                if direction == "up":
+                    to = scenario.revisions.get(phase) if scenario.revisions else None
+                    self.runner.upgrade(phase, to=to)
+                else:
+                    self.runner.downgrade(phase)
             except Exception as err:
                 orig = getattr(err, "orig", None) or err
                 return f"{type(orig).__name__}: {str(orig).strip().splitlines()[0]}"
@@ -219,8 +232,9 @@ def machine_for(scenario: Scenario):
                     rows = sorted(self.model.rows)
                     if rows and value not in (OMIT,):
                         self._write(version, "update", rows[len(rows) // 2], value)
-                    self.next_id += 1
-                    self._write(version, "insert", self.next_id, value)
+                    if scenario.inserts:
+                        self.next_id += 1
+                        self._write(version, "insert", self.next_id, value)
                 thread.join()
                 return outcome[0]
 
@@ -276,12 +290,25 @@ def machine_for(scenario: Scenario):
 
 
 def check(
-    scenario: Scenario, examples: int = 5, steps: int = 25, derandomize: bool = False
+    scenario: Scenario,
+    examples: int = 5,
+    steps: int = 25,
+    derandomize: bool = False,
+    shrink_seconds: int = 120,
 ) -> None:
-    """Run the checker; raises :class:`Violation` (shrunk) when the contract does not hold."""
+    """Run the checker; raises :class:`Violation` (shrunk, for at most ``shrink_seconds``:
+    every replay copies a database) when the contract does not hold. Hypothesis' own
+    notes go to stderr: stdout carries reports."""
+    import contextlib
+    import sys
+
     from hypothesis import HealthCheck, settings
+    from hypothesis.internal.conjecture import engine
     from hypothesis.stateful import run_state_machine_as_test
 
+    # Hypothesis stops shrinking after five minutes; a database per replay makes that long
+    if hasattr(engine, "MAX_SHRINKING_SECONDS"):
+        engine.MAX_SHRINKING_SECONDS = shrink_seconds
     options = settings(
         max_examples=examples,
         stateful_step_count=steps,
@@ -291,7 +318,8 @@ def check(
         suppress_health_check=list(HealthCheck),
         print_blob=False,
     )
-    run_state_machine_as_test(machine_for(scenario), settings=options)
+    with contextlib.redirect_stdout(sys.stderr):
+        run_state_machine_as_test(machine_for(scenario), settings=options)
 
 
 __all__ = ["DEFAULT", "NULL", "OMIT", "Scenario", "Violation", "check"]

@@ -38,11 +38,15 @@ class ReplaceColumn(Model):
     default: str | None = None  # A's default, a constant's SQL
     lossy: bool = False
     phases: tuple[str, ...] = field(default=REPLACE_PHASES)
+    key: str = "id"  # the table's key column
+    # a user's table: the other columns an insert copies from an existing row (None: the
+    # key and the column are enough, as on the checker's own tables)
+    copied: tuple[str, ...] | None = None
 
     # --- the rows there before the change ------------------------------------------------
 
     def seed_sql(self) -> str:
-        return f"SELECT id, {quote(self.old)}::text FROM {quote(self.table)}"
+        return f"SELECT {quote(self.key)}, {quote(self.old)}::text FROM {quote(self.table)}"
 
     def seed(self, row: int, value) -> None:
         self.rows[row] = {"a": value, "b": None}
@@ -82,20 +86,19 @@ class ReplaceColumn(Model):
 
     def write(self, version: str, action: str, row: int, value) -> Write:
         column, type_ = self.column_of(version)
-        t, c = quote(self.table), quote(column)
+        t, c, k = quote(self.table), quote(column), quote(self.key)
         writes_a = version == "old" or (self.in_place and self._a_exists())
         if action == "delete":
-            return Write(f"DELETE FROM {t} WHERE id = %s", (row,), False, lambda: self._gone(row))
-        if action == "touch":
-            return Write(f"UPDATE {t} SET note = note || '.' WHERE id = %s", (row,), False)
+            return Write(f"DELETE FROM {t} WHERE {k} = %s", (row,), False, lambda: self._gone(row))
+        if action == "touch":  # an update of the row that changes neither column
+            return Write(f"UPDATE {t} SET {k} = {k} WHERE {k} = %s", (row,), False)
         literal, params = _value_sql(value, type_)
-        if action == "insert" and value == OMIT:
-            sql, args = f"INSERT INTO {t} (id, note) VALUES (%s, 'n')", (row,)
-        elif action == "insert":
-            sql = f"INSERT INTO {t} (id, note, {c}) VALUES (%s, 'n', {literal})"
-            args = (row, *params)
+        if action == "insert":
+            sql, args = self._insert_sql(c, literal, value == OMIT), (row, *params)
+            if value == OMIT:
+                args = (row,)
         else:
-            sql = f"UPDATE {t} SET {c} = {literal} WHERE id = %s"
+            sql = f"UPDATE {t} SET {c} = {literal} WHERE {k} = %s"
             args = (*params, row)
         try:
             apply = (
@@ -104,6 +107,20 @@ class ReplaceColumn(Model):
         except Refused:
             return Write(sql, args, True)
         return Write(sql, args, False, apply)
+
+    def _insert_sql(self, column: str, literal: str, omitted: bool) -> str:
+        t, k = quote(self.table), quote(self.key)
+        names, values = [k], ["%s"]
+        if not omitted:
+            names.append(column)
+            values.append(literal)
+        if self.copied is None:
+            return f"INSERT INTO {t} ({', '.join(names)}) VALUES ({', '.join(values)})"
+        others = [quote(c) for c in self.copied]
+        return (
+            f"INSERT INTO {t} ({', '.join(names + others)}) SELECT {', '.join(values + others)} "
+            f"FROM {t} WHERE {k} = (SELECT min({k}) FROM {t})"
+        )
 
     def _write_a(self, action: str, row: int, value):
         if value in (OMIT, DEFAULT):
@@ -206,7 +223,7 @@ class ReplaceColumn(Model):
 
     def read_sql(self, version: str) -> str:
         column, _ = self.column_of(version)
-        return f"SELECT id, {quote(column)}::text FROM {quote(self.table)} ORDER BY id"
+        return f"SELECT {quote(self.key)}, {quote(column)}::text FROM {quote(self.table)}"
 
     def expected(self, version: str) -> dict[int, object]:
         out = {}

@@ -31,6 +31,9 @@ def render(name: str, report: RehearsalReport) -> str:
         "throughput",
         "phase s",
     )
+    contract = any(p.contract_violations is not None for p in rows)
+    if contract:
+        header += ("off contract",)
     table = [
         (
             p.phase,
@@ -44,6 +47,11 @@ def render(name: str, report: RehearsalReport) -> str:
             f"{p.max_lock_wait_ms:.0f}",
             f"{p.throughput_ratio:.2f}",
             f"{p.seconds:.2f}",
+            *(
+                ["-" if p.contract_violations is None else str(p.contract_violations)]
+                if contract
+                else []
+            ),
         )
         for p in rows
     ]

@@ -73,6 +73,15 @@ def _text(report: VerifyReport) -> str:
             f"data: rows in {len(report.tables_with_rows)} of {len(report.tables)} table(s) "
             f"({share:.0f} %)" + (f"; never filled: {', '.join(empty)}" if empty else "")
         )
+    for result in report.contract:
+        verdict = "SKIPPED" if result.skipped else "OK" if result.ok else "VIOLATED"
+        lines.append(f"{verdict:<12} contract of {result.change}")
+        if result.skipped:
+            lines.append(f"    {result.skipped}")
+        elif result.ok:
+            lines.append(f"    {result.examples} randomized runs of both versions, zero violations")
+        else:
+            lines.extend("    " + line for line in result.message.splitlines())
     failed = sum(1 for r in report.revisions if r.status == "failed")
     if report.ok:
         lines.append(f"All {len(report.revisions)} revision(s) verified.")

@@ -35,6 +35,9 @@ class Phase:
     irreversible: str | None = None
     # "table.column"s whose values the downgrade keeps or loses: the only data verify excuses
     kept: tuple[str, ...] = ()
+    # what the change is, for the two-version contract checker (verify --contract): a dict
+    # per change the revision carries part of, e.g. a replaced column and its conversions
+    changes: tuple[dict, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ without ever failing a write of the version still running.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from expandcontract.kinds import LOCK_TIMEOUT, RECORD, Phase, native, r
 from expandcontract.schema.names import quote
@@ -32,6 +32,15 @@ class Replacement:
 
 
 def phases(change: Replacement) -> dict[str, Phase]:
+    """The four phases, each declaring the change for the contract checker."""
+    found = _phases(change)
+    declared = ({"kind": "replace-column", **asdict(change)},)
+    for phase in found.values():
+        phase.changes = declared
+    return found
+
+
+def _phases(change: Replacement) -> dict[str, Phase]:
     table, old, new = change.table, change.old, change.new
     t, o, n = r(table), r(old), r(new)
     tn, schema = native(table)

@@ -50,6 +50,12 @@ def marker(table: str, old: str, new: str) -> str:
     return object_name(table, old, new, prefix="ec_omit")
 
 
+def named(table: str, old: str, new: str) -> str:
+    """The trigger (and its function) that notes an UPDATE naming the new column: it fires
+    before the sync trigger (their names sort so), even when the value does not change."""
+    return object_name(table, old, new, prefix="ec_named")
+
+
 def _flag(function: str) -> str:
     """The transaction-local setting the marker sets (a hash: setting names are plain)."""
     return "expandcontract.omit_" + hashlib.sha1(function.encode()).hexdigest()[:16]
@@ -79,6 +85,8 @@ def sync_trigger_sql(
     function = in_schema_of(table, trigger)
     mark = in_schema_of(table, marker(table, old, new))
     flag = _flag(mark)
+    noting = named(table, old, new)
+    noted = _flag(in_schema_of(table, noting))
     qo, qn = quote(old), quote(new)
     to_new, to_old = convert(forward, old), convert(backward, new)
     if lenient:
@@ -93,9 +101,13 @@ def sync_trigger_sql(
 #variable_conflict use_column
 DECLARE
     omitted boolean := current_setting('{flag}', true) = statement_timestamp()::text;
+    named boolean := current_setting('{noted}', true) = statement_timestamp()::text;
 BEGIN
     IF omitted THEN
         PERFORM set_config('{flag}', '', true);
+    END IF;
+    IF named THEN
+        PERFORM set_config('{noted}', '', true);
     END IF;
     IF current_setting('expandcontract.backfill', true) = 'on' THEN
         RETURN NEW;  -- a batch of ours writes exactly the value it means, one column
@@ -110,6 +122,10 @@ BEGIN
         NEW.{qn} := {to_new};
     ELSIF NEW.{qn} IS DISTINCT FROM OLD.{qn} AND NEW.{qo} IS NOT DISTINCT FROM OLD.{qo}
           AND NEW.{qn} IS DISTINCT FROM {to_new} THEN
+        {assign_old}
+    ELSIF named AND NEW.{qn} IS NULL AND OLD.{qn} IS NULL
+          AND NEW.{qo} IS NOT DISTINCT FROM OLD.{qo} AND {to_new} IS NOT NULL THEN
+        -- the new version set NULL on a row the backfill has not reached: a write too
         {assign_old}
     END IF;
     RETURN NEW;
@@ -127,6 +143,13 @@ END
         f"DROP TRIGGER IF EXISTS {quote(trigger)} ON {quote(table)}",
         f"CREATE TRIGGER {quote(trigger)} BEFORE INSERT OR UPDATE ON {quote(table)} "
         f"FOR EACH ROW EXECUTE FUNCTION {quote(function)}()",
+        # an UPDATE that names the new column, even with the value it has
+        f"CREATE OR REPLACE FUNCTION {quote(in_schema_of(table, noting))}() RETURNS trigger "
+        f"LANGUAGE plpgsql AS $ec$ BEGIN PERFORM set_config('{noted}', "
+        "statement_timestamp()::text, true); RETURN NEW; END $ec$",
+        f"DROP TRIGGER IF EXISTS {quote(noting)} ON {quote(table)}",
+        f"CREATE TRIGGER {quote(noting)} BEFORE UPDATE OF {qn} ON {quote(table)} "
+        f"FOR EACH ROW EXECUTE FUNCTION {quote(in_schema_of(table, noting))}()",
     ]
 
 
@@ -145,9 +168,12 @@ def drop_sync_trigger_sql(table: str, old: str, new: str) -> list[str]:
     trigger = name(table, old, new)
     function = in_schema_of(table, trigger)
     mark = in_schema_of(table, marker(table, old, new))
+    noting = named(table, old, new)
     return [
         f"DROP TRIGGER IF EXISTS {quote(trigger)} ON {quote(table)}",
         f"DROP FUNCTION IF EXISTS {quote(function)}()",
+        f"DROP TRIGGER IF EXISTS {quote(noting)} ON {quote(table)}",
+        f"DROP FUNCTION IF EXISTS {quote(in_schema_of(table, noting))}()",
         # CASCADE takes the marker default with it (and only that: nothing else calls it)
         f"DROP FUNCTION IF EXISTS {quote(mark)}() CASCADE",
     ]

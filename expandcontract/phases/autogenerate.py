@@ -69,6 +69,7 @@ class Plan:
                     filter(None, [target.irreversible, phase.irreversible])
                 )
             target.kept += phase.kept
+            target.changes += tuple(c for c in phase.changes if c not in target.changes)
             target.upgrade += [
                 line
                 for line in phase.upgrade

@@ -253,23 +253,29 @@ class PhaseRunner:
 
     # --- running -------------------------------------------------------------------------
 
-    def upgrade(self, phase: str) -> list[str]:
-        """Apply every pending revision of ``phase`` but those waiting for a later phase;
-        refuse if an earlier phase has revisions that may run."""
+    def upgrade(self, phase: str, to: str | None = None) -> list[str]:
+        """Apply every pending revision of ``phase`` but those waiting for a later phase
+        (up to revision ``to``); refuse if an earlier phase has revisions that may run
+        (of those ``to`` needs, with ``to``)."""
         statuses = {s.phase: s for s in self.status()}
+        needed = None if to is None else self.history.ancestors(to) | {to}
         for earlier in PHASES[: PHASES.index(phase)]:
-            pending = statuses[earlier].ready
+            pending = [r for r in statuses[earlier].ready if needed is None or r in needed]
             if pending:
                 raise InputError(
                     f"cannot upgrade {phase}: {earlier} has pending revisions "
                     f"({', '.join(pending)}); run `expandcontract upgrade {earlier}` first"
                 )
         # the branch is linear: what comes after a waiting revision waits for the same
-        ready = statuses[phase].ready
+        ready = [r for r in statuses[phase].ready if needed is None or r in needed]
         if not ready:
             return []
         self._log(ready, phase, "up-started")
-        self._run(f"{phase}@head" if not statuses[phase].waiting else ready[-1], "up")
+        if to is not None:
+            destination = to
+        else:
+            destination = f"{phase}@head" if not statuses[phase].waiting else ready[-1]
+        self._run(destination, "up")
         self._log(ready, phase, "up")
         return ready
 

@@ -19,8 +19,21 @@ MIGRATE_REASON = "the backfilled values stay after the downgrade; undoing expand
 
 
 def _declarations(phase: str, body) -> str:
-    """What verify may excuse in this revision: a reason, and, where the phase knows it,
-    exactly which columns' data (never the others)."""
+    """What verify may excuse in this revision (a reason, and, where the phase knows it,
+    exactly which columns' data, never the others), and what the change is, for the
+    contract checker."""
+    return _irreversible(phase, body) + _changes(body)
+
+
+def _changes(body) -> str:
+    if not body.changes:
+        return ""
+    import pprint
+
+    return "expandcontract_changes = " + pprint.pformat(list(body.changes), width=88) + "\n"
+
+
+def _irreversible(phase: str, body) -> str:
     reasons = [body.irreversible] if body.irreversible else []
     if phase == "migrate" and body.kept:
         reasons.append(MIGRATE_REASON)

@@ -84,10 +84,16 @@ class VerifyReport:
     # the tables the revisions ran on, and which of them held rows while they did
     tables: set[str] = field(default_factory=set)
     tables_with_rows: set[str] = field(default_factory=set)
+    # --contract: the two-version contract of each declared change (checker.project)
+    contract: list = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.unverified and all(r.status != "failed" for r in self.revisions)
+        return (
+            not self.unverified
+            and all(r.status != "failed" for r in self.revisions)
+            and all(c.ok for c in self.contract)
+        )
 
     def text(self) -> str:
         from expandcontract.formats import render
@@ -105,6 +111,7 @@ class VerifyReport:
                 "with_rows": len(self.tables_with_rows),
                 "empty": sorted(self.tables - self.tables_with_rows),
             },
+            **({"contract": [c.as_dict() for c in self.contract]} if self.contract else {}),
             "ok": self.ok,
         }
 

@@ -36,6 +36,8 @@ def render(kind_name: str, arguments: dict) -> str:
             out.append(f"## irreversible: {body.irreversible}")
         if body.kept:
             out.append(f"## kept: {', '.join(body.kept)}")
+        if body.changes:
+            out.append(f"## changes: {list(body.changes)}")
     return "\n".join(out) + "\n"
 
 

@@ -308,6 +308,15 @@ def alembic_config_option(func):
     )(func)
 
 
+def wait_option(func):
+    return click.option(
+        "--wait",
+        is_flag=True,
+        help="When another expandcontract runner is applying phases to the database, queue "
+        "behind it instead of stopping.",
+    )(func)
+
+
 def database_url_option(func):
     return click.option(
         "--database-url",
@@ -487,7 +496,8 @@ PHASE_CHOICE = click.Choice(list(PHASES))
 @click.argument("phase", type=PHASE_CHOICE)
 @alembic_config_option
 @database_url_option
-def upgrade(phase, alembic_config, alembic_name, database_url) -> None:
+@wait_option
+def upgrade(phase, alembic_config, alembic_name, database_url, wait) -> None:
     """Apply every pending revision of PHASE, lock-safely.
 
     Refuses when an earlier phase still has pending revisions. Each revision
@@ -499,6 +509,7 @@ def upgrade(phase, alembic_config, alembic_name, database_url) -> None:
       expandcontract upgrade expand && expandcontract upgrade migrate
     """
     runner = _runner(alembic_config, alembic_name, database_url)
+    runner.wait = wait
     done = _run_phase(runner.upgrade, phase)
     waiting = next(s.waiting for s in runner.status() if s.phase == phase)
     if done or not waiting:
@@ -514,7 +525,8 @@ def upgrade(phase, alembic_config, alembic_name, database_url) -> None:
 @click.argument("phase", type=PHASE_CHOICE)
 @alembic_config_option
 @database_url_option
-def downgrade(phase, alembic_config, alembic_name, database_url) -> None:
+@wait_option
+def downgrade(phase, alembic_config, alembic_name, database_url, wait) -> None:
     """Undo the newest applied revision of PHASE.
 
     Refuses while a revision that depends on it is still applied (a later
@@ -525,6 +537,7 @@ def downgrade(phase, alembic_config, alembic_name, database_url) -> None:
       expandcontract downgrade switch
     """
     runner = _runner(alembic_config, alembic_name, database_url)
+    runner.wait = wait
     done = _run_phase(runner.downgrade, phase)
     click.echo(f"{phase}: undid {', '.join(done)}" if done else f"{phase}: nothing applied")
 

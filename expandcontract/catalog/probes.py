@@ -302,3 +302,28 @@ def enum_labels(bind, table: str, column: str) -> list[str]:
             {"t": quote(table), "c": column},
         )
     ]
+
+
+def related_by_keys(bind, table: str, columns: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """The tables joined to ``table`` by a foreign key on one of ``columns``: those the keys
+    reference (its parents), and those whose keys reference them (its children); each
+    qualified and quoted, ``table`` itself left out."""
+    rows = bind.execute(
+        text(
+            """
+            SELECT c.confrelid::regclass::text, 'parent' FROM pg_constraint c
+            JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)
+            WHERE c.contype = 'f' AND c.conrelid = to_regclass(:t) AND a.attname = ANY (:cols)
+              AND c.confrelid <> c.conrelid
+            UNION
+            SELECT c.conrelid::regclass::text, 'child' FROM pg_constraint c
+            JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = ANY (c.confkey)
+            WHERE c.contype = 'f' AND c.confrelid = to_regclass(:t) AND a.attname = ANY (:cols)
+              AND c.confrelid <> c.conrelid
+            """
+        ),
+        {"t": quote(table), "cols": list(columns)},
+    ).fetchall()
+    parents = sorted({name for name, side in rows if side == "parent"})
+    children = sorted({name for name, side in rows if side == "child"})
+    return parents, children

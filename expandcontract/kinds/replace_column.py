@@ -48,6 +48,7 @@ def _phases(change: Replacement) -> dict[str, Phase]:
     expand = [LOCK_TIMEOUT]
     if change.new_type is not None:
         expand.append(_check(change, o))
+    expand.append(_locks(change, "SHARE ROW EXCLUSIVE", None))
     expand += [
         f"op.carry_over({t}, {o}, {n}, 'check')",
         _copy(change),
@@ -60,6 +61,7 @@ def _phases(change: Replacement) -> dict[str, Phase]:
             expand,
             [
                 LOCK_TIMEOUT,
+                _locks(change, "ACCESS EXCLUSIVE", None),
                 f"op.drop_sync_trigger({t}, {o}, {n})",
                 f"op.drop_column({tn}, {n}{schema})",
                 f"op.carry_over({t}, {o}, {n}, 'forget')",
@@ -73,17 +75,30 @@ def _phases(change: Replacement) -> dict[str, Phase]:
         "switch": Phase(
             [
                 LOCK_TIMEOUT,
+                _locks(change, None, "SHARE ROW EXCLUSIVE"),
                 f"op.carry_over({t}, {o}, {n}, 'switch')",
                 f"op.copy_not_null({t}, {o}, {n})",
             ],
             [
                 LOCK_TIMEOUT,
+                _locks(change, None, "ACCESS EXCLUSIVE"),
                 f"op.drop_not_null({t}, {n})",
                 f"op.carry_over({t}, {o}, {n}, 'unswitch')",
             ],
         ),
         "contract": _contract(change),
     }
+
+
+def _locks(change: Replacement, parents: str | None, children: str | None) -> str:
+    """The tables this revision touches, locked first in one order (ops.locks)."""
+    t, o, n = r(change.table), r(change.old), r(change.new)
+    modes = "".join(
+        f", {name}={r(mode)}"
+        for name, mode in (("parents", parents), ("children", children))
+        if mode
+    )
+    return f"op.lock_related({t}, [{o}, {n}]{modes})"
 
 
 def _check(change: Replacement, source: str) -> str:
@@ -123,6 +138,7 @@ def _contract(change: Replacement) -> Phase:
         return Phase(
             [
                 LOCK_TIMEOUT,
+                _locks(change, "ACCESS EXCLUSIVE", "ACCESS EXCLUSIVE"),
                 f"op.move_default({t}, {o}, {n})",
                 f"op.carry_over({t}, {o}, {n}, 'hand_over')",
                 f"op.drop_sync_trigger({t}, {o}, {n})",
@@ -131,6 +147,7 @@ def _contract(change: Replacement) -> Phase:
             ],
             [
                 LOCK_TIMEOUT,
+                _locks(change, "ACCESS EXCLUSIVE", "ACCESS EXCLUSIVE"),
                 f"op.copy_column({t}, {n}, {o})",
                 # the default back on the old column, the marker on the new, as before
                 f"op.move_default({t}, {n}, {o})",
@@ -156,6 +173,7 @@ def _contract(change: Replacement) -> Phase:
     every_row = f"op.check_conversion({t}, {current}, None{back}, restoring={o}, every_row=True)"
     upgrade = [
         LOCK_TIMEOUT,
+        _locks(change, "ACCESS EXCLUSIVE", "ACCESS EXCLUSIVE"),
         f"op.copy_default({t}, {o}, {n}, cast=True)",
         f"op.carry_over({t}, {o}, {n}, 'hand_over')",
         f"op.drop_sync_trigger({t}, {o}, {n})",
@@ -165,6 +183,7 @@ def _contract(change: Replacement) -> Phase:
     downgrade = [
         every_row,
         LOCK_TIMEOUT,
+        _locks(change, "ACCESS EXCLUSIVE", "ACCESS EXCLUSIVE"),
         f"op.restore_column({t}, {o})",
         # lenient while only the new version runs: a value that cannot go back never
         # fails its write; the refill is then checked, and the trigger made strict
@@ -179,7 +198,7 @@ def _contract(change: Replacement) -> Phase:
     ]
     if change.swap:
         upgrade.append(f"op.rename_column({t}, {n}, {o})")
-        downgrade.insert(2, f"op.rename_column({t}, {o}, {n})")
+        downgrade.insert(3, f"op.rename_column({t}, {o}, {n})")
     return Phase(
         upgrade,
         downgrade,

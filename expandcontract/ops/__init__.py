@@ -26,6 +26,7 @@ from __future__ import annotations
 
 SEAMS = (
     "session",
+    "locks",
     "index",
     "constraint",
     "not_null",

@@ -36,10 +36,23 @@ class Settings:
     retries: int = 5
     base_delay: float = 0.2
     max_delay: float = 10.0
+    # inside a revision's transaction, a lock timeout rolls the whole revision back for
+    # the runner to run again (RestartRevision), rather than retrying the statement while
+    # holding what the revision locked so far (plain `alembic upgrade` retries statements)
+    restart: bool = False
 
 
 class LockTimeoutError(Exception):
     """The statement could not get its lock within the configured attempts."""
+
+
+class RestartRevision(Exception):
+    """A statement of a revision's transaction timed out waiting for its lock: the runner
+    rolls the revision back and runs it again from the start."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what
 
 
 def sqlstate(err: BaseException) -> str | None:
@@ -104,6 +117,13 @@ def install(context, settings: Settings) -> None:
                 if transaction is not timed[0]:
                     set_local_timeout(connection, settings)
                     timed[0] = transaction
+                if settings.restart:  # a timeout ends the revision: see RestartRevision
+                    try:
+                        return original(construct, *args, **kwargs)
+                    except Exception as err:
+                        if sqlstate(err) == LOCK_NOT_AVAILABLE:
+                            raise RestartRevision(what) from err
+                        raise
                 with connection.begin_nested():
                     return original(construct, *args, **kwargs)
             return original(construct, *args, **kwargs)

@@ -10,9 +10,11 @@ not used, so nothing it imports can get in the way of a rollback.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass, field
 
+from expandcontract.catalog import bookkeeping
 from expandcontract.errors import InputError
 from expandcontract.ops import execution
 from expandcontract.phases import PHASES
@@ -21,7 +23,10 @@ from expandcontract.project import Project
 log = logging.getLogger("expandcontract")
 
 
-PHASE_LOG = "expandcontract_phase_log"
+# the advisory lock one runner holds on a database ('ECRUNNER' as a bigint)
+RUNNER_LOCK = 0x4543_5255_4E4E_4552
+
+PHASE_LOG = bookkeeping.PHASE_LOG
 
 
 @dataclass
@@ -79,6 +84,7 @@ class PhaseRunner:
         from expandcontract.config import Config
 
         self.settings = settings or Config()
+        self.wait = False  # queue behind another runner rather than refuse (--wait)
 
     def revisions_of(self, phase: str) -> list[str]:
         """The revisions on a phase branch, parents first."""
@@ -225,15 +231,7 @@ class PhaseRunner:
         from sqlalchemy import text
 
         with self._connect() as connection:
-            exists = connection.execute(text("SELECT to_regclass(:t)"), {"t": PHASE_LOG})
-            if exists.scalar() is None:
-                connection.execute(
-                    text(
-                        f"CREATE TABLE IF NOT EXISTS {PHASE_LOG} (revision text NOT NULL, "
-                        "phase text NOT NULL, direction text NOT NULL, "
-                        "at timestamptz NOT NULL DEFAULT now())"
-                    )
-                )
+            bookkeeping.ensure(connection, PHASE_LOG)
             for revision in revisions:
                 connection.execute(
                     text(
@@ -254,6 +252,62 @@ class PhaseRunner:
     # --- running -------------------------------------------------------------------------
 
     def upgrade(self, phase: str, to: str | None = None) -> list[str]:
+        with self.exclusive():
+            return self._upgrade(phase, to)
+
+    def downgrade(self, phase: str) -> list[str]:
+        with self.exclusive():
+            return self._downgrade(phase)
+
+    @contextlib.contextmanager
+    def exclusive(self):
+        """One runner at a time on a database: a transaction-level advisory lock, held on a
+        connection of its own for the whole run (through PgBouncer in transaction mode
+        too: the open transaction keeps its server connection). Another runner holding it
+        is named (host, pid, for how long); with ``wait`` this one queues behind it."""
+        import os
+        import socket
+
+        from sqlalchemy import text
+
+        from expandcontract.catalog.activity import advisory_holder
+
+        name = f"expandcontract runner {socket.gethostname()} pid {os.getpid()}"[:63]
+        engine = self._engine()
+        try:
+            connection = engine.connect()
+        except Exception as err:
+            reason = getattr(err, "orig", err)
+            raise InputError(f"cannot connect to the database: {reason}") from None
+        with connection:
+            connection.execute(text("SELECT set_config('application_name', :n, true)"), {"n": name})
+            connection.execute(text("SET LOCAL idle_in_transaction_session_timeout = 0"))
+            got = connection.execute(
+                text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": RUNNER_LOCK}
+            ).scalar()
+            if not got:
+                holder = advisory_holder(connection, RUNNER_LOCK)
+                who = (
+                    f"{holder['application_name'] or 'a session'} (pid {holder['pid']} from "
+                    f"{holder['client']}, for {holder['seconds']}s)"
+                    if holder
+                    else "another session"
+                )
+                if not self.wait:
+                    raise InputError(
+                        f"another expandcontract runner is applying phases to this database: "
+                        f"{who}; wait for it to finish, or pass --wait to queue behind it"
+                    )
+                log.info("waiting for %s to finish", who)
+                connection.execute(text("SET LOCAL lock_timeout = 0"))
+                connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": RUNNER_LOCK})
+            try:
+                yield
+            finally:
+                connection.rollback()
+        engine.dispose()
+
+    def _upgrade(self, phase: str, to: str | None = None) -> list[str]:
         """Apply every pending revision of ``phase`` but those waiting for a later phase
         (up to revision ``to``); refuse if an earlier phase has revisions that may run
         (of those ``to`` needs, with ``to``)."""
@@ -279,7 +333,7 @@ class PhaseRunner:
         self._log(ready, phase, "up")
         return ready
 
-    def downgrade(self, phase: str) -> list[str]:
+    def _downgrade(self, phase: str) -> list[str]:
         """Undo the newest applied revision of ``phase``; refuse while a later phase of the
         same change is applied."""
         with self._connect() as connection:
@@ -310,7 +364,9 @@ class PhaseRunner:
 
         script = self.script
         settings = execution.Settings(
-            lock_timeout=self.settings.lock_timeout, retries=self.settings.lock_retries
+            lock_timeout=self.settings.lock_timeout,
+            retries=self.settings.lock_retries,
+            restart=True,
         )
 
         def steps(heads):
@@ -324,7 +380,14 @@ class PhaseRunner:
 
         with self._connect() as connection:
             run_steps(
-                self.alembic, script, connection, steps, prepare, destination, self.project.env
+                self.alembic,
+                script,
+                connection,
+                steps,
+                prepare,
+                destination,
+                self.project.env,
+                restart=settings,
             )
 
 

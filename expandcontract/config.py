@@ -21,6 +21,11 @@ KEYS: dict[str, tuple[type, str]] = {
     "assume_in_transaction": (bool, "SQL files run inside one transaction (default false)"),
     "lock_timeout": (str, "lock_timeout for every DDL statement the runner issues (default '2s')"),
     "lock_retries": (int, "attempts of a statement that hits lock_timeout (default 5)"),
+    "wait_timeout": (
+        float,
+        "seconds a CONCURRENTLY build or a VALIDATE may wait for other sessions' snapshots "
+        "and locks before it gives up and is cleaned up (default 600; 0: no bound)",
+    ),
     "backfill_batch_size": (int, "rows in the first backfill batch (default 1000)"),
     "backfill_batch_time": (
         float,
@@ -55,6 +60,7 @@ class Config:
     assume_in_transaction: bool = False
     lock_timeout: str = "2s"
     lock_retries: int = 5
+    wait_timeout: float = 600.0
     backfill_batch_size: int = 1000
     backfill_batch_time: float = 0.05
     backfill_workers: int = 1

@@ -135,10 +135,13 @@ def test_one_runner_at_a_time(tmp_path: Path, database_url: str) -> None:
     first = start()
     with psycopg.connect(database_url, autocommit=True) as conn:  # its backfill is under way
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not conn.execute(
-            "SELECT to_regclass('expandcontract_backfill') IS NOT NULL AND EXISTS "
-            "(SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'expandcontract runner%')"
-        ).fetchone()[0]:
+        while (
+            time.monotonic() < deadline
+            and not conn.execute(
+                "SELECT to_regclass('expandcontract_backfill') IS NOT NULL "
+                "AND to_regclass('expandcontract_runner') IS NOT NULL"
+            ).fetchone()[0]
+        ):
             time.sleep(0.05)
     second = start()
     _, refused = second.communicate(timeout=60)
@@ -146,7 +149,7 @@ def test_one_runner_at_a_time(tmp_path: Path, database_url: str) -> None:
     assert "another expandcontract runner" in refused and "pid" in refused, refused
     assert "Traceback" not in refused
     waiting = start("--wait")
-    out_first, err_first = first.communicate(timeout=120)
+    _out_first, err_first = first.communicate(timeout=120)
     assert first.returncode == 0, err_first
     out_wait, err_wait = waiting.communicate(timeout=120)
     assert waiting.returncode == 0, err_wait
@@ -157,3 +160,85 @@ def test_one_runner_at_a_time(tmp_path: Path, database_url: str) -> None:
         assert conn.execute(
             "SELECT count(*) FROM orders WHERE remark IS DISTINCT FROM note"
         ).fetchone() == (0,)
+
+
+def test_a_long_snapshot_is_named_and_the_build_gives_up_cleanly(
+    tmp_path: Path, database_url: str
+) -> None:
+    """A pg_dump-style REPEATABLE READ snapshot: CREATE INDEX CONCURRENTLY waits for it
+    with no bound of its own. The run says who is in the way, gives up after
+    wait_timeout, leaves no INVALID index, and a rerun succeeds once it is gone."""
+    project = PhaseProject(
+        tmp_path, database_url, SHOP, pyproject="[tool.expandcontract]\nwait_timeout = 3\n"
+    )
+    project.new("add-index", "orders", "note")
+    with psycopg.connect(database_url) as dump:
+        dump.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        dump.execute("SELECT count(*) FROM customers").fetchone()  # its snapshot is taken
+        pid = dump.info.backend_pid
+        result = project.phase("upgrade", "expand")
+        assert result.exit_code == 1, result.output
+        assert "gave up after waiting" in result.output and f"pid {pid}" in result.output
+        dump.rollback()
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute("SELECT count(*) FROM pg_index WHERE NOT indisvalid").fetchone() == (0,)
+    result = project.phase("upgrade", "expand")
+    assert result.exit_code == 0, result.output
+
+
+def test_plain_revisions_are_shown_and_never_skipped(tmp_path: Path, database_url: str) -> None:
+    """A project adopting the phases with a plain revision pending: status says so (exit
+    3), check and upgrade refuse to skip it, `upgrade plain` applies it; `downgrade base`
+    undoes every phase in one command."""
+    import json
+
+    project = PhaseProject(tmp_path, database_url, SHOP)
+    project.new("rename-column", "orders", "note", "remark")
+    versions = project.root / "migrations" / "versions"
+    (versions / "r0002_plain.py").write_text(
+        'from alembic import op\n\nrevision = "r0002"\ndown_revision = "r0001"\n\n\n'
+        'def upgrade():\n    op.execute("CREATE TABLE audit (id bigint PRIMARY KEY)")\n\n\n'
+        'def downgrade():\n    op.execute("DROP TABLE audit")\n'
+    )
+    ini = str(project.root / "alembic.ini")
+    status = project.cli("status", "-c", ini, "--format", "json")
+    assert status.exit_code == 3, status.output
+    plain = json.loads(status.stdout)[0]
+    assert plain["phase"] == "plain" and plain["pending"] == ["r0002"]
+    check = project.cli("check", "expand", "-c", ini)
+    assert check.exit_code == 1 and "r0002" in check.output, check.output
+    refused = project.phase("upgrade", "expand")
+    assert refused.exit_code == 2 and "upgrade plain" in refused.output, refused.output
+    assert project.phase("upgrade", "plain").exit_code == 0
+    for phase in ("expand", "migrate", "switch", "contract"):
+        assert project.phase("upgrade", phase).exit_code == 0
+    back = project.phase("downgrade", "base")
+    assert back.exit_code == 0, back.output
+    status = json.loads(project.cli("status", "-c", ini, "--format", "json").stdout)
+    assert [s["applied"] for s in status] == [["r0001", "r0002"], [], [], [], []]
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute("SELECT to_regclass('audit') IS NOT NULL").fetchone() == (True,)
+        assert conn.execute(
+            "SELECT count(*) FROM pg_attribute WHERE attrelid = 'orders'::regclass "
+            "AND attname = 'note' AND NOT attisdropped"
+        ).fetchone() == (1,)
+
+
+def test_offline_sql_of_a_phase_says_why_it_cannot(tmp_path: Path, database_url: str) -> None:
+    """`alembic upgrade --sql` used to write each backfill as one UPDATE ... LIMIT 1000 and
+    the carried objects as comments, silently; it now stops and says why."""
+    import subprocess
+    import sys
+
+    project = PhaseProject(tmp_path, database_url, SHOP)
+    project.new("rename-column", "orders", "note", "remark")
+    result = subprocess.run(
+        [sys.executable, "-m", "alembic", "-c", str(project.root / "alembic.ini"),
+         "upgrade", "r0001:heads", "--sql"],
+        capture_output=True, text=True, cwd=project.root,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "cannot be written out as SQL" in result.stderr + result.stdout, result.stderr
+    # the linter still previews what the phases run
+    lint = project.cli("lint", str(project.root / "alembic.ini"))
+    assert "cannot be written out" not in lint.output, lint.output

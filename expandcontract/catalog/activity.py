@@ -8,26 +8,6 @@ from __future__ import annotations
 from sqlalchemy import text
 
 
-def advisory_holder(bind, key: int) -> dict | None:
-    """The session holding transaction-level advisory lock ``key`` in this database: its
-    pid, application_name, client address and how long it has held it; None if free."""
-    row = bind.execute(
-        text(
-            """
-            SELECT a.pid, a.application_name, coalesce(host(a.client_addr), 'local') AS client,
-                   extract(epoch FROM now() - a.xact_start)::int AS seconds
-            FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-            WHERE l.locktype = 'advisory' AND l.granted AND l.database = (
-                SELECT oid FROM pg_database WHERE datname = current_database())
-              AND ((l.classid::bigint << 32) | l.objid::bigint) = :key
-            LIMIT 1
-            """
-        ),
-        {"key": key & 0xFFFFFFFFFFFFFFFF},
-    ).mappings().fetchone()
-    return dict(row) if row else None
-
-
 def blockers(bind, pid: int) -> list[dict]:
     """The sessions ``pid`` waits for (``pg_blocking_pids``: a lock, or the snapshot a
     CONCURRENTLY build waits out): pid, state, seconds in its transaction, its query."""
@@ -46,4 +26,51 @@ def blockers(bind, pid: int) -> list[dict]:
             ),
             {"pid": pid},
         ).mappings()
+    ]
+
+
+def running(bind, query: str) -> dict | None:
+    """The session running ``query`` (matched on its text: through a pooler the session
+    is not ours to name): its pid, whether it waits, and for how long it has run."""
+    row = (
+        bind.execute(
+            text(
+                """
+            SELECT pid, wait_event_type, wait_event,
+                   extract(epoch FROM now() - query_start)::float8 AS seconds
+            FROM pg_stat_activity
+            WHERE state = 'active' AND query = :q AND pid <> pg_backend_pid()
+            ORDER BY query_start LIMIT 1
+            """
+            ),
+            {"q": query},
+        )
+        .mappings()
+        .fetchone()
+    )
+    return dict(row) if row else None
+
+
+def cancel(bind, pid: int) -> None:
+    bind.execute(text("SELECT pg_cancel_backend(:p)"), {"p": pid})
+
+
+def invalid_indexes(bind) -> list[tuple[str, str]]:
+    """INVALID indexes in the user's schemas, ``(index, table)``: what an interrupted
+    CREATE INDEX CONCURRENTLY leaves (it slows every write and is never used)."""
+    return [
+        tuple(row)
+        for row in bind.execute(
+            text(
+                """
+                SELECT i.indexrelid::regclass::text, i.indrelid::regclass::text
+                FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+                JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE NOT i.indisvalid
+                  AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+                  AND n.nspname NOT LIKE 'pg\\_%'
+                ORDER BY 1
+                """
+            )
+        )
     ]

@@ -8,6 +8,7 @@ one of these tables, in the connection's default schema:
 ``expandcontract_dropped_columns``  type, default and NOT NULL of a column a contract dropped
 ``expandcontract_archived``         the tables drop-table's contracts archived
 ``expandcontract_phase_log``        when each revision started and finished, each way
+``expandcontract_runner``           the one runner at work on the database, kept alive
 
 A table is created when first needed, and a table made by an older release gets
 the columns it lacks (:func:`ensure`). Anything named ``expandcontract_...`` is
@@ -26,6 +27,7 @@ CARRIED = "expandcontract_carried"
 DROPPED_COLUMNS = "expandcontract_dropped_columns"
 ARCHIVES = "expandcontract_archived"
 PHASE_LOG = "expandcontract_phase_log"
+RUNNER = "expandcontract_runner"
 
 # each table: its columns in order (name, SQL type and constraints), then its primary key
 _SHAPES: dict[str, tuple[list[tuple[str, str]], str | None]] = {
@@ -83,6 +85,16 @@ _SHAPES: dict[str, tuple[list[tuple[str, str]], str | None]] = {
             ("at", "timestamptz NOT NULL DEFAULT now()"),
         ],
         None,
+    ),
+    RUNNER: (
+        [
+            ("one", "boolean NOT NULL DEFAULT true CHECK (one)"),
+            ("owner", "text NOT NULL"),  # a token of the run holding it
+            ("who", "text NOT NULL"),  # host, pid and command, for the message of the next
+            ("started", "timestamptz NOT NULL DEFAULT now()"),
+            ("heartbeat", "timestamptz NOT NULL DEFAULT now()"),
+        ],
+        "one",
     ),
 }
 

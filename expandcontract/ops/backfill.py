@@ -46,15 +46,12 @@ from sqlalchemy import text
 from expandcontract.catalog import bookkeeping, probes
 from expandcontract.catalog.bookkeeping import BACKFILL as PROGRESS_TABLE
 from expandcontract.ops import batches, execution
-from expandcontract.ops.registry import online, operation
+from expandcontract.ops.batches import BackfillError
+from expandcontract.ops.registry import needs_database, online, operation
 from expandcontract.ops.replicas import LagGate
 from expandcontract.schema.names import quote
 
 log = logging.getLogger("expandcontract")
-
-
-class BackfillError(Exception):
-    """The backfill cannot run (no key to walk the table by)."""
 
 
 @dataclass(frozen=True)
@@ -230,6 +227,7 @@ def backfill(
     context = operations.get_context()
     with context.autocommit_block():
         if not online(operations):
+            needs_database(operations, "op.backfill (committed batches over the live table)")
             operations.execute(
                 batches.preview_sql(table_name, column, expression or quote(cast_from))
             )

@@ -32,6 +32,13 @@ def _keys_sql(keys: list[tuple[str, str]], prefix: str) -> str:
     return ", ".join(f"CAST(:{prefix}{i} AS {t})" for i, (_, t) in enumerate(keys))
 
 
+def _as_text(keys: list[tuple[str, str]]) -> str:
+    """Each key column as text that casts back to exactly its value, whatever its type and
+    the session's settings: a JSON scalar's text (bytea as hex, time stamps in ISO 8601
+    with their offset, numerics with every digit)."""
+    return ", ".join(f"to_json({quote(k)}) #>> '{{}}'" for k, _ in keys)
+
+
 def bound_sql(table: str, keys: list[tuple[str, str]], resume: bool, upper: bool) -> str:
     """The key ``:offset`` rows after the last one: where this batch ends."""
     cols = ", ".join(quote(k) for k, _ in keys)
@@ -41,7 +48,10 @@ def bound_sql(table: str, keys: list[tuple[str, str]], resume: bool, upper: bool
     if upper:
         conditions.append(f"({cols}) <= ({_keys_sql(keys, 'u')})")
     where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-    return f"SELECT {cols} FROM {quote(table)} {where} ORDER BY {cols} OFFSET :offset LIMIT 1"
+    return (
+        f"SELECT {_as_text(keys)} FROM {quote(table)} {where} ORDER BY {cols} "
+        "OFFSET :offset LIMIT 1"
+    )
 
 
 def tail_sql(table: str, keys: list[tuple[str, str]], resume: bool) -> str:
@@ -49,7 +59,7 @@ def tail_sql(table: str, keys: list[tuple[str, str]], resume: bool) -> str:
     cols = ", ".join(quote(k) for k, _ in keys)
     where = f"WHERE ({cols}) > ({_keys_sql(keys, 'k')})" if resume else ""
     desc = ", ".join(f"{quote(k)} DESC" for k, _ in keys)
-    return f"SELECT {cols} FROM {quote(table)} {where} ORDER BY {desc} LIMIT 1"
+    return f"SELECT {_as_text(keys)} FROM {quote(table)} {where} ORDER BY {desc} LIMIT 1"
 
 
 def batch_sql(
@@ -246,7 +256,11 @@ def walk(
             if last_row is None:
                 break
             bound = list(last_row)
-        bound = [_jsonable(v) for v in bound]
+        if last is not None and bound == list(last):
+            raise BackfillStuck(
+                f"backfill {part.name}: no progress past key {bound!r} (its key column "
+                "does not order as it compares); nothing was marked done"
+            )
         sql = text(batch_sql(table, column, expression, keys, last is not None, where))
         batch = {
             **params,
@@ -278,8 +292,11 @@ def walk(
     return updated_total, batches
 
 
-def _jsonable(value):
-    """A key value as JSON keeps it (and as the CAST in the SQL reads it back)."""
-    if isinstance(value, int | float | str | bool) or value is None:
-        return value
-    return str(value)
+class BackfillError(Exception):
+    """The backfill cannot run (no key to walk the table by, or its walk makes no
+    progress)."""
+
+
+class BackfillStuck(BackfillError):
+    """A batch would end where the last one did: walking on would loop, and stopping would
+    call unfilled rows done."""

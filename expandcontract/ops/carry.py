@@ -45,7 +45,7 @@ from expandcontract.catalog.bookkeeping import CARRIED
 from expandcontract.catalog.inventory import column_inventory
 from expandcontract.ops import constraint
 from expandcontract.ops import index as indexes
-from expandcontract.ops.registry import online, operation
+from expandcontract.ops.registry import needs_database, online, operation
 from expandcontract.schema import rewrite
 from expandcontract.schema.names import object_name, quote
 
@@ -66,6 +66,7 @@ def carry_over(operations, table_name, source, target, step) -> None:
     if step not in STEPS:
         raise ValueError(f"carry_over: step must be one of {', '.join(STEPS)}, not {step!r}")
     if not online(operations):
+        needs_database(operations, f"op.carry_over(..., {step!r})")
         operations.execute(f"-- carry_over {step}: {table_name}.{source} -> {target} (catalog)")
         return
     STEPS[step](operations, table_name, source, target)

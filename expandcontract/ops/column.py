@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from expandcontract.catalog import bookkeeping, probes
 from expandcontract.ops.not_null import set_not_null
-from expandcontract.ops.registry import online, operation
+from expandcontract.ops.registry import needs_database, online, operation
 from expandcontract.schema.names import quote
 
 DROPPED_COLUMNS = bookkeeping.DROPPED_COLUMNS
@@ -28,6 +28,8 @@ def copy_column(operations, table_name, source, new, type_=None) -> None:
         type_sql = probes.column_type(operations.get_bind(), table_name, source)
         if type_sql is None:
             raise ValueError(f"copy_column: {table_name}.{source} does not exist")
+    elif type_sql is None:
+        needs_database(operations, "op.copy_column (the source column's type)")
     operations.execute(
         f"ALTER TABLE {quote(table_name)} ADD COLUMN IF NOT EXISTS {quote(new)} "
         f"{type_sql or 'text'}"
@@ -55,6 +57,7 @@ def _set_default(operations, table_name, source, target, cast: bool, keep_source
             type_sql = probes.column_type(bind, table_name, target)
             default = f"CAST(({default}) AS {type_sql})"
     else:
+        needs_database(operations, "moving a column's default")
         default = "NULL"
     operations.execute(f"ALTER TABLE {table} ALTER COLUMN {quote(target)} SET DEFAULT {default}")
     if not keep_source:
@@ -129,7 +132,9 @@ def recorded_type(bind, table_name: str, column_name: str) -> str | None:
 def drop_column_recorded(operations, table_name, column_name) -> None:
     """DROP COLUMN, first recording its type, NOT NULL and default so that
     ``restore_column`` can bring it back on downgrade."""
-    if online(operations):
+    if not online(operations):
+        needs_database(operations, "op.drop_column_recorded (its record, for the rollback)")
+    else:
         bind = operations.get_bind()
         if not probes.has_column(bind, table_name, column_name):
             # a misspelt column must not make the contract succeed while dropping nothing;
@@ -190,6 +195,7 @@ def restore_column(operations, table_name, column_name, complete=False) -> None:
     fills a NOT NULL column's rows in batches first, as add-column does."""
     table, column = quote(table_name), quote(column_name)
     if not online(operations):
+        needs_database(operations, "op.restore_column (the dropped column's record)")
         operations.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} text")
         return
     bind = operations.get_bind()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from expandcontract.catalog import probes
 from expandcontract.ops.registry import online, operation
+from expandcontract.ops.waits import watched
 from expandcontract.schema.names import quote
 
 
@@ -85,11 +86,11 @@ def add_foreign_key_not_valid(
 def validate_constraint(operations, table_name, constraint_name) -> None:
     """VALIDATE CONSTRAINT in its own transaction (SHARE UPDATE EXCLUSIVE: reads and
     writes go on)."""
+    sql = f"ALTER TABLE {quote(table_name)} VALIDATE CONSTRAINT {quote(constraint_name)}"
     with operations.get_context().autocommit_block():
         online(operations)
-        operations.execute(
-            f"ALTER TABLE {quote(table_name)} VALIDATE CONSTRAINT {quote(constraint_name)}"
-        )
+        with watched(operations, sql, f"validating {constraint_name} on {table_name}"):
+            operations.execute(sql)
 
 
 def validate_if_needed(operations, table: str, name: str) -> None:

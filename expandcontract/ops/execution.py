@@ -40,6 +40,9 @@ class Settings:
     # the runner to run again (RestartRevision), rather than retrying the statement while
     # holding what the revision locked so far (plain `alembic upgrade` retries statements)
     restart: bool = False
+    # seconds a statement that waits out other sessions (CREATE INDEX CONCURRENTLY,
+    # VALIDATE) may wait on them before it is cancelled and cleaned up (ops.waits); 0: none
+    wait_timeout: float = 600.0
 
 
 class LockTimeoutError(Exception):
@@ -166,16 +169,74 @@ def local(connection, settings: Settings, extra: dict[str, str] | None = None):
     connection.exec_driver_sql("COMMIT")
 
 
-def interrupted(err: BaseException | None) -> bool:
-    """Ctrl-C, seen through what it became: psycopg cancels the running query (57014),
-    and SQLAlchemy may raise a cleanup error on top of the original KeyboardInterrupt."""
+def _chain(err: BaseException | None):
     seen = set()
     while err is not None and id(err) not in seen:
         seen.add(id(err))
-        if isinstance(err, KeyboardInterrupt) or sqlstate(err) == "57014":
-            return True
+        yield err
         err = err.__cause__ or err.__context__
+
+
+def interrupted(err: BaseException | None) -> bool:
+    """Ctrl-C, seen through what it became: psycopg cancels the running query (57014, "due
+    to user request", not a statement_timeout's), and SQLAlchemy may raise a cleanup
+    error on top of the original KeyboardInterrupt."""
+    for each in _chain(err):
+        if isinstance(each, KeyboardInterrupt):
+            return True
+        if sqlstate(each) == "57014" and "user request" in str(each):
+            return True
     return False
+
+
+# SQLSTATE classes and codes a run meets, in words: what happened, and what to do
+_CAUSES = (
+    (
+        "57014",
+        "statement timeout",
+        "the server's statement_timeout (set for this role or database) cut the statement "
+        "short; give the migration role none (ALTER ROLE ... SET statement_timeout = 0) "
+        "and run the same command again: what was committed stays",
+    ),
+    (
+        "57P0",
+        "",
+        "the server ended the session (pg_terminate_backend, a restart or a shutdown); what "
+        "was committed stays (backfill batches, CONCURRENTLY builds): run the same command "
+        "again to finish",
+    ),
+    (
+        "08",
+        "",
+        "the connection to the database was lost; what was committed stays: run the same "
+        "command again once the server answers",
+    ),
+    ("40P01", "", "PostgreSQL broke a deadlock by cancelling this statement; run it again"),
+    ("53", "", "the server ran out of a resource (disk, memory, connections)"),
+)
+
+
+def explain(err: BaseException) -> str | None:
+    """What a failed run met, in words, when it is the server's doing rather than the
+    revision's (the error's SQLSTATE, looked for under SQLAlchemy's wrappers)."""
+    for each in _chain(err):
+        state = sqlstate(each)
+        if not state and (
+            type(each).__name__ == "PendingRollbackError"
+            or getattr(each, "connection_invalidated", False)
+        ):  # SQLAlchemy's word for a connection the server ended under it
+            return (
+                "the connection was ended under the run (pg_terminate_backend, a restart "
+                "or a lost network); what was committed stays (backfill batches, "
+                "CONCURRENTLY builds): run the same command again to finish"
+            )
+        if not state:
+            continue
+        text = str(getattr(each, "orig", each)).strip().splitlines()[0] if str(each) else ""
+        for prefix, phrase, words in _CAUSES:
+            if state.startswith(prefix) and phrase in text:
+                return f"{words} ({state}: {text})"
+    return None
 
 
 def describe(construct, dialect) -> str:

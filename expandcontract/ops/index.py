@@ -6,6 +6,7 @@ import contextlib
 
 from expandcontract.catalog import probes
 from expandcontract.ops.registry import online, operation
+from expandcontract.ops.waits import watched
 from expandcontract.schema.names import quote
 
 
@@ -30,7 +31,8 @@ def build(operations, table: str, name: str, sql: str) -> None:
             if valid is False:
                 operations.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {qualified}")
         try:
-            operations.execute(sql)
+            with watched(operations, sql, f"building index {name}"):
+                operations.execute(sql)
         except Exception:
             if is_online:
                 with contextlib.suppress(Exception):

@@ -40,7 +40,9 @@ def lock_related(
         if given is not None and given not in MODES:
             raise ValueError(f"lock_related: {given!r} is not a lock mode ({', '.join(MODES)})")
     if not online(operations):
-        operations.execute(f"LOCK TABLE {quote(table_name)} IN {mode} MODE")
+        # the same locks the revision's statements take, only earlier and in order: a
+        # preview need not show them (the tables joined by keys are known only online)
+        operations.execute(f"-- lock_related: {table_name} and its foreign keys' tables")
         return
     bind = operations.get_bind()
     if not probes.relation_exists(bind, table_name):

@@ -93,3 +93,20 @@ def online(operations) -> bool:
         execution.install(context, execution.settings_of(context))
         return True
     return False
+
+
+def needs_database(operations, what: str) -> None:
+    """Refuse to be written out as SQL (``alembic upgrade --sql``): ``what`` reads the live
+    database (its catalog, its rows) to decide what to run, so a script made without it
+    would be wrong. The linter renders it anyway, as a preview (it sets
+    ``expandcontract_render`` on its offline context)."""
+    context = operations.get_context()
+    if context.as_sql and not context.opts.get("expandcontract_render"):
+        from alembic.util import CommandError
+
+        raise CommandError(
+            f"expandcontract: {what} reads the live database to decide what to run, so it "
+            "cannot be written out as SQL (alembic upgrade --sql); run the phases with "
+            "`expandcontract upgrade PHASE` against the database (`expandcontract lint` "
+            "previews what they run)"
+        )

@@ -24,7 +24,7 @@ from sqlalchemy import text
 
 from expandcontract.catalog import bookkeeping, probes
 from expandcontract.catalog.bookkeeping import ARCHIVES
-from expandcontract.ops.registry import online, operation
+from expandcontract.ops.registry import needs_database, online, operation
 from expandcontract.schema.names import in_schema_of, object_name, quote
 
 
@@ -166,6 +166,7 @@ def archive_table(operations, table_name) -> None:
     """Rename the table to its archive name, its outgoing foreign keys recorded and
     dropped (drop-table's contract)."""
     if not online(operations):
+        needs_database(operations, "op.archive_table (its foreign keys, recorded)")
         name = archive_name(table_name).rsplit(".", 1)[-1]
         operations.execute(f"ALTER TABLE {quote(table_name)} RENAME TO {quote(name)}")
         return
@@ -178,6 +179,7 @@ def restore_archived_table(operations, table_name) -> None:
     from expandcontract.ops.constraint import validate_if_needed
 
     if not online(operations):
+        needs_database(operations, "op.restore_archived_table (its recorded foreign keys)")
         operations.execute(
             f"ALTER TABLE {quote(archive_name(table_name))} "
             f"RENAME TO {quote(table_name.rsplit('.', 1)[-1])}"

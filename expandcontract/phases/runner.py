@@ -23,8 +23,11 @@ from expandcontract.project import Project
 log = logging.getLogger("expandcontract")
 
 
-# the advisory lock one runner holds on a database ('ECRUNNER' as a bigint)
-RUNNER_LOCK = 0x4543_5255_4E4E_4552
+RUNNER = bookkeeping.RUNNER
+PLAIN = "plain"  # the revisions on no phase branch, as status lists them
+BASE = "base"  # downgrade base: every phase revision, back to before the changes
+# a runner's lease not renewed for this long is taken over (its run was killed)
+LEASE_SECONDS = 30
 
 PHASE_LOG = bookkeeping.PHASE_LOG
 
@@ -118,7 +121,14 @@ class PhaseRunner:
         with self._connect() as connection:
             applied = self.applied(connection)
             last = self._last_runs(connection)
-        result = []
+        plain = self.plain_revisions()
+        result = [
+            PhaseStatus(
+                PLAIN,
+                [r for r in plain if r in applied],
+                [r for r in plain if r not in applied],
+            )
+        ]
         waiting = self.waiting(applied)
         for phase in PHASES:
             revs = self.revisions_of(phase)
@@ -146,6 +156,19 @@ class PhaseRunner:
                 )
             )
         return result
+
+    def plain_revisions(self) -> list[str]:
+        """The revisions on no phase branch (the project's own, before or beside the
+        phases), parents first."""
+        history = self.history
+        return [r for r in history.topological() if history.phase_of(history.get(r)) is None]
+
+    def invalid_indexes(self) -> list[tuple[str, str]]:
+        """INVALID indexes (index, table): what an interrupted CONCURRENTLY build leaves."""
+        from expandcontract.catalog.activity import invalid_indexes
+
+        with self._connect() as connection:
+            return invalid_indexes(connection)
 
     def waiting(self, applied: set[str]) -> set[str]:
         """The revisions not applied that cannot run in this round of the phases (expand,
@@ -190,6 +213,8 @@ class PhaseRunner:
         was applied that long ago (the rollback window, read from the phase log)."""
         statuses = {s.phase: s for s in self.status()}
         gate = Gate(phase, statuses[phase].pending)
+        if statuses[PLAIN].pending:
+            gate.blocking[PLAIN] = statuses[PLAIN].pending
         for earlier in PHASES[: PHASES.index(phase)]:
             if statuses[earlier].ready:
                 gate.blocking[earlier] = statuses[earlier].ready
@@ -261,58 +286,80 @@ class PhaseRunner:
 
     @contextlib.contextmanager
     def exclusive(self):
-        """One runner at a time on a database: a transaction-level advisory lock, held on a
-        connection of its own for the whole run (through PgBouncer in transaction mode
-        too: the open transaction keeps its server connection). Another runner holding it
-        is named (host, pid, for how long); with ``wait`` this one queues behind it."""
+        """One runner at a time on a database: a lease row (``expandcontract_runner``) the
+        run keeps alive every few seconds and deletes when done. No transaction stays
+        open meanwhile (an open one would hold a snapshot every CONCURRENTLY build waits
+        for) and no session lock (a pooler shares sessions). Another run holding it is
+        named (host, pid, for how long); with ``wait`` this one queues behind it. A lease
+        not kept alive for ``LEASE_SECONDS`` (a killed run) is taken over."""
         import os
         import socket
+        import threading
+        import time
+        import uuid
 
-        from sqlalchemy import text
-
-        from expandcontract.catalog.activity import advisory_holder
-
-        name = f"expandcontract runner {socket.gethostname()} pid {os.getpid()}"[:63]
-        engine = self._engine()
-        try:
-            connection = engine.connect()
-        except Exception as err:
-            reason = getattr(err, "orig", err)
-            raise InputError(f"cannot connect to the database: {reason}") from None
-        with connection:
-            connection.execute(text("SELECT set_config('application_name', :n, true)"), {"n": name})
-            connection.execute(text("SET LOCAL idle_in_transaction_session_timeout = 0"))
-            got = connection.execute(
-                text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": RUNNER_LOCK}
-            ).scalar()
-            if not got:
-                holder = advisory_holder(connection, RUNNER_LOCK)
-                who = (
-                    f"{holder['application_name'] or 'a session'} (pid {holder['pid']} from "
-                    f"{holder['client']}, for {holder['seconds']}s)"
-                    if holder
-                    else "another session"
-                )
+        owner = uuid.uuid4().hex
+        who = f"{socket.gethostname()} pid {os.getpid()}"
+        with self._connect() as connection:
+            try:
+                bookkeeping.ensure(connection, RUNNER)
+            except Exception:  # another runner made it at the same moment: it is there now
+                connection.rollback()
+                bookkeeping.ensure(connection, RUNNER)
+            connection.commit()
+            reported = False
+            while True:
+                holder = _take_lease(connection, owner, who)
+                if holder is None:
+                    break
+                held_by = f"{holder['who']} (since {holder['since']}s ago)"
                 if not self.wait:
                     raise InputError(
                         f"another expandcontract runner is applying phases to this database: "
-                        f"{who}; wait for it to finish, or pass --wait to queue behind it"
+                        f"{held_by}; wait for it to finish, or pass --wait to queue behind it"
                     )
-                log.info("waiting for %s to finish", who)
-                connection.execute(text("SET LOCAL lock_timeout = 0"))
-                connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": RUNNER_LOCK})
-            try:
-                yield
-            finally:
-                connection.rollback()
-        engine.dispose()
+                if not reported:
+                    log.info("waiting for %s to finish", held_by)
+                    reported = True
+                time.sleep(1.0)
+        stop = threading.Event()
+
+        def keep_alive() -> None:
+            while not stop.wait(LEASE_SECONDS / 6):
+                try:
+                    with self._connect() as conn:
+                        _renew_lease(conn, owner)
+                except Exception as err:  # the next beat tries again
+                    log.debug("lease heartbeat: %s", err)
+
+        beat = threading.Thread(target=keep_alive, daemon=True)
+        beat.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            beat.join(timeout=5)
+            with self._connect() as connection:
+                _release_lease(connection, owner)
 
     def _upgrade(self, phase: str, to: str | None = None) -> list[str]:
         """Apply every pending revision of ``phase`` but those waiting for a later phase
         (up to revision ``to``); refuse if an earlier phase has revisions that may run
         (of those ``to`` needs, with ``to``)."""
         statuses = {s.phase: s for s in self.status()}
+        if phase == PLAIN:
+            return self._upgrade_plain(statuses[PLAIN].pending)
         needed = None if to is None else self.history.ancestors(to) | {to}
+        # a plain revision this phase does not need would be skipped, unseen: refuse
+        mine = set(statuses[phase].ready)
+        needs = set().union(*(self.history.ancestors(r) for r in mine)) if mine else set()
+        skipped = [r for r in statuses[PLAIN].pending if r not in needs]
+        if skipped and mine:
+            raise InputError(
+                f"cannot upgrade {phase}: plain (non-phase) revisions are pending "
+                f"({', '.join(skipped)}); apply them first with `expandcontract upgrade plain` "
+                "(they are not zero-downtime phases: `expandcontract lint` them)"
+            )
         for earlier in PHASES[: PHASES.index(phase)]:
             pending = [r for r in statuses[earlier].ready if needed is None or r in needed]
             if pending:
@@ -333,9 +380,45 @@ class PhaseRunner:
         self._log(ready, phase, "up")
         return ready
 
+    def _upgrade_plain(self, pending: list[str]) -> list[str]:
+        """Apply the pending plain revisions (each as far as its branch goes)."""
+        if not pending:
+            return []
+        ends = [r for r in pending if not any(r in self.history.ancestors(o) for o in pending)]
+        self._log(pending, PLAIN, "up-started")
+        for end in ends:
+            self._run(end, "up")
+        self._log(pending, PLAIN, "up")
+        return pending
+
+    def _downgrade_all(self, keep: str | None = None) -> list[str]:
+        """Undo every applied phase revision (``keep``: all but ``keep`` and what it needs),
+        newest phase first, each after whatever depends on it: one command back to before
+        the changes."""
+        with self._connect() as connection:
+            applied = self.applied(connection)
+        kept = set() if keep is None else self.history.ancestors(keep) | {keep}
+        phase_of = {r: p for p in PHASES for r in self.revisions_of(p)}
+        todo = {r for r in applied if r in phase_of and r not in kept}
+        done: list[str] = []
+        while todo:
+            leaves = [
+                r for r in todo if not any(r in self.history.ancestors(o) for o in todo - {r})
+            ]
+            leaves.sort(key=lambda r: (-PHASES.index(phase_of[r]), -self.history.depth(r)))
+            target = leaves[0]
+            self._log([target], phase_of[target], "down-started")
+            self._run(f"{target}@-1", "down", target=target)
+            self._log([target], phase_of[target], "down")
+            done.append(target)
+            todo.discard(target)
+        return done
+
     def _downgrade(self, phase: str) -> list[str]:
         """Undo the newest applied revision of ``phase``; refuse while a later phase of the
-        same change is applied."""
+        same change is applied. ``base``: every phase revision, in order."""
+        if phase == BASE:
+            return self._downgrade_all()
         with self._connect() as connection:
             applied = self.applied(connection)
         done = [r for r in self.revisions_of(phase) if r in applied]
@@ -367,6 +450,7 @@ class PhaseRunner:
             lock_timeout=self.settings.lock_timeout,
             retries=self.settings.lock_retries,
             restart=True,
+            wait_timeout=self.settings.wait_timeout,
         )
 
         def steps(heads):
@@ -389,6 +473,49 @@ class PhaseRunner:
                 self.project.env,
                 restart=settings,
             )
+
+
+def _take_lease(connection, owner: str, who: str) -> dict | None:
+    """Take the runner lease; None when taken, else who holds it (and for how long)."""
+    from sqlalchemy import text
+
+    got = connection.execute(
+        text(
+            f"INSERT INTO {RUNNER} (owner, who) VALUES (:o, :w) ON CONFLICT (one) DO UPDATE "
+            "SET owner = EXCLUDED.owner, who = EXCLUDED.who, started = now(), heartbeat = now() "
+            f"WHERE {RUNNER}.heartbeat < now() - make_interval(secs => :lease) "
+            "RETURNING owner"
+        ),
+        {"o": owner, "w": who, "lease": LEASE_SECONDS},
+    ).scalar()
+    if got == owner:
+        connection.commit()
+        return None
+    row = (
+        connection.execute(
+            text(f"SELECT who, extract(epoch FROM now() - started)::int AS since FROM {RUNNER}")
+        )
+        .mappings()
+        .fetchone()
+    )
+    connection.rollback()
+    return dict(row) if row else {"who": "another run", "since": 0}
+
+
+def _renew_lease(connection, owner: str) -> None:
+    from sqlalchemy import text
+
+    connection.execute(
+        text(f"UPDATE {RUNNER} SET heartbeat = now() WHERE owner = :o"), {"o": owner}
+    )
+    connection.commit()
+
+
+def _release_lease(connection, owner: str) -> None:
+    from sqlalchemy import text
+
+    connection.execute(text(f"DELETE FROM {RUNNER} WHERE owner = :o"), {"o": owner})
+    connection.commit()
 
 
 def _duration(seconds: float) -> str:

@@ -333,7 +333,13 @@ def render(
     environment = EnvironmentContext(config if config is not None else Config(), None)
     context = MigrationContext.configure(
         dialect_name="postgresql",
-        opts={"as_sql": True, "output_buffer": io.StringIO(), "literal_binds": True},
+        opts={
+            "as_sql": True,
+            "output_buffer": io.StringIO(),
+            "literal_binds": True,
+            # our operations render a preview of what they would run (see needs_database)
+            "expandcontract_render": True,
+        },
         environment_context=environment,
     )
     from sqlalchemy.types import NullType

@@ -1,0 +1,145 @@
+"""Nothing lost with every command exiting 0: the backfill's bookkeeping and keys, the
+purge of archives, and what the runner says when the server cuts a statement short."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy.pool import NullPool
+
+from expandcontract.connections import engine
+from expandcontract.ops import backfill
+from expandcontract.urls import sqlalchemy_url
+from tests.phase_project import PhaseProject
+
+KEYS = {
+    "bytea": ("k bytea PRIMARY KEY", "convert_to('user' || lpad(g::text, 5, '0'), 'UTF8')"),
+    "uuid": ("k uuid PRIMARY KEY", "md5(g::text)::uuid"),
+    "numeric": ("k numeric(30,10) PRIMARY KEY", "g * 1.0000000001 + 12345678901234567890"),
+    "timestamptz": (
+        "k timestamptz PRIMARY KEY",
+        "'2026-03-29 00:00+01'::timestamptz + g * interval '17 min'",
+    ),
+    "text-collated": ('k text COLLATE "C" PRIMARY KEY', "'Key-' || g"),
+    "composite": (
+        "a text, b int, PRIMARY KEY (a, b)",
+        None,
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", list(KEYS))
+def test_a_key_of_every_orderable_type_walks_every_row_once(database_url: str, kind: str):
+    """A bytea key used to be recorded as str(bytes) and cast back to another value: the
+    backfill walked nothing, said done, and the contract dropped the data."""
+    column, value = KEYS[kind]
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f"CREATE TABLE t ({column}, v int, w int)")
+        if value is None:
+            conn.execute("INSERT INTO t SELECT 'p' || (g % 7), g, g FROM generate_series(1, 300) g")
+        else:
+            conn.execute(f"INSERT INTO t (k, w) SELECT {value}, g FROM generate_series(1, 300) g")
+        conn.execute("SET TimeZone = 'Asia/Kathmandu'")  # not the backfill's session's
+    eng = engine(sqlalchemy_url(database_url), poolclass=NullPool)
+    try:
+        with eng.connect() as bind:
+            bind = bind.execution_options(isolation_level="AUTOCOMMIT")
+            done = backfill.run(bind, "t", "v", "w", batch_size=7, batch_time=0, record="r1")
+    finally:
+        eng.dispose()
+    assert done == 300
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute("SELECT count(*) FROM t WHERE v IS DISTINCT FROM w").fetchone() == (0,)
+        assert conn.execute(
+            "SELECT rows, done FROM expandcontract_backfill WHERE name = 'r1:t.v'"
+        ).fetchone() == (300, True)
+
+
+SHOP = """
+CREATE TABLE items (id bigint PRIMARY KEY, amount integer NOT NULL DEFAULT 0, note text);
+INSERT INTO items SELECT g, g, 'n' || g FROM generate_series(1, 1000) g
+"""
+
+
+def test_a_second_change_of_a_column_of_the_same_name_backfills_again(
+    tmp_path: Path, database_url: str
+) -> None:
+    """change-type items.amount twice: the second change's migrate used to find the first
+    one's record ("already complete"), and its contract dropped every value."""
+    project = PhaseProject(tmp_path, database_url, SHOP)
+    project.new("change-type", "items", "amount", "bigint")
+    for phase in ("expand", "migrate", "switch", "contract"):
+        assert project.phase("upgrade", phase).exit_code == 0
+    project.new("change-type", "items", "amount", "numeric(20,2)")
+    for phase in ("expand", "migrate", "switch", "contract"):
+        result = project.phase("upgrade", phase)
+        assert result.exit_code == 0, result.output
+        assert "already complete" not in result.output
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute(
+            "SELECT count(*) FROM items WHERE amount IS DISTINCT FROM id"
+        ).fetchone() == (0,)
+        assert conn.execute(
+            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+            "WHERE attrelid = 'items'::regclass AND attname = 'amount'"
+        ).fetchone() == ("numeric(20,2)",)
+
+
+SLOW = "[tool.expandcontract]\nbackfill_batch_size = 5\nbackfill_batch_time = 0\n"
+
+
+def test_a_statement_timeout_is_named_not_taken_for_ctrl_c(
+    tmp_path: Path, database_url: str
+) -> None:
+    """A role's statement_timeout (57014) used to read "Interrupted ... resume", exit 130."""
+    project = PhaseProject(tmp_path, database_url, SHOP, pyproject=SLOW)
+    project.new(
+        "add-column",
+        "items",
+        "slow",
+        "text",
+        "--backfill",
+        "note || (SELECT '' FROM pg_sleep(0.4) WHERE id > 0)",
+    )
+    assert project.phase("upgrade", "expand").exit_code == 0
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        name = conn.info.dbname
+        conn.execute(f"ALTER DATABASE \"{name}\" SET statement_timeout = '300ms'")
+    result = project.phase("upgrade", "migrate")
+    assert result.exit_code == 1, result.output
+    assert "statement_timeout" in result.output and "Interrupted" not in result.output
+
+
+def test_a_terminated_backend_is_named(tmp_path: Path, database_url: str) -> None:
+    """pg_terminate_backend during a backfill used to show SQLAlchemy's PendingRollbackError."""
+    import subprocess
+    import sys
+    import time
+
+    project = PhaseProject(tmp_path, database_url, SHOP, pyproject=SLOW + "backfill_pause = 0.05\n")
+    project.new("rename-column", "items", "note", "remark")
+    assert project.phase("upgrade", "expand").exit_code == 0
+    run = subprocess.Popen(
+        [sys.executable, "-m", "expandcontract", "upgrade", "migrate", "-c",
+         str(project.root / "alembic.ini")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            killed = conn.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                "AND query LIKE '%expandcontract_backfill%'"
+            ).fetchone()[0]
+            if killed:
+                break
+            time.sleep(0.02)
+    _, err = run.communicate(timeout=60)
+    assert run.returncode == 1, err
+    assert "was ended under the run" in err or "ended the session" in err, err
+    assert "PendingRollbackError" not in err
+    assert "Traceback" not in err
+    assert project.phase("upgrade", "migrate").exit_code == 0  # and a rerun finishes it

@@ -45,8 +45,8 @@ def run_steps(
                 connection.rollback()
                 if attempt + 1 == restart.retries:
                     raise execution.LockTimeoutError(
-                        f"{err.what}: could not get its locks within lock_timeout "
-                        f"{restart.lock_timeout} in {restart.retries} attempts, each from the "
+                        f"could not get the lock for `{err.what}` within lock_timeout "
+                        f"{restart.lock_timeout} after {restart.retries} attempts, each from the "
                         "revision's start; a long transaction holds the table (see "
                         "pg_stat_activity); retry later"
                     ) from None

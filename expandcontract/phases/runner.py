@@ -493,13 +493,41 @@ def _take_lease(connection, owner: str, who: str) -> dict | None:
         return None
     row = (
         connection.execute(
-            text(f"SELECT who, extract(epoch FROM now() - started)::int AS since FROM {RUNNER}")
+            text(
+                f"SELECT owner, who, extract(epoch FROM now() - started)::int AS since "
+                f"FROM {RUNNER}"
+            )
         )
         .mappings()
         .fetchone()
     )
     connection.rollback()
-    return dict(row) if row else {"who": "another run", "since": 0}
+    if row is None:  # released meanwhile
+        return _take_lease(connection, owner, who)
+    if _dead_here(row["who"]):
+        # a run of this machine that was killed: its lease is void without waiting it out
+        connection.execute(text(f"DELETE FROM {RUNNER} WHERE owner = :o"), {"o": row["owner"]})
+        connection.commit()
+        return _take_lease(connection, owner, who)
+    return dict(row)
+
+
+def _dead_here(who: str) -> bool:
+    """Whether a lease's holder ran on this host in a process that no longer exists."""
+    import os
+    import re
+    import socket
+
+    match = re.fullmatch(r"(.*) pid (\d+)", who)
+    if not match or match.group(1) != socket.gethostname():
+        return False
+    try:
+        os.kill(int(match.group(2)), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists, owned by someone else
+        return False
+    return False
 
 
 def _renew_lease(connection, owner: str) -> None:

@@ -85,6 +85,7 @@ class PhaseReport:
     throughput_ratio: float
     seconds: float
     errors: list[str] = field(default_factory=list)
+    deadlocks: int = 0  # failed queries the deadlock detector killed
     # rows whose value differs from what the two-version contract says, as the workload's
     # check(connection) counts them at the end of the window (None: it has none)
     contract_violations: int | None = None
@@ -276,6 +277,7 @@ def summarize(
         throughput_ratio=round(rate / baseline_rate, 3) if baseline_rate else 1.0,
         seconds=round(phase_seconds, 3),
         errors=errors,
+        deadlocks=sum(1 for s in failed if "deadlock detected" in (s.error or "")),
     )
 
 

@@ -162,28 +162,43 @@ def test_one_runner_at_a_time(tmp_path: Path, database_url: str) -> None:
         ).fetchone() == (0,)
 
 
+@pytest.mark.parametrize("reads", ["customers", "customers, orders"], ids=["other", "dump"])
 def test_a_long_snapshot_is_named_and_the_build_gives_up_cleanly(
-    tmp_path: Path, database_url: str
+    tmp_path: Path, database_url: str, reads: str
 ) -> None:
-    """A pg_dump-style REPEATABLE READ snapshot: CREATE INDEX CONCURRENTLY waits for it
-    with no bound of its own. The run says who is in the way, gives up after
-    wait_timeout, leaves no INVALID index, and a rerun succeeds once it is gone."""
+    """A REPEATABLE READ snapshot: CREATE INDEX CONCURRENTLY waits for it with no bound
+    of its own. The run says who is in the way and gives up after wait_timeout. When the
+    snapshot has not read the table, the INVALID index is dropped at once; when it has (a
+    pg_dump locks every table), its drop waits too: bounded, said, listed by status, and
+    dropped by the rerun once the snapshot is gone."""
     project = PhaseProject(
         tmp_path, database_url, SHOP, pyproject="[tool.expandcontract]\nwait_timeout = 3\n"
     )
     project.new("add-index", "orders", "note")
     with psycopg.connect(database_url) as dump:
         dump.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
-        dump.execute("SELECT count(*) FROM customers").fetchone()  # its snapshot is taken
+        for table in reads.split(", "):  # its snapshot is taken, its locks held
+            dump.execute(f"SELECT count(*) FROM {table}").fetchone()
         pid = dump.info.backend_pid
         result = project.phase("upgrade", "expand")
         assert result.exit_code == 1, result.output
         assert "gave up after waiting" in result.output and f"pid {pid}" in result.output
+        assert "Traceback" not in result.output
+        if reads == "customers":
+            assert "it left was dropped" in result.output, result.output
+        else:
+            assert "could not be dropped yet" in result.output, result.output
+            status = project.cli("status", "-c", str(project.root / "alembic.ini"))
+            assert "INVALID" in status.output, status.output
         dump.rollback()
-    with psycopg.connect(database_url) as conn:
-        assert conn.execute("SELECT count(*) FROM pg_index WHERE NOT indisvalid").fetchone() == (0,)
+    if reads == "customers":
+        with psycopg.connect(database_url) as conn:
+            invalid = conn.execute("SELECT count(*) FROM pg_index WHERE NOT indisvalid")
+            assert invalid.fetchone() == (0,)
     result = project.phase("upgrade", "expand")
     assert result.exit_code == 0, result.output
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute("SELECT count(*) FROM pg_index WHERE NOT indisvalid").fetchone() == (0,)
 
 
 def test_plain_revisions_are_shown_and_never_skipped(tmp_path: Path, database_url: str) -> None:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-
 from expandcontract.catalog import probes
 from expandcontract.ops.registry import online, operation
-from expandcontract.ops.waits import watched
+from expandcontract.ops.waits import WaitTimeout, watched
 from expandcontract.schema.names import quote
 
 
@@ -33,11 +31,30 @@ def build(operations, table: str, name: str, sql: str) -> None:
         try:
             with watched(operations, sql, f"building index {name}"):
                 operations.execute(sql)
-        except Exception:
+        except Exception as err:
             if is_online:
-                with contextlib.suppress(Exception):
-                    operations.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {qualified}")
+                dropped = _drop_leftover(operations, qualified, name)
+                if isinstance(err, WaitTimeout):
+                    err.cleanup = (
+                        f"the INVALID index {name} it left was dropped"
+                        if dropped
+                        else f"the INVALID index {name} it left could not be dropped yet (its "
+                        "drop waits on the same sessions): `expandcontract status` lists it "
+                        "and the next run drops it"
+                    )
             raise
+
+
+def _drop_leftover(operations, qualified: str, name: str) -> bool:
+    """Drop what a failed build left (its drop waits on the same old transactions as the
+    build, so it is bounded the same way); whether it is gone."""
+    drop = f"DROP INDEX CONCURRENTLY IF EXISTS {qualified}"
+    try:
+        with watched(operations, drop, f"dropping the unfinished index {name}"):
+            operations.execute(drop)
+    except Exception:
+        return False
+    return True
 
 
 def _reverse_create(op):

@@ -28,6 +28,17 @@ REPORT = 5.0
 class WaitTimeout(Exception):
     """A statement waited for other sessions longer than ``wait_timeout``."""
 
+    def __init__(self, message: str, cleanup: str = "") -> None:
+        super().__init__(message)
+        self.message, self.cleanup = message, cleanup
+
+    def __str__(self) -> str:
+        done = f"; {self.cleanup}" if self.cleanup else ""
+        return (
+            f"{self.message}{done}. End those sessions, or raise wait_timeout, and run the "
+            "same command again"
+        )
+
 
 def _who(sessions: list[dict]) -> str:
     if not sessions:
@@ -84,8 +95,7 @@ def watched(operations, sql: str, what: str):
             waited, who = gave_up[0]
             raise WaitTimeout(
                 f"{what} gave up after waiting {waited:.0f}s (wait_timeout "
-                f"{settings.wait_timeout:g}s) for: {who}. It was cleaned up; end those "
-                "sessions, or raise wait_timeout, and run the same command again"
+                f"{settings.wait_timeout:g}s) for: {who}"
             ) from None
         raise
     finally:

@@ -143,3 +143,34 @@ def test_a_terminated_backend_is_named(tmp_path: Path, database_url: str) -> Non
     assert "PendingRollbackError" not in err
     assert "Traceback" not in err
     assert project.phase("upgrade", "migrate").exit_code == 0  # and a rerun finishes it
+
+
+def test_an_unreachable_replica_is_probed_briefly_then_left_alone(
+    database_url: str, caplog
+) -> None:
+    """A replica in replica_urls that accepts the connection but never answers (a host
+    gone dark) used to cost the 5 s connect timeout before every batch: 15 times slower.
+    It is now given PROBE_TIMEOUT once, warned about once, and skipped for a while."""
+    import socket
+    import time
+
+    from expandcontract.ops.replicas import LagGate
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # accepts, never speaks: the client waits out its connect timeout
+    port = silent.getsockname()[1]
+    eng = engine(sqlalchemy_url(database_url), poolclass=NullPool)
+    try:
+        gate = LagGate(eng, 5.0, [f"postgresql://postgres@127.0.0.1:{port}/x"], interval=0)
+        began = time.monotonic()
+        with caplog.at_level("WARNING", logger="expandcontract"):
+            readings = [gate.lag()[0] for _ in range(10)]
+        took = time.monotonic() - began
+    finally:
+        eng.dispose()
+        silent.close()
+    assert readings == [0.0] * 10
+    assert took < 4, f"ten readings took {took:.1f}s"
+    warnings = [r for r in caplog.records if "cannot read the lag of replica" in r.message]
+    assert len(warnings) == 1 and "goes on without it" in warnings[0].message

@@ -40,6 +40,10 @@ SELECT CASE WHEN pg_last_wal_receive_lsn() IS NULL
 """
 
 
+PROBE_TIMEOUT = 2  # seconds to connect to a replica in replica_urls
+RETRY_DOWN = 60  # seconds an unreachable replica is left alone before it is asked again
+
+
 class LagGate:
     """Shared by a backfill's workers: one lag reading serves them all."""
 
@@ -50,6 +54,7 @@ class LagGate:
         self._lock = threading.Lock()
         self._checked = 0.0
         self._warned: set[str] = set()
+        self._down: dict[str, float] = {}  # an unreachable replica: not asked again until then
 
     def wait(self) -> None:
         """Return when the replicas are close enough (at once when none lags)."""
@@ -99,11 +104,22 @@ class LagGate:
     def _replica(self, url: str) -> float:
         from expandcontract.connections import connect
 
+        if time.monotonic() < self._down.get(url, 0.0):
+            return 0.0
         try:
-            with connect(to_conninfo(url, "replica_urls"), autocommit=True, connect_timeout=5) as c:
+            with connect(
+                to_conninfo(url, "replica_urls"), autocommit=True, connect_timeout=PROBE_TIMEOUT
+            ) as c:
                 return float(c.execute(REPLICA_LAG).fetchone()[0])
         except Exception as err:  # an unreachable replica does not stop the backfill
+            self._down[url] = time.monotonic() + RETRY_DOWN
             if url not in self._warned:
                 self._warned.add(url)
-                log.warning("cannot read the lag of replica %s: %s", display_url(url), err)
+                log.warning(
+                    "cannot read the lag of replica %s (%s): the backfill goes on without it, "
+                    "asking again every %ds",
+                    display_url(url),
+                    str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__,
+                    RETRY_DOWN,
+                )
             return 0.0

@@ -174,3 +174,58 @@ def test_an_unreachable_replica_is_probed_briefly_then_left_alone(
     assert took < 4, f"ten readings took {took:.1f}s"
     warnings = [r for r in caplog.records if "cannot read the lag of replica" in r.message]
     assert len(warnings) == 1 and "goes on without it" in warnings[0].message
+
+
+def test_a_drop_of_a_column_whose_add_is_half_applied_runs(
+    tmp_path: Path, database_url: str
+) -> None:
+    """change-type (all phases), add-column (expand, migrate), then `new drop-column` of
+    that column: its contract used to fail with KeyError on the depends_on `new` wrote,
+    every rerun too."""
+    project = PhaseProject(
+        tmp_path,
+        database_url,
+        "CREATE TABLE items (id serial PRIMARY KEY, amount integer);"
+        "INSERT INTO items (amount) SELECT g FROM generate_series(1, 100) g;",
+    )
+    project.new("change-type", "items", "amount", "bigint")
+    for phase in ("expand", "migrate", "switch", "contract"):
+        assert project.phase("upgrade", phase).exit_code == 0
+    project.new("add-column", "items", "note", "text", "--backfill", "'x'")
+    for phase in ("expand", "migrate"):
+        assert project.phase("upgrade", phase).exit_code == 0
+    project.new("drop-column", "items", "note")
+    for phase in ("expand", "migrate", "switch", "contract"):
+        result = project.phase("upgrade", phase)
+        assert result.exit_code == 0 and "KeyError" not in result.output, result.output
+    with psycopg.connect(database_url) as conn:
+        columns = conn.execute(
+            "SELECT array_agg(attname::text ORDER BY attnum) FROM pg_attribute "
+            "WHERE attrelid = 'items'::regclass AND attnum > 0 AND NOT attisdropped"
+        ).fetchone()[0]
+        assert columns == ["id", "amount"]
+        assert conn.execute("SELECT sum(amount) FROM items").fetchone() == (5050,)
+    status = project.cli("status", "-c", str(project.root / "alembic.ini"))
+    assert status.exit_code == 0, status.output
+
+
+def test_a_run_that_died_before_its_log_row_does_not_close_the_window_for_good(
+    tmp_path: Path, database_url: str
+) -> None:
+    """A process dying between a phase's commit and its phase-log row left `check
+    --rollback-window` saying "no record" forever: the start row now stands in."""
+    project = PhaseProject(
+        tmp_path, database_url, "CREATE TABLE users (id serial PRIMARY KEY, name text);"
+    )
+    project.new("rename-column", "users", "name", "full_name")
+    for phase in ("expand", "migrate", "switch"):
+        assert project.phase("upgrade", phase).exit_code == 0
+    with psycopg.connect(database_url, autocommit=True) as conn:  # the 'up' row never came
+        conn.execute("DELETE FROM expandcontract_phase_log WHERE direction = 'up'")
+    ini = ["-c", str(project.root / "alembic.ini")]
+    waiting = project.cli("check", "contract", *ini, "--rollback-window", "1h")
+    assert waiting.exit_code == 1 and "has not passed" in waiting.stdout, waiting.stdout
+    with psycopg.connect(database_url, autocommit=True) as conn:  # two hours pass
+        conn.execute("UPDATE expandcontract_phase_log SET at = at - interval '2 hours'")
+    opened = project.cli("check", "contract", *ini, "--rollback-window", "1h")
+    assert opened.exit_code == 0, opened.stdout

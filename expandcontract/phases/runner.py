@@ -235,7 +235,9 @@ class PhaseRunner:
         return gate
 
     def _age(self, revisions: list[str]) -> float | None:
-        """Seconds since the newest of ``revisions`` was applied, from the phase log."""
+        """Seconds since the newest of ``revisions`` was applied, from the phase log. A
+        revision whose run died between its commit and its ``up`` row counts from its
+        ``up-started`` row (Alembic's version table says it is applied)."""
         from sqlalchemy import text
 
         with self._connect() as connection:
@@ -246,8 +248,10 @@ class PhaseRunner:
                 return None
             return connection.execute(
                 text(
-                    f"SELECT extract(epoch FROM now() - max(at))::float8 FROM {PHASE_LOG} "
-                    "WHERE revision = ANY(:revs) AND direction = 'up'"
+                    "SELECT extract(epoch FROM now() - max(at))::float8 FROM ("
+                    "SELECT coalesce(max(at) FILTER (WHERE direction = 'up'), "
+                    "max(at) FILTER (WHERE direction = 'up-started')) AS at "
+                    f"FROM {PHASE_LOG} WHERE revision = ANY(:revs) GROUP BY revision) applied"
                 ),
                 {"revs": revisions},
             ).scalar()

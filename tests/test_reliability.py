@@ -229,3 +229,29 @@ def test_a_run_that_died_before_its_log_row_does_not_close_the_window_for_good(
         conn.execute("UPDATE expandcontract_phase_log SET at = at - interval '2 hours'")
     opened = project.cli("check", "contract", *ini, "--rollback-window", "1h")
     assert opened.exit_code == 0, opened.stdout
+
+
+def test_a_throwaway_database_name_already_taken_is_passed_over(monkeypatch) -> None:
+    """A throwaway name that exists (another run's, a leftover) was a DuplicateDatabase
+    traceback; it is now passed over, and the other database is left alone."""
+    import uuid
+
+    from expandcontract.verify import databases
+
+    taken = uuid.uuid4()
+    name = f"ec_rel_{taken.hex[:12]}"
+    from tests.conftest import ADMIN_URL as server
+
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            fresh = iter([taken, uuid.uuid4()])
+            monkeypatch.setattr(databases.uuid, "uuid4", lambda: next(fresh))
+            with databases.on_server(server, prefix="ec_rel_") as database:
+                assert name not in database.conninfo
+                with psycopg.connect(database.conninfo) as conn:
+                    conn.execute("SELECT 1")
+            still = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+            assert still.fetchone() == (1,)
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')

@@ -56,10 +56,9 @@ def on_server(
     except psycopg.OperationalError as err:
         reason = " ".join(str(err).split()) or type(err).__name__
         raise InputError(f"cannot connect to {display_url(server_url)}: {reason}") from None
-    name = f"{prefix}{uuid.uuid4().hex[:12]}"
     with admin:
         try:
-            admin.execute(f'CREATE DATABASE "{name}"')
+            name = _create_unique(admin, prefix)
         except psycopg.errors.InsufficientPrivilege:
             user = admin.info.user
             raise InputError(
@@ -72,6 +71,21 @@ def on_server(
             yield Database(conninfo, f"{label or display_url(server_url)}, database {name}")
         finally:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _create_unique(admin, prefix: str, attempts: int = 5) -> str:
+    """Create a database of a fresh name; a name another run (or a leftover) holds is
+    passed over, never dropped."""
+    import psycopg
+
+    for _ in range(attempts):
+        name = f"{prefix}{uuid.uuid4().hex[:12]}"
+        try:
+            admin.execute(f'CREATE DATABASE "{name}"')
+            return name
+        except psycopg.errors.DuplicateDatabase:
+            continue
+    raise InputError(f"could not find a free database name starting {prefix} in {attempts} tries")
 
 
 def docker_available() -> str | None:

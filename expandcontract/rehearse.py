@@ -34,6 +34,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from expandcontract.catalog import activity
 from expandcontract.errors import InputError
 from expandcontract.phases import PHASES, VERSIONS_RUNNING
 from expandcontract.project import Project
@@ -232,11 +233,7 @@ class LockMonitor:
             connect(self.conninfo, autocommit=True) as conn,
         ):
             while not self._stop.is_set():
-                row = conn.execute(
-                    "SELECT coalesce(max(extract(epoch FROM clock_timestamp() - query_start)), 0)"
-                    " FROM pg_stat_activity WHERE datname = current_database()"
-                    " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()",
-                ).fetchone()
+                row = conn.execute(activity.LOCK_WAIT).fetchone()
                 self.waits.append((time.monotonic(), float(row[0]) * 1000))
                 self._stop.wait(0.01)
 
@@ -509,7 +506,7 @@ class Rehearsal:
         raw = connection.connection.driver_connection
         connection.commit()
         with raw.cursor() as cursor:
-            from expandcontract.verify.snapshot import take
+            from expandcontract.catalog.snapshot import take
 
             tables = take(cursor).tables()
         generic(raw, tables, self.rows)

@@ -5,6 +5,7 @@ function, read from the source; ``if TYPE_CHECKING:`` blocks do not import at ru
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
@@ -82,3 +83,52 @@ def test_no_module_imports_itself_back() -> None:
 
 def test_the_walk_finds_a_cycle_when_there_is_one() -> None:
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+# SQL that reads PostgreSQL's catalog: the tables and views, regclass lookups, definitions
+CATALOG_SQL = re.compile(
+    r"\b(FROM|JOIN)\s+pg_[a-z_]+|to_regclass\s*\(|::regclass\b|"
+    r"pg_get_[a-z]+(def|expr)\s*\(|pg_(blocking_pids|terminate_backend|cancel_backend)\s*\(",
+    re.IGNORECASE,
+)
+# the statement table's entries are SQL users write (and the old client's probes of them),
+# the oracle's data, not reads of ours
+NOT_READS = {"expandcontract/sql/postgres/statement_table.py"}
+
+
+def _code_strings(file: Path) -> list[tuple[int, str]]:
+    """Every string literal of ``file`` but docstrings (prose may name catalog objects)."""
+    tree = ast.parse(file.read_text())
+    docs = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        first = body[0] if isinstance(body, list) and body else None
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+            docs.add(id(first.value))
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs
+    ]
+
+
+def test_catalog_sql_lives_in_catalog_only() -> None:
+    """One home for what is read from pg_catalog: a query elsewhere is a second copy of
+    knowledge that changes with PostgreSQL's versions."""
+    outside = []
+    for file in sorted((ROOT / "expandcontract").rglob("*.py")):
+        relative = file.relative_to(ROOT).as_posix()
+        if relative.startswith("expandcontract/catalog/") or relative in NOT_READS:
+            continue
+        outside += [
+            f"{relative}:{line}: {found.group(0)}"
+            for line, value in _code_strings(file)
+            if (found := CATALOG_SQL.search(value))
+        ]
+    assert outside == []
+
+
+def test_the_catalog_check_sees_a_read_outside() -> None:
+    planted = 'q = "SELECT conname FROM pg_constraint WHERE conrelid = :t::regclass"\n'
+    tree_strings = [n.value for n in ast.walk(ast.parse(planted)) if isinstance(n, ast.Constant)]
+    assert any(CATALOG_SQL.search(s) for s in tree_strings)

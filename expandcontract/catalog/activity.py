@@ -1,11 +1,39 @@
 """Who else is in the database: sessions, the locks they hold, what they wait on.
 
-Read from ``pg_stat_activity`` and ``pg_locks``; nothing here changes the database.
+Read from ``pg_stat_activity``, ``pg_locks`` and the replication views; nothing here
+changes the database but :func:`cancel`.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import text
+
+# on the primary: the largest replay lag of its standbys, and how many it may not see
+PRIMARY_LAG = """
+SELECT coalesce(max(extract(epoch FROM replay_lag)), 0)::float8,
+       count(*) FILTER (WHERE state IS NULL)
+FROM pg_stat_replication
+"""
+
+# on a replica: seconds behind, 0 when it has replayed all it received
+REPLICA_LAG = """
+SELECT CASE WHEN pg_last_wal_receive_lsn() IS NULL
+              OR pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+            ELSE coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0)
+       END::float8
+"""
+
+# end every session of an application_name (a runner killed mid-phase, in the checker)
+TERMINATE_APPLICATION = (
+    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s"
+)
+
+# the longest current wait on a lock in this database, in seconds, by anyone but us
+LOCK_WAIT = (
+    "SELECT coalesce(max(extract(epoch FROM clock_timestamp() - query_start)), 0)"
+    " FROM pg_stat_activity WHERE datname = current_database()"
+    " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+)
 
 
 def blockers(bind, pid: int) -> list[dict]:

@@ -327,3 +327,49 @@ def related_by_keys(bind, table: str, columns: tuple[str, ...]) -> tuple[list[st
     parents = sorted({name for name, side in rows if side == "parent"})
     children = sorted({name for name, side in rows if side == "child"})
     return parents, children
+
+
+def default_evaluated_once(bind, type_sql: str, default: str) -> bool:
+    """Whether PostgreSQL adds a column with this default in the catalog alone (a
+    non-volatile default, PostgreSQL 11+: evaluated once, existing rows read the value).
+    Asked of PostgreSQL itself, on a temporary table in a savepoint rolled back."""
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        with bind.begin_nested() as savepoint:
+            bind.exec_driver_sql("CREATE TEMP TABLE ec_probe_default ()")
+            bind.exec_driver_sql(
+                f"ALTER TABLE ec_probe_default ADD COLUMN v {type_sql} DEFAULT {default}"
+            )
+            found = bind.exec_driver_sql(
+                "SELECT atthasmissing FROM pg_attribute WHERE attname = 'v' AND "
+                "attrelid = 'ec_probe_default'::regclass"
+            ).scalar()
+            savepoint.rollback()
+        return bool(found)
+    except DBAPIError:
+        return False
+
+
+def fk_match_type(bind, schema: str | None, table: str, name: str) -> str | None:
+    """A foreign key's ``confmatchtype`` (``f`` full, ``s`` simple), None when not there."""
+    return bind.execute(
+        text(
+            "SELECT confmatchtype FROM pg_constraint WHERE conname = :n AND conrelid = "
+            "to_regclass(concat_ws('.', quote_ident(CAST(:s AS text)), "
+            "quote_ident(CAST(:t AS text))))"
+        ),
+        {"n": name, "s": schema, "t": table},
+    ).scalar()
+
+
+# every user table's columns, named as the linter names tables (``public.`` left out):
+# (table, column, type, partitioned)
+USER_COLUMNS = """
+SELECT CASE WHEN n.nspname = 'public' THEN '' ELSE n.nspname || '.' END || c.relname,
+       a.attname, format_type(a.atttypid, a.atttypmod), c.relkind = 'p'
+FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+"""

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from expandcontract.catalog import activity
 from expandcontract.checker.model import DEFAULT, NULL, OMIT, UNFILLED, Model, Oracle
 
 
@@ -249,11 +250,7 @@ def machine_for(scenario: Scenario):
                 thread = threading.Thread(target=lambda: self._run("up", phase))
                 thread.start()
                 time.sleep(delay)
-                self.conn.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE application_name = %s",
-                    (self.app_name,),
-                )
+                self.conn.execute(activity.TERMINATE_APPLICATION, (self.app_name,))
                 thread.join()
                 return self._run("up", phase)
 

@@ -3,17 +3,9 @@ real database's catalog (what production or a staging copy has today)."""
 
 from __future__ import annotations
 
+from expandcontract.catalog import probes
 from expandcontract.errors import InputError
 from expandcontract.lint.schema import Schema
-
-COLUMNS = """
-SELECT CASE WHEN n.nspname = 'public' THEN '' ELSE n.nspname || '.' END || c.relname,
-       a.attname, format_type(a.atttypid, a.atttypmod), c.relkind = 'p'
-FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
-JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
-  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
-"""
 
 
 def schema_from(url: str) -> Schema:
@@ -26,7 +18,7 @@ def schema_from(url: str) -> Schema:
 
     try:
         with connect(to_conninfo(url, "--schema-from"), connect_timeout=10) as conn:
-            rows = conn.execute(COLUMNS).fetchall()
+            rows = conn.execute(probes.USER_COLUMNS).fetchall()
     except psycopg.Error as err:
         reason = " ".join(str(err).split()) or type(err).__name__
         raise InputError(f"--schema-from {display_url(url)}: {reason}") from None

@@ -163,28 +163,6 @@ def drop_column_recorded(operations, table_name, column_name) -> None:
     )
 
 
-def _evaluated_once(bind, type_sql: str, default: str) -> bool:
-    """Whether PostgreSQL adds a column with this default in the catalog alone (a
-    non-volatile default, PostgreSQL 11+: evaluated once, existing rows read the value).
-    Asked of PostgreSQL itself, on a temporary table in a savepoint rolled back."""
-    from sqlalchemy.exc import DBAPIError
-
-    try:
-        with bind.begin_nested() as savepoint:
-            bind.exec_driver_sql("CREATE TEMP TABLE ec_probe_default ()")
-            bind.exec_driver_sql(
-                f"ALTER TABLE ec_probe_default ADD COLUMN v {type_sql} DEFAULT {default}"
-            )
-            found = bind.exec_driver_sql(
-                "SELECT atthasmissing FROM pg_attribute WHERE attname = 'v' AND "
-                "attrelid = 'ec_probe_default'::regclass"
-            ).scalar()
-            savepoint.rollback()
-        return bool(found)
-    except DBAPIError:
-        return False
-
-
 @operation
 def restore_column(operations, table_name, column_name, complete=False) -> None:
     """Re-add a column dropped by ``drop_column_recorded``: its type and default,
@@ -209,7 +187,7 @@ def restore_column(operations, table_name, column_name, complete=False) -> None:
     if (
         complete
         and default is not None
-        and (_CONSTANT.match(default) or _evaluated_once(bind, type_sql, default))
+        and (_CONSTANT.match(default) or probes.default_evaluated_once(bind, type_sql, default))
     ):
         # existing rows read the default without a rewrite (PostgreSQL 11+)
         operations.execute(

@@ -23,22 +23,10 @@ import time
 
 from sqlalchemy import text
 
+from expandcontract.catalog.activity import PRIMARY_LAG, REPLICA_LAG
 from expandcontract.urls import display_url, to_conninfo
 
 log = logging.getLogger("expandcontract")
-
-PRIMARY_LAG = """
-SELECT coalesce(max(extract(epoch FROM replay_lag)), 0)::float8,
-       count(*) FILTER (WHERE state IS NULL)
-FROM pg_stat_replication
-"""
-REPLICA_LAG = """
-SELECT CASE WHEN pg_last_wal_receive_lsn() IS NULL
-              OR pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
-            ELSE coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0)
-       END::float8
-"""
-
 
 PROBE_TIMEOUT = 2  # seconds to connect to a replica in replica_urls
 RETRY_DOWN = 60  # seconds an unreachable replica is left alone before it is asked again

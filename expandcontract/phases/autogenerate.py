@@ -276,20 +276,12 @@ class Autogen:
 
     def foreign_key_match(self, table: str, schema: str | None, name: str) -> str | None:
         """``FULL`` for a foreign key of the compared database declared MATCH FULL."""
-        from sqlalchemy import text
+        from expandcontract.catalog import probes
 
         connection = self.context.connection
         if connection is None or not name:
             return None
-        found = connection.execute(
-            text(
-                "SELECT confmatchtype FROM pg_constraint WHERE conname = :n AND conrelid = "
-                "to_regclass(concat_ws('.', quote_ident(CAST(:s AS text)), "
-                "quote_ident(CAST(:t AS text))))"
-            ),
-            {"n": name, "s": schema, "t": table},
-        ).scalar()
-        return "FULL" if found == "f" else None
+        return "FULL" if probes.fk_match_type(connection, schema, table, name) == "f" else None
 
     @staticmethod
     def type_sql(type_) -> str:

@@ -194,7 +194,7 @@ class PhaseRunner:
         """Each revision's latest phase-log entry: (direction, when, ISO 8601)."""
         from sqlalchemy import text
 
-        if connection.execute(text("SELECT to_regclass(:t)"), {"t": PHASE_LOG}).scalar() is None:
+        if not bookkeeping.exists(connection, PHASE_LOG):
             connection.rollback()
             return {}
         rows = connection.execute(
@@ -241,10 +241,7 @@ class PhaseRunner:
         from sqlalchemy import text
 
         with self._connect() as connection:
-            if (
-                connection.execute(text("SELECT to_regclass(:t)"), {"t": PHASE_LOG}).scalar()
-                is None
-            ):
+            if not bookkeeping.exists(connection, PHASE_LOG):
                 return None
             return connection.execute(
                 text(

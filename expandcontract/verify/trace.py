@@ -18,6 +18,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from expandcontract.catalog import tracing
 from expandcontract.ops import execution
 from expandcontract.ops.execution import describe
 from expandcontract.sql.postgres.facts import LOCK_ORDER
@@ -184,22 +185,7 @@ class Tracer:
         its backend directly (no pooler)."""
         raw = connection.connection.driver_connection
         row = raw.execute(
-            """
-            WITH held AS (
-                SELECT relation, mode FROM pg_locks WHERE pid = pg_backend_pid()
-                AND locktype = 'relation' AND granted AND relation >= 16384
-            ), seen AS (
-                SELECT relation FROM held UNION SELECT unnest(%(also)s::oid[])
-            )
-            SELECT pg_backend_pid(),
-                   (SELECT coalesce(json_object_agg(c.oid::int, c.relfilenode::int), '{}')
-                    FROM pg_class c WHERE c.oid IN (SELECT relation FROM seen)),
-                   (SELECT coalesce(json_agg(json_build_array(relation::int, mode)), '[]')
-                    FROM held),
-                   (SELECT coalesce(json_object_agg(relation, pg_stat_get_xact_numscans(relation)),
-                                    '{}')
-                    FROM seen)
-            """,
+            tracing.STATE,
             {"also": list(also)},
             prepare=self.direct,
         ).fetchone()
@@ -238,10 +224,7 @@ class _Watcher:
         with self.observer.cursor() as cursor:
             while not self._stop.is_set():
                 cursor.execute(
-                    "SELECT l.relation::int, l.mode FROM pg_locks l WHERE l.locktype = "
-                    "'relation' AND l.granted AND l.relation = ANY(%s) AND (l.pid = %s OR "
-                    "l.pid IN (SELECT pid FROM pg_stat_activity WHERE application_name = %s "
-                    "AND %s <> ''))",
+                    tracing.LOCKS_OF_OTHER,
                     (self.oids, self.pid, self.application_name, self.application_name),
                 )
                 self.seen.update((oid, lock_name(mode)) for oid, mode in cursor.fetchall())
@@ -339,8 +322,7 @@ class StepWatch:
     def _commit(self, conn) -> None:
         raw = conn.connection.driver_connection
         rows = raw.execute(
-            "SELECT DISTINCT relation::int, mode FROM pg_locks WHERE pid = pg_backend_pid() "
-            "AND locktype = 'relation' AND granted AND relation >= 16384",
+            tracing.LOCKS_HELD,
             prepare=False,
         ).fetchall()
         with self._lock:
@@ -355,7 +337,7 @@ class StepWatch:
             return None
         if names:
             resolved = observer.execute(
-                "SELECT DISTINCT to_regclass(n)::oid::int FROM unnest(%s::text[]) n",
+                tracing.RESOLVE,
                 (sorted(names),),
             ).fetchall()
             by_text = {oid for (oid,) in resolved if oid}
@@ -363,7 +345,7 @@ class StepWatch:
             if (
                 by_text
                 and observer.execute(
-                    "SELECT 1 FROM pg_trigger WHERE tgrelid = ANY(%s) AND NOT tgisinternal LIMIT 1",
+                    tracing.HAS_TRIGGERS,
                     (sorted(by_text),),
                 ).fetchone()
             ):
@@ -374,9 +356,7 @@ class StepWatch:
                 found = {
                     oid
                     for (oid,) in observer.execute(
-                        "SELECT DISTINCT conrelid::int FROM pg_constraint WHERE contype = 'f' "
-                        "AND confrelid = ANY(%s) AND (confdeltype IN ('c', 'n', 'd') "
-                        "OR confupdtype IN ('c', 'n', 'd'))",
+                        tracing.CASCADING_FROM,
                         (sorted(frontier),),
                     ).fetchall()
                 }

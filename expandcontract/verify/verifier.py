@@ -34,11 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from expandcontract.errors import InputError
-from expandcontract.lint.runner import display_path
-from expandcontract.progress import Progress
-from expandcontract.project import Project
-from expandcontract.verify.snapshot import (
+from expandcontract.catalog.snapshot import (
     Problem,
     Snapshot,
     compare,
@@ -48,6 +44,10 @@ from expandcontract.verify.snapshot import (
     table_of,
     take,
 )
+from expandcontract.errors import InputError
+from expandcontract.lint.runner import display_path
+from expandcontract.progress import Progress
+from expandcontract.project import Project
 from expandcontract.verify.trace import StatementTrace, StepWatch, Tracer
 
 

@@ -29,6 +29,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from expandcontract.alembic_integration import internals
 from expandcontract.errors import InputError, first_line
 from expandcontract.phases import PHASES
 from expandcontract.urls import postgresql_url
@@ -416,7 +417,7 @@ class Project:
 
     @cached_property
     def version_locations(self) -> list[Path]:
-        return [Path(p).resolve() for p in self.script._version_locations]
+        return [Path(p).resolve() for p in internals.version_locations(self.script)]
 
     @cached_property
     def history(self) -> History:

@@ -25,6 +25,8 @@ import time
 import weakref
 from dataclasses import dataclass
 
+from expandcontract.alembic_integration import internals
+
 log = logging.getLogger("expandcontract")
 
 LOCK_NOT_AVAILABLE = "55P03"
@@ -99,8 +101,11 @@ def install(context, settings: Settings) -> None:
     if impl in _SETTINGS or context.as_sql:
         return
     _SETTINGS[impl] = settings
-    original = impl._exec
+    internals.wrap_statement_executor(impl, lambda original: _lock_safe(impl, settings, original))
 
+
+def _lock_safe(impl, settings: Settings, original):
+    """``original`` (Alembic's statement executor) under lock_timeout, with retries."""
     timed: list = [None]  # the transaction our SET LOCAL holds for: once per transaction
 
     def exec_with_retry(construct, *args, **kwargs):
@@ -133,7 +138,7 @@ def install(context, settings: Settings) -> None:
 
         return retry(attempt, settings, what)
 
-    impl._exec = exec_with_retry
+    return exec_with_retry
 
 
 def autocommit(connection) -> bool:

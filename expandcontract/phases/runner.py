@@ -14,6 +14,7 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 
+from expandcontract.alembic_integration import internals
 from expandcontract.catalog import bookkeeping
 from expandcontract.errors import InputError
 from expandcontract.ops import execution
@@ -456,7 +457,7 @@ class PhaseRunner:
 
         def steps(heads):
             if direction == "up":
-                return script._upgrade_revs(destination, heads)
+                return internals.upgrade_steps(script, destination, heads)
             return downgrade_one(script, target)  # exactly the newest revision of the phase
 
         def prepare(context):

@@ -18,6 +18,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from expandcontract.alembic_integration import internals
 from expandcontract.catalog import tracing
 from expandcontract.ops import execution
 from expandcontract.ops.execution import describe
@@ -100,7 +101,9 @@ class Tracer:
     def install(self, context) -> None:
         """Trace every statement on ``context``; ``self.direction`` says which way it runs."""
         impl = context.impl
-        original = impl._exec
+        internals.wrap_statement_executor(impl, lambda original: self._traced(impl, original))
+
+    def _traced(self, impl, original):
         tracer = self
 
         def traced(construct, *args, **kwargs):
@@ -154,7 +157,7 @@ class Tracer:
             )
             return result
 
-        impl._exec = traced
+        return traced
 
     def _bookkeeping(self, sql: str) -> bool:
         """Alembic's own writes to its version table are not the migration's."""

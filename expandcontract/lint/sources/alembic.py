@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from expandcontract.alembic_integration import internals
 from expandcontract.errors import first_line
 from expandcontract.lint.schema import Schema
 from expandcontract.lint.sources.rendering import Chunk, Recorder, Rendered, literal
@@ -152,7 +153,7 @@ class _TolerantOps:
             table = f"{schema}.{table_name}" if schema and schema != "public" else table_name
 
             def flush() -> None:
-                if impl._should_recreate():  # a table copy: Alembic's own way, at the with
+                if internals.batch_recreates(impl):  # a table copy: Alembic's own way, at the with
                     return original()
                 for (opname, arg, kw), position in zip(impl.batch, positions, strict=True):
                     self.pinned, self.current = position, (opname, table)
@@ -368,14 +369,10 @@ def render(
         context.connection = context.impl.connection = bind
         operations.get_bind = lambda: bind  # type: ignore[method-assign]
         tolerant = _TolerantOps(operations, recorder, result, bind)
-        _, modules = Operations._setups[Operations]
         for fn in _functions(module, function):
-            operations._install_proxy()
-            environment._install_proxy()
-            for namespace, _ in modules:
-                namespace["_proxy"] = tolerant
             try:
-                fn()
+                with internals.module_proxies(operations, environment, tolerant):
+                    fn()
             except RenderTimeout:
                 raise
             except Exception as err:  # the revision's own code failed: report it, go on
@@ -393,9 +390,6 @@ def render(
                 result.errors.append(
                     (_error_line(err, path), f"{type(err).__name__}: {first_line(err)}{note}")
                 )
-            finally:
-                operations._remove_proxy()
-                environment._remove_proxy()
     return result
 
 

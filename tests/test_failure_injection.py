@@ -25,8 +25,9 @@ INJECT = """
 CREATE SEQUENCE IF NOT EXISTS ec_inject_count;
 CREATE OR REPLACE FUNCTION ec_inject() RETURNS event_trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF current_query() LIKE '%expandcontract_phase_log%' THEN
-        RETURN;  -- the runner's own log of the run, written before and after it
+    IF current_query() LIKE '%expandcontract_phase_log%'
+       OR current_query() LIKE '%expandcontract_runner%' THEN
+        RETURN;  -- the runner's own log of the run and its lease, around the run
     END IF;
     IF nextval('ec_inject_count') = {k} THEN
         IF '{mode}' = 'kill' THEN

@@ -13,6 +13,7 @@ from expandcontract import __version__
 from expandcontract.errors import InputError
 from expandcontract.formats import REPORTS
 from expandcontract.phases import PHASES
+from expandcontract.sql.target import DEFAULT_VERSION
 
 
 def config_option(func):
@@ -48,7 +49,8 @@ def pg_version_option(func):
         "--pg-version",
         type=click.IntRange(9, 99),
         default=None,
-        help="PostgreSQL major version the migrations run on [config: pg_version; default 14].",
+        help="PostgreSQL major version the migrations run on [config: pg_version; default "
+        f"{DEFAULT_VERSION}].",
     )(func)
 
 

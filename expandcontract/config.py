@@ -10,10 +10,14 @@ from pathlib import Path
 
 from expandcontract.errors import InputError
 from expandcontract.lint.rule import SEVERITIES
+from expandcontract.sql.target import DEFAULT_VERSION
 
 # key -> (type, description); an unknown key is an error, never silently dropped
 KEYS: dict[str, tuple[type, str]] = {
-    "pg_version": (int, "PostgreSQL major version the migrations run on (default 14)"),
+    "pg_version": (
+        int,
+        f"PostgreSQL major version the migrations run on (default {DEFAULT_VERSION})",
+    ),
     "select": (list, "rule codes or names to run (default: all)"),
     "ignore": (list, "rule codes or names not to run"),
     "severity": (dict, "rule code or name -> 'error' or 'warning'"),
@@ -52,7 +56,7 @@ KEYS: dict[str, tuple[type, str]] = {
 
 @dataclass
 class Config:
-    pg_version: int = 14
+    pg_version: int = DEFAULT_VERSION
     select: list[str] | None = None
     ignore: list[str] = field(default_factory=list)
     severity: dict[str, str] = field(default_factory=dict)

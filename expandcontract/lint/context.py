@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from expandcontract.lint.schema import Schema
 from expandcontract.phases import mirror
 from expandcontract.sql.op import Op
+from expandcontract.sql.target import DEFAULT_VERSION
 
 _NEXTVAL = re.compile(r"(?i)nextval\(\s*'([^']+)'")
 
 
 @dataclass
 class Context:
-    pg_version: int = 14
+    pg_version: int = DEFAULT_VERSION
     assume_in_transaction: bool = False
     new_tables: set[str] = field(default_factory=set)
     new_indexes: set[str] = field(default_factory=set)

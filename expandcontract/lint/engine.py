@@ -15,7 +15,7 @@ from expandcontract.lint.rule import Rule
 from expandcontract.lint.schema import Schema
 from expandcontract.lint.suppress import Suppression, parse_pragma
 from expandcontract.sql.op import Op, StatementError
-from expandcontract.sql.target import Target
+from expandcontract.sql.target import DEFAULT_VERSION, Target
 
 if TYPE_CHECKING:
     from expandcontract.sql.postgres.split import Script
@@ -38,7 +38,7 @@ class RuleSet:
     rules: list[Rule]
     catalogue: Sequence[Rule] = ()
     severity: dict[str, str] = field(default_factory=dict)
-    pg_version: int = 14  # the target's version, when no target is given
+    pg_version: int = DEFAULT_VERSION  # the target's version, when no target is given
     target: Target | None = None
     assume_in_transaction: bool = False
     revision_timeout: float = 10.0  # seconds a revision's own code may run when rendered

@@ -15,11 +15,15 @@ from types import ModuleType
 # dialect -> the package that reads its SQL: ``split_script(text)`` and ``analyze(stmt)``
 DIALECTS = {"postgresql": "expandcontract.sql.postgres"}
 
+# the PostgreSQL major version assumed when neither config nor flag names one: the oldest
+# still supported upstream, so a verdict holds on every newer server too
+DEFAULT_VERSION = 14
+
 
 @dataclass(frozen=True)
 class Target:
     dialect: str = "postgresql"
-    version: int = 14
+    version: int = DEFAULT_VERSION
 
     def __post_init__(self) -> None:
         if self.dialect not in DIALECTS:

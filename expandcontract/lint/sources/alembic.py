@@ -41,6 +41,7 @@ from expandcontract.errors import first_line
 from expandcontract.lint.schema import Schema
 from expandcontract.lint.sources.rendering import Chunk, Recorder, Rendered, literal
 from expandcontract.project import EnvOptions, History, Project, RevisionMeta, read_meta
+from expandcontract.sql.target import DEFAULT_VERSION
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -316,7 +317,7 @@ def render(
     path: Path,
     config=None,
     schema: Schema | None = None,
-    pg_version: int = 14,
+    pg_version: int = DEFAULT_VERSION,
 ) -> Rendered:
     """Run ``module.<function>()`` against an offline PostgreSQL context; record every chunk.
 

@@ -38,6 +38,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.default import DefaultDialect
 
 from expandcontract.lint.schema import Schema
+from expandcontract.sql.target import DEFAULT_VERSION
 
 DRIVER = "expandcontract_offline"
 _READS = ("SELECT", "WITH", "VALUES", "SHOW", "TABLE", "FETCH", "EXPLAIN")
@@ -72,7 +73,7 @@ class _DBAPI:
 
     @staticmethod
     def connect(
-        record: Callable[[str], None] | None = None, pg_version: int = 14, **_kwargs
+        record: Callable[[str], None] | None = None, pg_version: int = DEFAULT_VERSION, **_kwargs
     ) -> _DBConnection:
         return _DBConnection(record or (lambda sql: None), pg_version)
 
@@ -105,7 +106,7 @@ def _settings(pg_version: int) -> dict[str, str]:
 class _DBConnection:
     autocommit = False
 
-    def __init__(self, record: Callable[[str], None], pg_version: int = 14) -> None:
+    def __init__(self, record: Callable[[str], None], pg_version: int = DEFAULT_VERSION) -> None:
         self.record = record
         self.settings = _settings(pg_version)
 
@@ -182,7 +183,7 @@ class OfflineDialect(PGDialect):
     supports_statement_cache = True
     default_paramstyle = "named"
     known: Schema = Schema()
-    pg_version = 14
+    pg_version = DEFAULT_VERSION
 
     @classmethod
     def import_dbapi(cls):

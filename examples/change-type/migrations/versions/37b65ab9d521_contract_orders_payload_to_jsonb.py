@@ -27,10 +27,29 @@ expandcontract_irreversible = {
         "orders.payload",
     ],
 }
+expandcontract_changes = [
+    {
+        "backward": "payload_new::text",
+        "forward": "payload::jsonb",
+        "kind": "replace-column",
+        "lossy": False,
+        "new": "payload_new",
+        "new_type": "jsonb",
+        "old": "payload",
+        "swap": False,
+        "table": "orders",
+    }
+]
 
 
 def upgrade():
     op.set_lock_timeout()
+    op.lock_related(
+        "orders",
+        ["payload", "payload_new"],
+        parents="ACCESS EXCLUSIVE",
+        children="ACCESS EXCLUSIVE",
+    )
     op.copy_default("orders", "payload", "payload_new", cast=True)
     op.carry_over("orders", "payload", "payload_new", "hand_over")
     op.drop_sync_trigger("orders", "payload", "payload_new")
@@ -39,14 +58,37 @@ def upgrade():
 
 
 def downgrade():
+    op.check_conversion(
+        "orders",
+        "payload_new",
+        None,
+        expression="payload_new::text",
+        alias="payload_new",
+        restoring="payload",
+        every_row=True,
+    )
     op.set_lock_timeout()
+    op.lock_related(
+        "orders",
+        ["payload", "payload_new"],
+        parents="ACCESS EXCLUSIVE",
+        children="ACCESS EXCLUSIVE",
+    )
     op.restore_column("orders", "payload")
+    op.create_sync_trigger(
+        "orders",
+        "payload",
+        "payload_new",
+        forward="payload::jsonb",
+        backward="payload_new::text",
+        lenient=True,
+    )
+    op.forget_backfill("orders", "payload", record=revision)
+    op.backfill("orders", "payload", "payload_new::text", where="payload IS NULL", record=revision)
+    op.forget_backfill("orders", "payload", record=revision)
+    op.check_refilled("orders", "payload", "payload_new")
+    op.copy_not_null("orders", "payload_new", "payload")
+    op.carry_over("orders", "payload", "payload_new", "restore")
     op.create_sync_trigger(
         "orders", "payload", "payload_new", forward="payload::jsonb", backward="payload_new::text"
     )
-    op.forget_backfill("orders", "payload")
-    op.backfill("orders", "payload", "payload_new::text")
-    op.forget_backfill("orders", "payload")
-    op.copy_not_null("orders", "payload_new", "payload")
-    op.drop_default("orders", "payload_new")
-    op.carry_over("orders", "payload", "payload_new", "restore")

@@ -23,11 +23,26 @@ expandcontract_irreversible = {
         "orders.payload_new",
     ],
 }
+expandcontract_changes = [
+    {
+        "backward": "payload_new::text",
+        "forward": "payload::jsonb",
+        "kind": "replace-column",
+        "lossy": False,
+        "new": "payload_new",
+        "new_type": "jsonb",
+        "old": "payload",
+        "swap": False,
+        "table": "orders",
+    }
+]
 
 
 def upgrade():
-    op.backfill("orders", "payload_new", "payload::jsonb")
+    op.backfill(
+        "orders", "payload_new", "payload::jsonb", where="payload_new IS NULL", record=revision
+    )
 
 
 def downgrade():
-    op.forget_backfill("orders", "payload_new")
+    op.forget_backfill("orders", "payload_new", record=revision)

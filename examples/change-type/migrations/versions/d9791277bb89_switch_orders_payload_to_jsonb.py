@@ -17,15 +17,30 @@ revision = "d9791277bb89"
 down_revision = "0001"
 branch_labels = ("switch",)
 depends_on = "94716bc2c447"
+expandcontract_changes = [
+    {
+        "backward": "payload_new::text",
+        "forward": "payload::jsonb",
+        "kind": "replace-column",
+        "lossy": False,
+        "new": "payload_new",
+        "new_type": "jsonb",
+        "old": "payload",
+        "swap": False,
+        "table": "orders",
+    }
+]
 
 
 def upgrade():
     op.set_lock_timeout()
+    op.lock_related("orders", ["payload", "payload_new"], children="SHARE ROW EXCLUSIVE")
     op.carry_over("orders", "payload", "payload_new", "switch")
     op.copy_not_null("orders", "payload", "payload_new")
 
 
 def downgrade():
     op.set_lock_timeout()
+    op.lock_related("orders", ["payload", "payload_new"], children="ACCESS EXCLUSIVE")
     op.drop_not_null("orders", "payload_new")
     op.carry_over("orders", "payload", "payload_new", "unswitch")

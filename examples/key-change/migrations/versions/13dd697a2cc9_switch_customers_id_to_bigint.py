@@ -17,15 +17,30 @@ revision = "13dd697a2cc9"
 down_revision = "0001"
 branch_labels = ("switch",)
 depends_on = "9ac63fc42272"
+expandcontract_changes = [
+    {
+        "backward": None,
+        "forward": "id::bigint",
+        "kind": "replace-column",
+        "lossy": False,
+        "new": "id_new",
+        "new_type": "bigint",
+        "old": "id",
+        "swap": False,
+        "table": "customers",
+    }
+]
 
 
 def upgrade():
     op.set_lock_timeout()
+    op.lock_related("customers", ["id", "id_new"], children="SHARE ROW EXCLUSIVE")
     op.carry_over("customers", "id", "id_new", "switch")
     op.copy_not_null("customers", "id", "id_new")
 
 
 def downgrade():
     op.set_lock_timeout()
+    op.lock_related("customers", ["id", "id_new"], children="ACCESS EXCLUSIVE")
     op.drop_not_null("customers", "id_new")
     op.carry_over("customers", "id", "id_new", "unswitch")

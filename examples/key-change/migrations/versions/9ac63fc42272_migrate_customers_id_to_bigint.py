@@ -23,11 +23,24 @@ expandcontract_irreversible = {
         "customers.id_new",
     ],
 }
+expandcontract_changes = [
+    {
+        "backward": None,
+        "forward": "id::bigint",
+        "kind": "replace-column",
+        "lossy": False,
+        "new": "id_new",
+        "new_type": "bigint",
+        "old": "id",
+        "swap": False,
+        "table": "customers",
+    }
+]
 
 
 def upgrade():
-    op.backfill("customers", "id_new", "id::bigint")
+    op.backfill("customers", "id_new", "id::bigint", where="id_new IS NULL", record=revision)
 
 
 def downgrade():
-    op.forget_backfill("customers", "id_new")
+    op.forget_backfill("customers", "id_new", record=revision)

@@ -27,10 +27,26 @@ expandcontract_irreversible = {
         "customers.id",
     ],
 }
+expandcontract_changes = [
+    {
+        "backward": None,
+        "forward": "id::bigint",
+        "kind": "replace-column",
+        "lossy": False,
+        "new": "id_new",
+        "new_type": "bigint",
+        "old": "id",
+        "swap": False,
+        "table": "customers",
+    }
+]
 
 
 def upgrade():
     op.set_lock_timeout()
+    op.lock_related(
+        "customers", ["id", "id_new"], parents="ACCESS EXCLUSIVE", children="ACCESS EXCLUSIVE"
+    )
     op.copy_default("customers", "id", "id_new", cast=True)
     op.carry_over("customers", "id", "id_new", "hand_over")
     op.drop_sync_trigger("customers", "id", "id_new")
@@ -39,12 +55,19 @@ def upgrade():
 
 
 def downgrade():
+    op.check_conversion("customers", "id_new", None, restoring="id", every_row=True)
     op.set_lock_timeout()
+    op.lock_related(
+        "customers", ["id", "id_new"], parents="ACCESS EXCLUSIVE", children="ACCESS EXCLUSIVE"
+    )
     op.restore_column("customers", "id")
-    op.create_sync_trigger("customers", "id", "id_new", forward="id::bigint", backward=None)
-    op.forget_backfill("customers", "id")
-    op.backfill("customers", "id", cast_from="id_new")
-    op.forget_backfill("customers", "id")
+    op.create_sync_trigger(
+        "customers", "id", "id_new", forward="id::bigint", backward=None, lenient=True
+    )
+    op.forget_backfill("customers", "id", record=revision)
+    op.backfill("customers", "id", cast_from="id_new", where="id IS NULL", record=revision)
+    op.forget_backfill("customers", "id", record=revision)
+    op.check_refilled("customers", "id", "id_new")
     op.copy_not_null("customers", "id_new", "id")
-    op.drop_default("customers", "id_new")
     op.carry_over("customers", "id", "id_new", "restore")
+    op.create_sync_trigger("customers", "id", "id_new", forward="id::bigint", backward=None)

@@ -28,4 +28,4 @@ def upgrade():
 
 def downgrade():
     op.set_lock_timeout()
-    op.drop_constraint("orders_customer_id_fkey", "orders")
+    op.drop_constraint("orders_customer_id_fkey", "orders", if_exists=True)

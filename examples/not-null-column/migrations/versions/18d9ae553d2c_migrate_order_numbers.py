@@ -17,16 +17,23 @@ revision = "18d9ae553d2c"
 down_revision = "0001"
 branch_labels = ("migrate",)
 depends_on = "de1fa6324e50"
-expandcontract_irreversible = (
-    "the backfilled values stay after the downgrade; undoing expand removes them"
-)
+expandcontract_irreversible = {
+    "why": ("the backfilled values stay after the downgrade; undoing expand removes them"),
+    "data": [
+        "orders.order_number",
+    ],
+}
 
 
 def upgrade():
     op.backfill(
-        "orders", "order_number", "'ORD-' || lpad(id::text, 8, '0')", where="order_number IS NULL"
+        "orders",
+        "order_number",
+        "'ORD-' || lpad(id::text, 8, '0')",
+        where="order_number IS NULL",
+        record=revision,
     )
 
 
 def downgrade():
-    op.forget_backfill("orders", "order_number")
+    op.forget_backfill("orders", "order_number", record=revision)

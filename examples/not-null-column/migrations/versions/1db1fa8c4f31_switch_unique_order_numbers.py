@@ -26,5 +26,5 @@ def upgrade():
 
 def downgrade():
     op.set_lock_timeout()
-    op.drop_constraint("orders_order_number_key", "orders")  # drops its index too
+    op.drop_constraint("orders_order_number_key", "orders", if_exists=True)  # drops its index too
     op.create_index_concurrently("orders_order_number_key", "orders", ["order_number"], unique=True)

@@ -25,7 +25,7 @@ def upgrade():
 
 def downgrade():
     op.set_lock_timeout()
-    op.drop_constraint("orders_customer_id_fkey", "orders")  # back to NOT VALID, as expand left it
+    op.drop_constraint("orders_customer_id_fkey", "orders", if_exists=True)
     op.add_foreign_key_not_valid(
         "orders_customer_id_fkey", "orders", ["customer_id"], "customers", ["id"]
     )

@@ -26,4 +26,6 @@ def upgrade():
 
 def downgrade():
     op.set_lock_timeout()
-    op.create_fill_trigger("orders", "order_number", "'ORD-' || lpad(id::text, 8, '0')")
+    op.create_fill_trigger(
+        "orders", "order_number", "'ORD-' || lpad(id::text, 8, '0')", when="omitted"
+    )

@@ -21,11 +21,13 @@ depends_on = None
 
 def upgrade():
     op.set_lock_timeout()
-    op.execute("ALTER TABLE orders ADD COLUMN order_number text")
-    op.create_fill_trigger("orders", "order_number", "'ORD-' || lpad(id::text, 8, '0')")
+    op.execute("ALTER TABLE orders ADD COLUMN IF NOT EXISTS order_number text")
+    op.create_fill_trigger(
+        "orders", "order_number", "'ORD-' || lpad(id::text, 8, '0')", when="omitted"
+    )
 
 
 def downgrade():
     op.set_lock_timeout()
     op.drop_fill_trigger("orders", "order_number")
-    op.drop_column("orders", "order_number")
+    op.drop_column("orders", "order_number", if_exists=True)

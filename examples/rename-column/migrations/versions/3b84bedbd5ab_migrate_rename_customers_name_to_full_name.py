@@ -23,11 +23,24 @@ expandcontract_irreversible = {
         "customers.full_name",
     ],
 }
+expandcontract_changes = [
+    {
+        "backward": None,
+        "forward": None,
+        "kind": "replace-column",
+        "lossy": False,
+        "new": "full_name",
+        "new_type": None,
+        "old": "name",
+        "swap": False,
+        "table": "customers",
+    }
+]
 
 
 def upgrade():
-    op.backfill("customers", "full_name", "name")
+    op.backfill("customers", "full_name", "name", where="full_name IS NULL", record=revision)
 
 
 def downgrade():
-    op.forget_backfill("customers", "full_name")
+    op.forget_backfill("customers", "full_name", record=revision)

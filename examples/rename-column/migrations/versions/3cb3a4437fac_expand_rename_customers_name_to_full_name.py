@@ -17,10 +17,24 @@ revision = "3cb3a4437fac"
 down_revision = "0001"
 branch_labels = ("expand",)
 depends_on = None
+expandcontract_changes = [
+    {
+        "backward": None,
+        "forward": None,
+        "kind": "replace-column",
+        "lossy": False,
+        "new": "full_name",
+        "new_type": None,
+        "old": "name",
+        "swap": False,
+        "table": "customers",
+    }
+]
 
 
 def upgrade():
     op.set_lock_timeout()
+    op.lock_related("customers", ["name", "full_name"], parents="SHARE ROW EXCLUSIVE")
     op.carry_over("customers", "name", "full_name", "check")
     op.copy_column("customers", "name", "full_name")
     op.create_sync_trigger("customers", "name", "full_name")
@@ -29,6 +43,7 @@ def upgrade():
 
 def downgrade():
     op.set_lock_timeout()
+    op.lock_related("customers", ["name", "full_name"], parents="ACCESS EXCLUSIVE")
     op.drop_sync_trigger("customers", "name", "full_name")
     op.drop_column("customers", "full_name")
     op.carry_over("customers", "name", "full_name", "forget")

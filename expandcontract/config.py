@@ -113,11 +113,15 @@ class Config:
 
 
 def find_pyproject(start: Path) -> Path | None:
-    """The nearest ``pyproject.toml`` at or above ``start`` that has ``[tool.expandcontract]``."""
+    """The nearest ``pyproject.toml`` at or above ``start``, when it has
+    ``[tool.expandcontract]``. The search stops at the first ``pyproject.toml``, with our
+    section or without (as ruff's does): that file marks the project, and a parent
+    folder's configuration must not silently change its verdict."""
     for directory in (start, *start.parents):
         candidate = directory / "pyproject.toml"
-        if candidate.is_file() and "expandcontract" in _load_toml(candidate).get("tool", {}):
-            return candidate
+        if candidate.is_file():
+            has_ours = "expandcontract" in _load_toml(candidate).get("tool", {})
+            return candidate if has_ours else None
     return None
 
 

@@ -66,3 +66,19 @@ def test_sane_settings_are_accepted(here: Path, body: str) -> None:
     (here / "pyproject.toml").write_text(f"[tool.expandcontract]\n{body}\n")
     (here / "m.sql").write_text("SELECT 1;\n")
     assert run("lint", "m.sql").exit_code == 0
+
+
+def test_config_search_stops_at_the_first_pyproject(here: Path) -> None:
+    # a parent folder's configuration (here: one that ignores the rule) must not reach a
+    # project that has its own pyproject.toml, with our section or without
+    (here / "pyproject.toml").write_text('[tool.expandcontract]\nignore = ["EC301"]\n')
+    app = here / "app"
+    app.mkdir()
+    (app / "pyproject.toml").write_text('[project]\nname = "app"\n')
+    (app / "m.sql").write_text(UNSAFE)
+    import os
+
+    os.chdir(app)
+    assert run("lint", "m.sql").exit_code == 1
+    os.chdir(here)
+    assert run("lint", "app/m.sql").exit_code == 0  # from the parent, its own file applies

@@ -82,3 +82,104 @@ def test_config_search_stops_at_the_first_pyproject(here: Path) -> None:
     assert run("lint", "m.sql").exit_code == 1
     os.chdir(here)
     assert run("lint", "app/m.sql").exit_code == 0  # from the parent, its own file applies
+
+
+# --- the lint cache: trusted only when it is ours ---------------------------------------------
+
+
+def _json(result) -> dict:
+    import json
+
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("how", ["other owner", "writable by others"])
+def test_a_cache_someone_else_can_write_is_ignored(here: Path, how: str) -> None:
+    import os
+
+    (here / "m.sql").write_text(UNSAFE)
+    assert run("lint", "m.sql").exit_code == 1  # fills the cache
+    cache = here / "cache"
+    # someone rewrites every entry as "All clear"
+    for entry in cache.rglob("*.json"):
+        entry.write_text(
+            '{"findings": [], "files": 1, "statements": 1, "paths": ["m.sql"], '
+            '"problems": [], "imports": [], "schema": {"columns": [], '
+            '"partitioned": []}}'
+        )
+    assert run("lint", "m.sql").exit_code == 0  # what a writer of the cache can do
+    if how == "other owner":
+        if os.geteuid() != 0:
+            pytest.skip("giving a folder to another user needs root")
+        os.chown(cache, 65534, 65534)
+    else:
+        cache.chmod(0o777)
+    result = run("lint", "m.sql")
+    assert result.exit_code == 1, result.output
+    assert f"warning: cache {cache} ignored" in result.stderr
+
+
+def test_a_malformed_cache_entry_is_a_miss(here: Path) -> None:
+    (here / "m.sql").write_text(UNSAFE)
+    (here / "n.sql").write_text("SELECT 1;\n")
+    first = run("lint", "m.sql", "n.sql", "--format", "json")
+    assert first.exit_code == 1
+    garbage = [
+        "[]",
+        "{}",
+        '{"findings": "x"}',
+        '{"findings": [1], "files": 1}',
+        "not json",
+        '{"findings": [1], "files": 1, "statements": 1, "paths": [], "problems": [], '
+        '"imports": [], "schema": {}}',
+    ]
+    for round_ in garbage:
+        for entry in (here / "cache").rglob("*.json"):
+            entry.write_text(round_)
+        again = run("lint", "m.sql", "n.sql", "--format", "json")
+        assert again.exit_code == 1, (round_, again.output)
+        assert _json(again)["findings"] == _json(first)["findings"]
+    # a revision's entry, too
+    versions = here / "versions"
+    versions.mkdir()
+    (versions / "r1.py").write_text(
+        "from alembic import op\nrevision = 'r1'\ndown_revision = None\n\n"
+        "def upgrade():\n    op.create_index('ix', 't', ['a'])\n\n"
+        "def downgrade():\n    pass\n"
+    )
+    (here / "alembic.ini").write_text(
+        "[alembic]\nscript_location = .\nversion_locations = versions\n"
+    )
+    first = run("lint", "alembic.ini", "--format", "json")
+    assert first.exit_code == 1, first.output
+    for entry in (here / "cache").rglob("*.json"):
+        entry.write_text(
+            '{"findings": [{"path": 1}], "statements": 1, "open": [], '
+            '"imports": [], "schema": {}, "files": 1, "paths": [], "problems": []}'
+        )
+    again = run("lint", "alembic.ini", "--format", "json")
+    assert again.exit_code == 1 and _json(again)["findings"] == _json(first)["findings"]
+
+
+def test_the_cache_key_covers_the_libraries_and_python(
+    here: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.metadata
+
+    from expandcontract.lint import cache as cache_module
+
+    (here / "m.sql").write_text(UNSAFE)
+    keys = set()
+    real = importlib.metadata.version
+    for bumped in (None, "sqlglot", "alembic", "sqlalchemy"):
+        cache_module._versions.cache_clear()
+        monkeypatch.setattr(
+            "importlib.metadata.version",
+            lambda name, bumped=bumped: "999.0" if name == bumped else real(name),
+        )
+        keys.add(cache_module.Cache("same settings").run_key([here / "m.sql"]))
+    monkeypatch.setattr("sys.version_info", (3, 99, 0, "final", 0))
+    cache_module._versions.cache_clear()
+    keys.add(cache_module.Cache("same settings").run_key([here / "m.sql"]))
+    cache_module._versions.cache_clear()
+    assert len(keys) == 5

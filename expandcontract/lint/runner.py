@@ -205,13 +205,14 @@ def lint_paths(paths: list[str], config: Config, options: Options) -> tuple[Repo
     settings = _settings(config, options) + (start.key() if start else "")
     cache = Cache(settings, enabled=options.cache)
     run_key = cache.run_key(files)
-    replay = cache.get(run_key)
+    replay = cache.get(run_key, _RUN_ENTRY)
     if replay is not None and cache.unchanged(replay["imports"]):
         # nothing changed since the last run (files, settings, the application code its
         # revisions imported): its report, as it was
-        findings = [Finding(**f) for f in replay["findings"]]
-        report = Report(findings, replay["files"], replay["statements"], replay["paths"])
-        return report, replay["problems"]
+        findings = findings_of(replay)
+        if findings is not None:
+            report = Report(findings, replay["files"], replay["statements"], replay["paths"])
+            return report, replay["problems"]
     report, problems = _lint_files(files, config, options, cache, start)
     cache.put(
         run_key,
@@ -225,6 +226,24 @@ def lint_paths(paths: list[str], config: Config, options: Options) -> tuple[Repo
         },
     )
     return report, problems
+
+
+_RUN_ENTRY = {
+    "findings": list,
+    "files": int,
+    "statements": int,
+    "paths": list,
+    "problems": list,
+    "imports": list,
+}
+
+
+def findings_of(entry: dict) -> list[Finding] | None:
+    """The findings a cache entry holds; None when they are not findings (a miss)."""
+    try:
+        return [Finding(**f) for f in entry["findings"]]
+    except (KeyError, TypeError):
+        return None
 
 
 def _lint_files(

@@ -45,19 +45,24 @@ class SqlFiles:
         key = None
         if file is not None:
             key = self.cache.file_key("sql", name, schema.key(), text.encode())
-        entry = self.cache.get(key)
-        if entry is None:
-            findings, count = lint_alembic_sql(text, name, self.rules(), schema)
-            entry = {
-                "findings": [f.as_dict() for f in findings],
-                "statements": count,
-                "schema": schema.as_json(),
-            }
-            self.cache.put(key, entry)
-        else:  # what the file left, for the files after it
-            left = Schema.from_json(entry["schema"])
-            schema.replace(left)
-        return [Finding(**f) for f in entry["findings"]], entry["statements"]
+        entry = self.cache.get(key, {"findings": list, "statements": int, "schema": dict})
+        if entry is not None:
+            try:
+                left = Schema.from_json(entry["schema"])  # what the file left, for the next
+                found = [Finding(**f) for f in entry["findings"]]
+            except (KeyError, TypeError, ValueError):
+                pass  # a malformed entry: a miss
+            else:
+                schema.replace(left)
+                return found, entry["statements"]
+        findings, count = lint_alembic_sql(text, name, self.rules(), schema)
+        entry = {
+            "findings": [f.as_dict() for f in findings],
+            "statements": count,
+            "schema": schema.as_json(),
+        }
+        self.cache.put(key, entry)
+        return findings, count
 
 
 # what `alembic upgrade --sql` writes before each revision's statements

@@ -183,3 +183,66 @@ def test_the_cache_key_covers_the_libraries_and_python(
     keys.add(cache_module.Cache("same settings").run_key([here / "m.sql"]))
     cache_module._versions.cache_clear()
     assert len(keys) == 5
+
+
+# --- database URLs: a password is never echoed, whatever its characters -----------------------
+
+HOSTILE_URLS = [
+    # (url, the secret, host it must connect to)
+    ("postgresql://app:Tail@9Secret@127.0.0.1:1/db", ("Tail", "9Secret"), "127.0.0.1"),
+    ("postgresql+psycopg://app:a@b@c:d@127.0.0.1:1/db", ("a@b", "c:d"), "127.0.0.1"),
+    ("postgresql://app:Kv Secret2PW@127.0.0.1:1/db", ("Kv", "Secret2PW"), "127.0.0.1"),
+    ("postgresql://app:pa/ss?wd@127.0.0.1:1/db", ("pa/ss", "wd"), "127.0.0.1"),
+    ("host=127.0.0.1 port=1 user=app password=Kv Secret2PW", ("Kv", "Secret2PW"), None),
+    ("host=127.0.0.1 port=1 user=app password='Kv Secret2PW'", ("Kv", "Secret2PW"), None),
+    ("postgresql://app@127.0.0.1:1/db?password=Kv Secret2PW", ("Kv", "Secret2PW"), "127.0.0.1"),
+]
+
+
+@pytest.mark.parametrize(("url", "secret", "host"), HOSTILE_URLS)
+def test_a_password_with_odd_characters_is_never_displayed(url, secret, host) -> None:
+    from expandcontract.errors import InputError
+    from expandcontract.urls import display_url, to_conninfo
+
+    shown = [display_url(url)]
+    try:
+        conninfo = to_conninfo(url)
+    except InputError as err:
+        shown.append(err.message)
+    else:
+        shown.append(display_url(conninfo))
+        import psycopg
+
+        params = psycopg.conninfo.conninfo_to_dict(conninfo)
+        assert params["host"] == "127.0.0.1"  # never a piece of the password
+        assert secret[0] in params["password"] and secret[1] in params["password"]
+    for text in shown:
+        for piece in secret:
+            assert piece not in text, text
+
+
+@pytest.mark.parametrize(("url", "secret", "host"), HOSTILE_URLS)
+def test_status_on_a_hostile_url_echoes_no_password(here: Path, url, secret, host) -> None:
+    (here / "alembic.ini").write_text("[alembic]\nscript_location = mig\n")
+    (here / "mig" / "versions").mkdir(parents=True)
+    (here / "mig" / "env.py").write_text("")
+    result = CliRunner().invoke(cli, ["status", "--database-url", url])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    for piece in secret:
+        assert piece not in result.output, result.output
+
+
+def test_a_typo_in_a_connection_option_is_named(here: Path) -> None:
+    (here / "alembic.ini").write_text("[alembic]\nscript_location = mig\n")
+    (here / "mig" / "versions").mkdir(parents=True)
+    (here / "mig" / "env.py").write_text("")
+    for url in (
+        "postgresql://app:S3cret@127.0.0.1:1/db?sslmod=require",
+        "host=127.0.0.1 port=1 sslmod=require password=S3cret",
+    ):
+        result = CliRunner().invoke(cli, ["status", "--database-url", url])
+        assert result.exit_code == 2, result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        assert "unknown connection option 'sslmod' (did you mean 'sslmode'?)" in result.output
+        assert "S3cret" not in result.output

@@ -596,14 +596,17 @@ def status(alembic_config, alembic_name, database_url, output_format) -> None:
     show_default=True,
     help="Only archives made at least this long ago (7d, 24h).",
 )
-@click.option("--yes", is_flag=True, help="Drop them; without it, only list them.")
+@click.option("--yes", is_flag=True, help="Drop them without asking.")
 def purge(alembic_config, alembic_name, database_url, older_than, yes) -> None:
-    """List, then with --yes drop, the archives drop-table's contracts left.
+    """List the archives drop-table's contracts left, then, once confirmed (or with
+    --yes), drop them.
 
     A dropped table is kept as expandcontract_dropped_TABLE so the contract can
     be undone; once the rollback window has passed, purge frees the space. A
     contract whose archive was purged can no longer be undone (its downgrade
-    says so).
+    says so). Only tables that are archives both by record and by name are
+    dropped; a record naming any other table is reported and left alone.
+    Without --yes, purge asks on a terminal and drops nothing elsewhere.
 
     \b
     Example:
@@ -615,7 +618,14 @@ def purge(alembic_config, alembic_name, database_url, older_than, yes) -> None:
     runner = _runner(alembic_config, alembic_name, database_url)
     with runner._connect() as connection:
         rows = [r for r in tables.archives(connection) if r["purged_at"] is None]
-        due = [r for r in rows if r["age"] >= min_age]
+        for row in rows:
+            if not tables.is_archive(row):
+                click.echo(
+                    f"warning: the archive record of {row['original']!r} names "
+                    f"{row['archive']!r}, which is not its archive's name: left alone",
+                    err=True,
+                )
+        due = [r for r in rows if r["age"] >= min_age and tables.is_archive(r)]
         if not due:
             click.echo("no archive to purge" + (f" older than {older_than}" if min_age else ""))
             return
@@ -624,11 +634,19 @@ def purge(alembic_config, alembic_name, database_url, older_than, yes) -> None:
             when = row["archived_at"].strftime("%Y-%m-%d %H:%M")
             verb = "dropping" if yes else "would drop"
             click.echo(f"{verb} {row['archive']} (was {row['original']}, {when}, {size})")
-            if yes:
+        if not yes and _interactive():
+            yes = click.confirm(f"Drop these {len(due)} tables? They cannot be brought back")
+        if yes:
+            for row in due:
                 tables.purge(connection, row["archive"])
-        connection.commit()
+            connection.commit()
     if not yes:
-        click.echo("(nothing dropped: add --yes)")
+        click.echo("(nothing dropped: confirm, or add --yes)")
+
+
+def _interactive() -> bool:
+    """Whether a person can answer a question (a terminal on stdin)."""
+    return sys.stdin.isatty()
 
 
 def _seconds(value: str) -> float:

@@ -246,3 +246,58 @@ def test_a_typo_in_a_connection_option_is_named(here: Path) -> None:
         assert result.exception is None or isinstance(result.exception, SystemExit)
         assert "unknown connection option 'sslmod' (did you mean 'sslmode'?)" in result.output
         assert "S3cret" not in result.output
+
+
+# --- purge: only archives, by record and by name; asks first ---------------------------------
+
+
+@pytest.mark.pg
+def test_purge_drops_only_archives_and_asks_first(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import psycopg
+
+    from expandcontract.catalog import bookkeeping
+    from expandcontract.catalog.bookkeeping import ARCHIVES
+    from expandcontract.connections import engine
+    from expandcontract.ops.tables import archive_name
+    from expandcontract.urls import sqlalchemy_url
+    from tests.phase_project import PhaseProject
+
+    project = PhaseProject(tmp_path, database_url, "CREATE TABLE orders (id int);")
+    archive = archive_name("old")
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f"CREATE TABLE {archive} (id int)")
+    eng = engine(sqlalchemy_url(database_url))
+    with eng.begin() as conn:
+        bookkeeping.ensure(conn, ARCHIVES)
+        from sqlalchemy import text
+
+        for name, original in ((archive, "old"), ("orders", "orders"), ("orders", "x")):
+            conn.execute(
+                text(
+                    f"INSERT INTO {ARCHIVES} (archive, original, foreign_keys) "
+                    "VALUES (:a, :o, '[]') ON CONFLICT DO NOTHING"
+                ),
+                {"a": name, "o": original},
+            )
+    eng.dispose()
+    ini = ["-c", str(project.root / "alembic.ini")]
+
+    def exists(table: str) -> bool:
+        with psycopg.connect(database_url) as conn:
+            return conn.execute("SELECT to_regclass(%s)", (table,)).fetchone()[0] is not None
+
+    # on a terminal, purge asks; "no" drops nothing
+    monkeypatch.setattr("expandcontract.cli._interactive", lambda: True)
+    declined = CliRunner().invoke(cli, ["purge", *ini], input="n\n")
+    assert declined.exit_code in (0, 1), declined.output
+    assert f"would drop {archive}" in declined.output and "Drop these 1 tables?" in declined.output
+    assert exists(archive) and exists("orders")
+    assert "left alone" in declined.output
+    # --yes: the archive goes; the live table a forged record names stays
+    dropped = CliRunner().invoke(cli, ["purge", *ini, "--yes"])
+    assert dropped.exit_code == 0, dropped.output
+    assert f"dropping {archive}" in dropped.output
+    assert "dropping orders" not in dropped.output
+    assert not exists(archive) and exists("orders")

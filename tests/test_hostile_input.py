@@ -301,3 +301,59 @@ def test_purge_drops_only_archives_and_asks_first(
     assert f"dropping {archive}" in dropped.output
     assert "dropping orders" not in dropped.output
     assert not exists(archive) and exists("orders")
+
+
+# --- user values to subprocesses; names in reports --------------------------------------------
+
+
+def test_changed_since_is_never_an_option_to_git(here: Path) -> None:
+    import subprocess
+
+    subprocess.run(["git", "init", "-q"], check=True)
+    (here / "m.sql").write_text(UNSAFE)
+    target = here / "written-by-git"
+    for ref in (f"--output={target}", "-p", "--no-index"):
+        result = run("lint", "m.sql", f"--changed-since={ref}")
+        assert result.exit_code == 2, result.output
+        assert "not a git revision" in result.stderr
+    assert not target.exists()
+    assert run("lint", "m.sql", "--changed-since", "nosuchref").exit_code == 2
+
+
+HOSTILE_NAME = "evil\n::error file=x.sql,line=1::pwned.sql"
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "github", "sarif", "junit", "gitlab"])
+def test_a_file_name_cannot_start_a_line_of_a_report(here: Path, fmt: str) -> None:
+    (here / "sql").mkdir()
+    (here / "sql" / HOSTILE_NAME).write_text(UNSAFE)
+    (here / "sql" / "bad\udcff.sql").write_bytes(UNSAFE.encode())  # not UTF-8: byte 0xff
+    result = run("lint", "sql", "--format", fmt)
+    assert result.exit_code == 1, result.output
+    commands = [line for line in result.output.splitlines() if line.lstrip().startswith("::")]
+    if fmt == "github":
+        assert len(commands) == 2 and all(c.startswith("::error file=sql/") for c in commands)
+        assert all("%3A%3Aerror" in c or "bad" in c for c in commands)
+    else:
+        assert commands == []
+    if fmt in ("text", "junit"):  # called by its name, the newline shown as an escape
+        assert "evil\\n::error" in result.output
+
+
+def test_verify_github_fences_its_text_report() -> None:
+    from expandcontract.formats import render
+    from expandcontract.verify.verifier import RevisionReport, VerifyReport
+
+    report = VerifyReport(
+        database="db",
+        revisions=[RevisionReport("r1\n::error::x", None, "doc\n::warning::y", path="v/r1.py")],
+        unverified=["r2\n::error::z"],
+    )
+    out = render("verify", "github", report)
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("::stop-commands::"))
+    token = lines[start].split("::")[2]
+    assert lines[-1] == f"::{token}::"
+    # before the fence: only our own annotations, each one line
+    assert all(line.startswith(("::error ", "::warning ")) for line in lines[:start])
+    assert "::error::x" not in "\n".join(lines[:start])

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from expandcontract.errors import InputError
+from expandcontract.errors import InputError, printable
 from expandcontract.lint.context import Context
 from expandcontract.lint.finding import Finding
 from expandcontract.lint.rule import Rule
@@ -105,13 +105,15 @@ class Collector:
         )
 
 
-def read_source(path: Path) -> str:
-    """Read a file as UTF-8 text, or raise InputError naming the file and line."""
+def read_source(path: Path, name: str | None = None) -> str:
+    """Read a file as UTF-8 text, or raise InputError naming the file (as ``name``, its
+    name in the report) and line."""
+    name = name or printable(str(path))
     try:
         data = path.read_bytes()
     except OSError as err:
-        raise InputError(f"{path}: cannot read: {err.strerror or err}") from None
-    return decode_source(data, str(path))
+        raise InputError(f"{name}: cannot read: {err.strerror or err}") from None
+    return decode_source(data, name)
 
 
 def decode_source(data: bytes, name: str) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from expandcontract.config import Config
-from expandcontract.errors import InputError
+from expandcontract.errors import InputError, printable
 from expandcontract.lint.cache import Cache
 from expandcontract.lint.finding import Finding, Report
 from expandcontract.lint.schema import Schema
@@ -95,7 +95,7 @@ def collect(paths: list[str], config: Config, name: str = "alembic") -> list[Pat
             if path.suffix != ".py" or looks_like_revision(path):
                 files.append(path)  # other Python files (a hook may pass them) are not ours
         else:
-            raise InputError(f"{raw}: no such file or directory")
+            raise InputError(f"{printable(raw)}: no such file or directory")
     return files
 
 
@@ -150,23 +150,33 @@ def changed_since(ref: str) -> set[Path]:
     """Files added or modified since the git ref (committed, staged or not), resolved."""
     import subprocess
 
+    # a ref is a value, never an option: "--output=FILE" made git write FILE
+    if not ref or ref.startswith("-") or any(c in ref for c in "\0\n\r"):
+        raise InputError(f"--changed-since {ref!r}: not a git revision")
+
     def git(*args: str) -> list[str]:
         result = subprocess.run(["git", *args], capture_output=True, text=True)
         if result.returncode != 0:
-            raise InputError(f"--changed-since {ref}: {result.stderr.strip() or 'git failed'}")
+            why = result.stderr.strip() or "no such commit in this repository"
+            raise InputError(f"--changed-since {ref}: {why}")
         return [line for line in result.stdout.splitlines() if line]
 
     top = Path(git("rev-parse", "--show-toplevel")[0])
-    names = git("diff", "--name-only", "--diff-filter=AMR", ref)
-    names += git("ls-files", "--others", "--exclude-standard")
-    return {(top / n).resolve() for n in names}
+    commit = git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")[0]
+    names = git("diff", "--name-only", "--diff-filter=AMR", "-z", commit, "--")
+    names += git("ls-files", "--others", "--exclude-standard", "-z")
+    return {(top / n).resolve() for line in names for n in line.split("\0") if n}
 
 
 def display_path(path: Path) -> str:
+    """The name a report gives ``path``: relative to the current directory where it can be,
+    control characters and undecodable bytes escaped (a newline in a file name must not
+    start a line of the report: a CI log runs ``::error`` lines as commands)."""
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        shown = path.resolve().relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
-        return path.as_posix()
+        shown = path.as_posix()
+    return printable(shown)
 
 
 def _settings(config: Config, options: Options) -> str:
@@ -278,7 +288,7 @@ def _lint_files(
     counts: dict[str, int] = {}  # each file's statements
     shown: list[str] = []
     for file in _parents_first(files, revisions):
-        name = options.stdin_filename or "-" if file is None else display_path(file)
+        name = printable(options.stdin_filename or "-") if file is None else display_path(file)
         try:
             if revisions is not None and file is not None and file.suffix == ".py":
                 shown.append(name)

@@ -36,7 +36,7 @@ class SqlFiles:
 
         if file is None:
             return decode_source(sys.stdin.buffer.read(), name)
-        return read_source(file)
+        return read_source(file, name)
 
     def lint(self, file: Path | None, name: str, text: str) -> tuple[list[Finding], int]:
         """The findings of one file, and how many statements it has."""

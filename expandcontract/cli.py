@@ -174,6 +174,19 @@ def cli() -> None:
     "(the embedded one; or a database of its own on the server URL) and lint what they "
     "really execute.",
 )
+@click.option(
+    "--revisions",
+    "revision_paths",
+    multiple=True,
+    metavar="PATH",
+    help="A folder (or file) of Alembic revisions to lint although no Alembic project "
+    "configures it as a version location. Linting a revision imports it and runs its code.",
+)
+@click.option(
+    "--allow-empty",
+    is_flag=True,
+    help="Exit 0 when a PATH holds nothing to lint (a hook handed only other files).",
+)
 def lint(
     paths,
     output_format,
@@ -189,6 +202,8 @@ def lint(
     schema_from,
     alembic_name,
     execute,
+    revision_paths,
+    allow_empty,
 ) -> None:
     """Report statements that lock, rewrite or break a busy table.
 
@@ -197,8 +212,14 @@ def lint(
     project; '-' reads SQL from stdin. With no PATHS, the Alembic project in
     the current directory.
 
+    Linting an Alembic revision imports it and runs its code. In a directory,
+    only revisions in a version location of the Alembic project configuring it
+    are imported (or those under --revisions); any other Python file is left
+    alone, and virtualenvs (a folder with pyvenv.cfg) are skipped.
+
     \b
-    Exit codes: 0 no error-severity finding, 1 at least one, 2 usage or input error.
+    Exit codes: 0 no error-severity finding, 1 at least one, 2 usage or input
+    error (an unreadable file or folder, a PATH with nothing to lint).
 
     A rerun on unchanged files replays the last report from .expandcontract_cache;
     a changed file is linted again (--no-cache: neither read nor write it).
@@ -236,6 +257,8 @@ def lint(
         schema_from=schema_from,
         name=alembic_name,
         execute=execute,
+        revisions=tuple(revision_paths),
+        allow_empty=allow_empty,
     )
     report, problems = lint_paths(list(paths), config, options)
     write("lint", output_format, report, sys.stdout)

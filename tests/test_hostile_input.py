@@ -357,3 +357,123 @@ def test_verify_github_fences_its_text_report() -> None:
     # before the fence: only our own annotations, each one line
     assert all(line.startswith(("::error ", "::warning ")) for line in lines[:start])
     assert "::error::x" not in "\n".join(lines[:start])
+
+
+# --- lint never imports Python it was not told is a revision ----------------------------------
+
+HELPER = """
+revision = "x"
+down_revision = None
+
+
+def upgrade():
+    open({marker!r}, "w").write("ran")
+"""
+
+
+def test_python_in_a_sql_folder_is_never_imported(here: Path) -> None:
+    marker = here / "RAN"
+    (here / "sql").mkdir()
+    (here / "sql" / "0001.sql").write_text(UNSAFE)
+    (here / "sql" / "helper.py").write_text(HELPER.format(marker=str(marker)))
+    env = here / "sql" / "env"  # a virtualenv named env/, with a revision-looking module
+    (env / "lib").mkdir(parents=True)
+    (env / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (env / "lib" / "mod.py").write_text(HELPER.format(marker=str(marker)))
+    (env / "lib" / "x.sql").write_text(UNSAFE)
+    result = run("lint", "sql", "--format", "json")
+    assert result.exit_code == 1, result.output
+    assert not marker.exists()
+    assert _json(result)["files"] == 1
+    assert {f["path"] for f in _json(result)["findings"]} == {"sql/0001.sql"}
+    assert "look like Alembic revisions but are in no version location" in result.stderr
+    assert "--revisions" in result.stderr
+    # named with --revisions, the user asks for it: imported and linted
+    result = run("lint", "sql", "--revisions", "sql", "--format", "json")
+    assert marker.exists() and _json(result)["files"] == 2
+
+
+def test_revisions_of_a_configured_project_are_linted(here: Path) -> None:
+    (here / "alembic.ini").write_text("[alembic]\nscript_location = migrations\n")
+    versions = here / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    (versions / "r1.py").write_text(
+        "from alembic import op\nrevision = 'r1'\ndown_revision = None\n\n"
+        "def upgrade():\n    op.create_index('ix', 't', ['a'])\n\n"
+        "def downgrade():\n    pass\n"
+    )
+    result = run("lint", "migrations", "--format", "json")
+    assert result.exit_code == 1 and _json(result)["files"] == 1
+    assert _json(result)["findings"][0]["path"] == "migrations/versions/r1.py"
+
+
+# --- nothing skipped in silence ---------------------------------------------------------------
+
+
+def test_nothing_to_lint_is_exit_2(here: Path) -> None:
+    (here / "models.py").write_text("class User: pass\n")
+    (here / "empty").mkdir()
+    for path in ("models.py", "empty"):
+        result = run("lint", path)
+        assert result.exit_code == 2, result.output
+        assert f"nothing to lint in {path}" in result.stderr
+        assert "All clear" not in result.output
+        assert run("lint", path, "--allow-empty").exit_code == 0
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "github", "sarif", "junit", "gitlab"])
+def test_links_that_lead_nowhere_are_errors_in_every_format(here: Path, fmt: str) -> None:
+    import os
+
+    sql = here / "sql"
+    (sql / "sub").mkdir(parents=True)
+    (sql / "0001.sql").write_text("SELECT 1;\n")
+    os.symlink("..", sql / "sub" / "up")  # a loop
+    os.symlink("nowhere.sql", sql / "dangling.sql")
+    os.symlink("self", sql / "self")
+    result = run("lint", "sql", "--format", fmt)
+    assert result.exit_code == 2, result.output
+    assert "All clear" not in result.output
+    for name in ("sql/sub/up", "sql/dangling.sql", "sql/self"):
+        assert name in result.stdout, (name, result.stdout)
+        assert name in result.stderr
+
+
+def test_an_unreadable_folder_is_an_error(here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    (here / "sql" / "locked").mkdir(parents=True)
+    (here / "sql" / "0001.sql").write_text("SELECT 1;\n")
+    real = os.scandir
+
+    def scandir(path):
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    result = run("lint", "sql", "--format", "json")
+    assert result.exit_code == 2
+    found = _json(result)["findings"]
+    assert [(f["path"], f["code"]) for f in found] == [("sql/locked", "EC001")]
+    assert "Permission denied" in found[0]["message"]
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "github", "sarif", "junit", "gitlab"])
+def test_an_undecodable_file_is_in_every_format(here: Path, fmt: str) -> None:
+    (here / "latin1.sql").write_bytes("SELECT 'é';\n".encode("latin-1"))
+    (here / "ok.sql").write_text("SELECT 1;\n")
+    result = run("lint", "latin1.sql", "ok.sql", "--format", fmt)
+    assert result.exit_code == 2
+    assert "latin1.sql" in result.stdout and "All clear" not in result.stdout
+
+
+def test_utf16_is_read_or_called_by_its_name(here: Path) -> None:
+    (here / "bom.sql").write_bytes(UNSAFE.encode("utf-16"))  # with its byte-order mark
+    (here / "nobom.sql").write_bytes(UNSAFE.encode("utf-16-le"))
+    result = run("lint", "bom.sql", "--format", "json")
+    assert result.exit_code == 1 and _json(result)["findings"][0]["code"] == "EC301"
+    result = run("lint", "nobom.sql")
+    assert result.exit_code == 2
+    assert "UTF-16 text without a byte-order mark" in result.stderr
+    assert "binary" not in result.stderr

@@ -477,3 +477,36 @@ def test_utf16_is_read_or_called_by_its_name(here: Path) -> None:
     assert result.exit_code == 2
     assert "UTF-16 text without a byte-order mark" in result.stderr
     assert "binary" not in result.stderr
+
+
+# --- cost linear in files ---------------------------------------------------------------------
+
+
+def test_a_cache_entry_holds_its_files_change_not_the_whole_schema(here: Path) -> None:
+    sql = here / "sql"
+    sql.mkdir()
+    for i in range(60):
+        (sql / f"V{i:03d}__t.sql").write_text(f"CREATE TABLE t{i} (id bigint, name text);\n")
+    assert run("lint", "sql").exit_code == 0
+    sizes = [p.stat().st_size for p in (here / "cache").rglob("*.json")]
+    assert len(sizes) == 61  # an entry per file, and the run's
+    assert sorted(sizes)[-2] < 1500, sorted(sizes)[-5:]  # not growing with the schema
+
+
+def test_a_file_linted_after_cached_ones_sees_the_schema_they_left(here: Path) -> None:
+    sql = here / "sql"
+    sql.mkdir()
+    (sql / "V1__t.sql").write_text("CREATE TABLE t (id bigint, a varchar(50));\n")
+    (sql / "V2__u.sql").write_text("CREATE TABLE u (id bigint);\nDROP TABLE u;\n")
+    (sql / "V3__alter.sql").write_text("ALTER TABLE t ALTER COLUMN a TYPE varchar(20);\n")
+    first = run("lint", "sql", "--format", "json", "--ignore", "EC004")
+    assert [f["code"] for f in _json(first)["findings"]] == ["EC110"]
+    # the first two from the cache, the third linted: it starts from what they left
+    (sql / "V3__alter.sql").write_text("ALTER TABLE t ALTER COLUMN a TYPE varchar(10);\n")
+    again = run("lint", "sql", "--format", "json", "--ignore", "EC004")
+    fresh = run("lint", "sql", "--format", "json", "--ignore", "EC004", "--no-cache")
+    assert _json(again)["findings"] == _json(fresh)["findings"]
+    assert [f["code"] for f in _json(again)["findings"]] == ["EC110"]
+    # and a widening, which needs to know the type is varchar(50), is no rewrite
+    (sql / "V3__alter.sql").write_text("ALTER TABLE t ALTER COLUMN a TYPE varchar(80);\n")
+    assert _json(run("lint", "sql", "--format", "json", "--ignore", "EC004"))["findings"] == []

@@ -133,6 +133,8 @@ def collect(
             raise InputError(f"{shown}: no such file or directory")
         if (len(found.files), len(found.unreadable)) == before:
             found.empty.append(shown)
+    if len(paths) + len(revisions) < 2:
+        return found
     seen: set[Path] = set()
     unique: list[Path | None] = []
     for file in found.files:  # a file named twice (a folder and --revisions) is linted once

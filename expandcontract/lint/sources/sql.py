@@ -8,7 +8,9 @@ starting schema and settings the cache knows costs a read of its stamp.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 import re
 import sys
 from collections.abc import Callable
@@ -23,12 +25,35 @@ if TYPE_CHECKING:
     from expandcontract.lint.engine import RuleSet
 
 
+class _Replay:
+    """Where one folder's replay stands: the schema its files have left so far, built only
+    when a file must really be linted (``pending``: the changes of the files since, read
+    from their cache entries), and the identity of that state, chained from each file's
+    change, which keys the next file's entry. A file whose entry is known costs a hash of
+    its text and the read of its (small) entry: cost stays linear in files."""
+
+    def __init__(self, start: Schema | None) -> None:
+        self.schema = Schema.merged([start] if start else [])
+        self.pending: list[dict] = []
+        self.id = hashlib.sha256(self.schema.key().encode()).hexdigest()
+
+    def current(self) -> Schema:
+        for delta in self.pending:
+            self.schema.apply(delta)
+        self.pending.clear()
+        return self.schema
+
+    def advance(self, delta: dict) -> None:
+        text = json.dumps(delta, sort_keys=True, separators=(",", ":"))
+        self.id = hashlib.sha256(f"{self.id}\n{text}".encode()).hexdigest()
+
+
 class SqlFiles:
     def __init__(self, cache: Cache, rules: Callable[[], RuleSet], start: Schema | None) -> None:
         self.cache = cache
         self.rules = rules  # built on the first file the cache does not know
         self.start = start
-        self.schemas: dict[Path | None, Schema] = {}  # folder -> what its files left so far
+        self.replays: dict[Path | None, _Replay] = {}  # folder -> where its replay stands
 
     def read(self, file: Path | None, name: str) -> str:
         """The file's text (``None``: standard input); InputError when it cannot be read."""
@@ -41,27 +66,31 @@ class SqlFiles:
     def lint(self, file: Path | None, name: str, text: str) -> tuple[list[Finding], int]:
         """The findings of one file, and how many statements it has."""
         folder = file.resolve().parent if file is not None else None
-        schema = self.schemas.setdefault(folder, Schema.merged([self.start] if self.start else []))
+        replay = self.replays.get(folder)
+        if replay is None:
+            replay = self.replays[folder] = _Replay(self.start)
         key = None
         if file is not None:
-            key = self.cache.file_key("sql", name, schema.key(), text.encode())
-        entry = self.cache.get(key, {"findings": list, "statements": int, "schema": dict})
+            key = self.cache.file_key("sql", name, replay.id, text.encode())
+        entry = self.cache.get(key, {"findings": list, "statements": int, "delta": dict})
         if entry is not None:
             try:
-                left = Schema.from_json(entry["schema"])  # what the file left, for the next
                 found = [Finding(**f) for f in entry["findings"]]
             except (KeyError, TypeError, ValueError):
-                pass  # a malformed entry: a miss
-            else:
-                schema.replace(left)
+                found = None  # a malformed entry: a miss
+            if found is not None and Schema.valid_delta(entry["delta"]):
+                replay.pending.append(entry["delta"])
+                replay.advance(entry["delta"])
                 return found, entry["statements"]
+        schema = replay.current()
+        before = schema.copy()
         findings, count = lint_alembic_sql(text, name, self.rules(), schema)
-        entry = {
-            "findings": [f.as_dict() for f in findings],
-            "statements": count,
-            "schema": schema.as_json(),
-        }
-        self.cache.put(key, entry)
+        delta = before.delta_to(schema)
+        replay.advance(delta)
+        self.cache.put(
+            key,
+            {"findings": [f.as_dict() for f in findings], "statements": count, "delta": delta},
+        )
         return findings, count
 
 

@@ -488,9 +488,9 @@ def test_a_cache_entry_holds_its_files_change_not_the_whole_schema(here: Path) -
     for i in range(60):
         (sql / f"V{i:03d}__t.sql").write_text(f"CREATE TABLE t{i} (id bigint, name text);\n")
     assert run("lint", "sql").exit_code == 0
-    sizes = [p.stat().st_size for p in (here / "cache").rglob("*.json")]
-    assert len(sizes) == 61  # an entry per file, and the run's
-    assert sorted(sizes)[-2] < 1500, sorted(sizes)[-5:]  # not growing with the schema
+    # each file's entry holds what it added, not the schema so far: linear, not quadratic
+    total = sum(p.stat().st_size for p in (here / "cache").rglob("*.json"))
+    assert total < 60 * 500, total
 
 
 def test_a_file_linted_after_cached_ones_sees_the_schema_they_left(here: Path) -> None:

@@ -517,6 +517,7 @@ def _lint_files(
         findings.extend(found)
         statements += count
         counts[name] = count
+    sql.finish()
     if revisions is not None and options.execute and revisions.aborted:
         try:
             redone = revisions.execute(options.execute)

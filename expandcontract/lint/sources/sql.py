@@ -48,12 +48,55 @@ class _Replay:
         self.id = hashlib.sha256(f"{self.id}\n{text}".encode()).hexdigest()
 
 
+class _Pack:
+    """One folder's file entries, read and written as one cache entry: a file costs no
+    file of its own (creating thousands of small files was most of a cold run), and the
+    pack written back is bounded: this run's entries, and older ones only up to twice as
+    many (or 10,000), so edited files' old entries are evicted."""
+
+    def __init__(self, cache: Cache, key: str | None) -> None:
+        self.cache, self.key = cache, key
+        stored = cache.get(key, {"entries": dict})
+        self.stored: dict = stored["entries"] if stored else {}
+        self.used: dict = {}
+
+    def get(self, key: str | None) -> dict | None:
+        entry = self.stored.get(key) if key else None
+        if not isinstance(entry, dict):
+            return None
+        for field, kind in (("findings", list), ("statements", int), ("delta", dict)):
+            if not isinstance(entry.get(field), kind):
+                return None
+        return entry
+
+    def keep(self, key: str | None, entry: dict) -> None:
+        if key:
+            self.used[key] = entry
+
+    def write(self) -> None:
+        # entries this run did not use stay while the pack is at most twice this run's
+        # size (a hook lints a few files of a folder, CI all of them: neither evicts the
+        # other), the oldest dropped first
+        kept = dict(self.used)
+        limit = max(2 * len(self.used), KEEP_UNUSED)
+        for key, entry in self.stored.items():
+            if len(kept) >= limit:
+                break
+            kept.setdefault(key, entry)
+        if kept.keys() != self.stored.keys():
+            self.cache.put(self.key, {"entries": kept})
+
+
+KEEP_UNUSED = 10_000  # entries a folder's pack may keep beyond this run's
+
+
 class SqlFiles:
     def __init__(self, cache: Cache, rules: Callable[[], RuleSet], start: Schema | None) -> None:
         self.cache = cache
         self.rules = rules  # built on the first file the cache does not know
         self.start = start
         self.replays: dict[Path | None, _Replay] = {}  # folder -> where its replay stands
+        self.packs: dict[Path, _Pack] = {}  # folder -> its files' entries
 
     def read(self, file: Path | None, name: str) -> str:
         """The file's text (``None``: standard input); InputError when it cannot be read."""
@@ -69,16 +112,21 @@ class SqlFiles:
         replay = self.replays.get(folder)
         if replay is None:
             replay = self.replays[folder] = _Replay(self.start)
-        key = None
-        if file is not None:
+        key = pack = None
+        if folder is not None and self.cache.enabled:
+            pack = self.packs.get(folder)
+            if pack is None:
+                where = self.cache.file_key("sql-folder", str(folder), replay.id, b"")
+                pack = self.packs[folder] = _Pack(self.cache, where)
             key = self.cache.file_key("sql", name, replay.id, text.encode())
-        entry = self.cache.get(key, {"findings": list, "statements": int, "delta": dict})
+        entry = pack.get(key) if pack else None
         if entry is not None:
             try:
                 found = [Finding(**f) for f in entry["findings"]]
             except (KeyError, TypeError, ValueError):
                 found = None  # a malformed entry: a miss
             if found is not None and Schema.valid_delta(entry["delta"]):
+                pack.keep(key, entry)
                 replay.pending.append(entry["delta"])
                 replay.advance(entry["delta"])
                 return found, entry["statements"]
@@ -87,11 +135,15 @@ class SqlFiles:
         findings, count = lint_alembic_sql(text, name, self.rules(), schema)
         delta = before.delta_to(schema)
         replay.advance(delta)
-        self.cache.put(
-            key,
-            {"findings": [f.as_dict() for f in findings], "statements": count, "delta": delta},
-        )
+        if pack is not None:
+            entry = {"findings": [f.as_dict() for f in findings], "statements": count}
+            pack.keep(key, {**entry, "delta": delta})
         return findings, count
+
+    def finish(self) -> None:
+        """Write back each folder's entries."""
+        for pack in self.packs.values():
+            pack.write()
 
 
 # what `alembic upgrade --sql` writes before each revision's statements

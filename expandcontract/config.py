@@ -105,6 +105,8 @@ class Config:
         return self.path.parent if self.path else Path.cwd()
 
     def excluded(self, file: Path) -> bool:
+        if not self.exclude:  # most projects: no path to resolve
+            return False
         try:
             rel = file.resolve().relative_to(self.root.resolve()).as_posix()
         except ValueError:

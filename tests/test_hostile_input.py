@@ -510,3 +510,50 @@ def test_a_file_linted_after_cached_ones_sees_the_schema_they_left(here: Path) -
     # and a widening, which needs to know the type is varchar(50), is no rewrite
     (sql / "V3__alter.sql").write_text("ALTER TABLE t ALTER COLUMN a TYPE varchar(80);\n")
     assert _json(run("lint", "sql", "--format", "json", "--ignore", "EC004"))["findings"] == []
+
+
+RICH_REPLAY = [
+    "CREATE TABLE t (id bigint PRIMARY KEY, a varchar(50), b numeric(10,2));",
+    "CREATE TABLE p (id bigint, k int) PARTITION BY RANGE (k);",
+    "CREATE INDEX CONCURRENTLY ix_t_a ON t (a);",
+    "CREATE TYPE mood AS ENUM ('a', 'b');",
+    "ALTER TABLE t ADD COLUMN c text;",
+    "ALTER TABLE t ALTER COLUMN a TYPE varchar(20);",
+    "ALTER TABLE t RENAME COLUMN c TO d;",
+    "CREATE TABLE u (id bigint, x varchar(10));\nALTER TABLE u RENAME TO v;",
+    "ALTER TABLE v ALTER COLUMN x TYPE varchar(5);",
+    "ALTER TABLE t DROP COLUMN a;",
+    "DROP TABLE v;",
+    "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;",
+    "ALTER TABLE t ALTER COLUMN b TYPE numeric(12,2);",
+    "ALTER TABLE p ADD COLUMN z int;",
+    "ALTER TYPE mood RENAME TO feeling;",
+    "SELECT f();",
+]
+
+
+def test_a_replay_in_place_judges_as_a_replay_of_copies(
+    here: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Linting a folder's files in place (the schema's dicts shared with each file's
+    context) gives the very findings copying the schema for every file gave, cached or
+    not, after an edit in the middle too."""
+    from expandcontract.lint.schema import Schema
+
+    sql = here / "sql"
+    sql.mkdir()
+    for i, text in enumerate(RICH_REPLAY):
+        (sql / f"V{i:02d}__m.sql").write_text(text + "\n")
+
+    def findings(*extra: str) -> list:
+        return _json(run("lint", "sql", "--format", "json", *extra))["findings"]
+
+    in_place = [findings("--no-cache"), findings(), findings()]
+    (sql / "V05__m.sql").write_text("ALTER TABLE t ALTER COLUMN a TYPE varchar(80);\n")
+    in_place += [findings(), findings("--no-cache")]
+    (sql / "V05__m.sql").write_text(RICH_REPLAY[5] + "\n")
+    monkeypatch.setattr(Schema, "track", lambda self: None)  # the copying way
+    copies = findings("--no-cache")
+    assert in_place[0] == in_place[1] == in_place[2] == copies
+    assert in_place[3] == in_place[4] != copies
+    assert {f["code"] for f in copies} >= {"EC110"}

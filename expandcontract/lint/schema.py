@@ -6,6 +6,84 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from itertools import islice
 
+_MISSING = object()
+
+
+class Tracked(dict):
+    """A dict that remembers, for each key changed since :meth:`mark`, its value before
+    (or that it was absent): a replay that lints one file in place learns what the file
+    changed in time proportional to the change, not to the whole schema."""
+
+    __slots__ = ("original",)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.original: dict = {}
+
+    def mark(self) -> None:
+        self.original = {}
+
+    def _note(self, key) -> None:
+        if key not in self.original:
+            self.original[key] = dict.get(self, key, _MISSING)
+
+    def __setitem__(self, key, value) -> None:
+        self._note(key)
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key) -> None:
+        self._note(key)
+        super().__delitem__(key)
+
+    def pop(self, key, *default):
+        self._note(key)
+        return super().pop(key, *default)
+
+    def setdefault(self, key, default=None):
+        self._note(key)
+        return super().setdefault(key, default)
+
+    def update(self, *args, **kwargs) -> None:
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def popitem(self):
+        raise TypeError("popitem on a tracked schema dict")
+
+    def clear(self) -> None:
+        for key in list(self):
+            self._note(key)
+        super().clear()
+
+    def __ior__(self, other):
+        self.update(other)
+        return self
+
+    def as_before(self) -> dict:
+        """What it held at :meth:`mark` (a copy: the rare path)."""
+        before = dict(self)
+        for key, value in self.original.items():
+            if value is _MISSING:
+                before.pop(key, None)
+            else:
+                before[key] = value
+        return before
+
+    def changes(self) -> tuple[dict, set]:
+        """Since :meth:`mark`: the keys set to a new value, and the keys gone."""
+        changed, gone = {}, set()
+        for key, value in self.original.items():
+            now = dict.get(self, key, _MISSING)
+            if now is _MISSING:
+                if value is not _MISSING:
+                    gone.add(key)
+            elif now is not value and now != value:
+                changed[key] = now
+        return changed, gone
+
+
+_TRACKED = ("column_types", "indexes", "facts")
+
 
 @dataclass
 class Schema:
@@ -110,6 +188,79 @@ class Schema:
                 ):
                     return False
         return True
+
+    # --- linting in place: a replay's schema, changed by one file at a time -------------
+
+    def track(self) -> None:
+        """Hold the dicts as :class:`Tracked`: a Context then works on them in place
+        (``Context.start_from``) instead of copying the whole schema for every file."""
+        for name in _TRACKED:
+            value = getattr(self, name)
+            if not isinstance(value, Tracked):
+                setattr(self, name, Tracked(value))
+
+    @property
+    def tracked(self) -> bool:
+        return isinstance(self.column_types, Tracked)
+
+    def mark(self) -> tuple:
+        """Start recording a file's changes; returns the state to diff or roll back to
+        (an untracked schema: a copy of it)."""
+        if not self.tracked:
+            return ("copy", self.copy())
+        for name in _TRACKED:
+            getattr(self, name).mark()
+        return (
+            tuple(getattr(self, name) for name in _TRACKED),
+            set(self.partitioned),
+            set(self.types),
+        )
+
+    def delta_since(self, mark: tuple) -> dict:
+        """What changed since :meth:`mark`, as :meth:`delta_to` gives it; in time
+        proportional to the change (a dict the linter replaced costs a full comparison,
+        and is tracked again)."""
+        if mark[0] == "copy":
+            return mark[1].delta_to(self)
+        dicts, partitioned, types = mark
+        before = Schema({}, partitioned, {}, types, {})
+        after = Schema({}, self.partitioned, {}, self.types, {})
+        replaced = False
+        for name, old in zip(_TRACKED, dicts, strict=True):
+            new = getattr(self, name)
+            if new is old:
+                changed, gone = old.changes()
+                setattr(
+                    before,
+                    name,
+                    {
+                        k: old.original[k]
+                        for k in (*changed, *gone)
+                        if old.original[k] is not _MISSING
+                    },
+                )
+                setattr(after, name, {**getattr(before, name), **changed})
+                for key in gone:
+                    getattr(after, name).pop(key, None)
+            else:
+                setattr(before, name, old.as_before())
+                setattr(after, name, new)
+                replaced = True
+        delta = before.delta_to(after)
+        if replaced:
+            self.track()
+        return delta
+
+    def roll_back(self, mark: tuple) -> None:
+        """Undo what a file that failed half-way did (its changes were not recorded)."""
+        if mark[0] == "copy":
+            self.replace(mark[1])
+            return
+        dicts, partitioned, types = mark
+        for name, old in zip(_TRACKED, dicts, strict=True):
+            restored = Tracked(old.as_before())
+            setattr(self, name, restored)
+        self.partitioned, self.types = partitioned, types
 
     def apply(self, delta: dict) -> None:
         """Make the change :meth:`delta_to` describes, in place."""

@@ -36,6 +36,7 @@ class _Replay:
         self.schema = Schema.merged([start] if start else [])
         self.pending: list[dict] = []
         self.id = hashlib.sha256(self.schema.key().encode()).hexdigest()
+        self.schema.track()  # linted in place, file after file
 
     def current(self) -> Schema:
         for delta in self.pending:
@@ -131,12 +132,13 @@ class SqlFiles:
                 replay.advance(entry["delta"])
                 return found, entry["statements"]
         schema = replay.current()
-        # linting replaces the schema's dicts and sets with new ones (it reads these)
-        before = Schema(
-            schema.column_types, schema.partitioned, schema.indexes, schema.types, schema.facts
-        )
-        findings, count = lint_alembic_sql(text, name, self.rules(), schema)
-        delta = before.delta_to(schema)
+        mark = schema.mark()
+        try:
+            findings, count = lint_alembic_sql(text, name, self.rules(), schema)
+        except BaseException:
+            schema.roll_back(mark)  # the run goes on from the schema before this file
+            raise
+        delta = schema.delta_since(mark)
         replay.advance(delta)
         if pack is not None:
             entry = {"findings": [f.as_dict() for f in findings], "statements": count}

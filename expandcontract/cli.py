@@ -176,6 +176,19 @@ def cli() -> None:
     "(the embedded one; or a database of its own on the server URL) and lint what they "
     "really execute.",
 )
+@click.option(
+    "--revisions",
+    "revision_paths",
+    multiple=True,
+    metavar="PATH",
+    help="A folder (or file) of Alembic revisions to lint although no Alembic project "
+    "configures it as a version location. Linting a revision imports it and runs its code.",
+)
+@click.option(
+    "--allow-empty",
+    is_flag=True,
+    help="Exit 0 when a PATH holds nothing to lint (a hook handed only other files).",
+)
 def lint(
     paths,
     output_format,
@@ -191,6 +204,8 @@ def lint(
     schema_from,
     alembic_name,
     execute,
+    revision_paths,
+    allow_empty,
 ) -> None:
     """Report statements that lock, rewrite or break a busy table.
 
@@ -199,8 +214,14 @@ def lint(
     project; '-' reads SQL from stdin. With no PATHS, the Alembic project in
     the current directory.
 
+    Linting an Alembic revision imports it and runs its code. In a directory,
+    only revisions in a version location of the Alembic project configuring it
+    are imported (or those under --revisions); any other Python file is left
+    alone, and virtualenvs (a folder with pyvenv.cfg) are skipped.
+
     \b
-    Exit codes: 0 no error-severity finding, 1 at least one, 2 usage or input error.
+    Exit codes: 0 no error-severity finding, 1 at least one, 2 usage or input
+    error (an unreadable file or folder, a PATH with nothing to lint).
 
     A rerun on unchanged files replays the last report from .expandcontract_cache;
     a changed file is linted again (--no-cache: neither read nor write it).
@@ -238,6 +259,8 @@ def lint(
         schema_from=schema_from,
         name=alembic_name,
         execute=execute,
+        revisions=tuple(revision_paths),
+        allow_empty=allow_empty,
     )
     report, problems = lint_paths(list(paths), config, options)
     write("lint", output_format, report, sys.stdout)
@@ -598,14 +621,17 @@ def status(alembic_config, alembic_name, database_url, output_format) -> None:
     show_default=True,
     help="Only archives made at least this long ago (7d, 24h).",
 )
-@click.option("--yes", is_flag=True, help="Drop them; without it, only list them.")
+@click.option("--yes", is_flag=True, help="Drop them without asking.")
 def purge(alembic_config, alembic_name, database_url, older_than, yes) -> None:
-    """List, then with --yes drop, the archives drop-table's contracts left.
+    """List the archives drop-table's contracts left, then, once confirmed (or with
+    --yes), drop them.
 
     A dropped table is kept as expandcontract_dropped_TABLE so the contract can
     be undone; once the rollback window has passed, purge frees the space. A
     contract whose archive was purged can no longer be undone (its downgrade
-    says so).
+    says so). Only tables that are archives both by record and by name are
+    dropped; a record naming any other table is reported and left alone.
+    Without --yes, purge asks on a terminal and drops nothing elsewhere.
 
     \b
     Example:
@@ -617,7 +643,14 @@ def purge(alembic_config, alembic_name, database_url, older_than, yes) -> None:
     runner = _runner(alembic_config, alembic_name, database_url)
     with runner._connect() as connection:
         rows = [r for r in tables.archives(connection) if r["purged_at"] is None]
-        due = [r for r in rows if r["age"] >= min_age]
+        for row in rows:
+            if not tables.is_archive(row):
+                click.echo(
+                    f"warning: the archive record of {row['original']!r} names "
+                    f"{row['archive']!r}, which is not its archive's name: left alone",
+                    err=True,
+                )
+        due = [r for r in rows if r["age"] >= min_age and tables.is_archive(r)]
         if not due:
             click.echo("no archive to purge" + (f" older than {older_than}" if min_age else ""))
             return
@@ -626,11 +659,19 @@ def purge(alembic_config, alembic_name, database_url, older_than, yes) -> None:
             when = row["archived_at"].strftime("%Y-%m-%d %H:%M")
             verb = "dropping" if yes else "would drop"
             click.echo(f"{verb} {row['archive']} (was {row['original']}, {when}, {size})")
-            if yes:
+        if not yes and _interactive():
+            yes = click.confirm(f"Drop these {len(due)} tables? They cannot be brought back")
+        if yes:
+            for row in due:
                 tables.purge(connection, row["archive"])
-        connection.commit()
+            connection.commit()
     if not yes:
-        click.echo("(nothing dropped: add --yes)")
+        click.echo("(nothing dropped: confirm, or add --yes)")
+
+
+def _interactive() -> bool:
+    """Whether a person can answer a question (a terminal on stdin)."""
+    return sys.stdin.isatty()
 
 
 def _seconds(value: str) -> float:

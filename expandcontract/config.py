@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -23,14 +24,22 @@ KEYS: dict[str, tuple[type, str]] = {
     "severity": (dict, "rule code or name -> 'error' or 'warning'"),
     "exclude": (list, "glob patterns of files not to lint, relative to pyproject.toml"),
     "assume_in_transaction": (bool, "SQL files run inside one transaction (default false)"),
-    "lock_timeout": (str, "lock_timeout for every DDL statement the runner issues (default '2s')"),
+    "lock_timeout": (
+        str,
+        "lock_timeout for every DDL statement the runner issues (default '2s'; must be more "
+        "than 0: 0 would switch the protection off)",
+    ),
     "lock_retries": (int, "attempts of a statement that hits lock_timeout (default 5)"),
     "wait_timeout": (
         float,
         "seconds a CONCURRENTLY build or a VALIDATE may wait for other sessions' snapshots "
         "and locks before it gives up and is cleaned up (default 600; 0: no bound)",
     ),
-    "backfill_batch_size": (int, "rows in the first backfill batch (default 1000)"),
+    "backfill_batch_size": (
+        int,
+        "rows in the first backfill batch (default 1000; at most 100,000: a bigger batch "
+        "holds its row locks for seconds)",
+    ),
     "backfill_batch_time": (
         float,
         "seconds each backfill batch should take; batches grow or shrink to it "
@@ -49,9 +58,15 @@ KEYS: dict[str, tuple[type, str]] = {
     ),
     "revision_timeout": (
         float,
-        "seconds a revision's own code may run while lint renders it (default 10; 0: no limit)",
+        "seconds a revision's own code may run while lint renders it (default 10; 0: no limit; "
+        "otherwise from 0.1 to 3600)",
     ),
 }
+
+MAX_BATCH_SIZE = 100_000  # the largest first backfill batch a configuration may ask for
+MIN_REVISION_TIMEOUT, MAX_REVISION_TIMEOUT = 0.1, 3600.0
+# PostgreSQL's spelling of a duration setting: a number, a unit (milliseconds without one)
+_DURATION = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*(us|ms|s|min|h|d)?\s*")
 
 
 @dataclass
@@ -94,6 +109,8 @@ class Config:
         return self.path.parent if self.path else Path.cwd()
 
     def excluded(self, file: Path) -> bool:
+        if not self.exclude:  # most projects: no path to resolve
+            return False
         try:
             rel = file.resolve().relative_to(self.root.resolve()).as_posix()
         except ValueError:
@@ -102,11 +119,15 @@ class Config:
 
 
 def find_pyproject(start: Path) -> Path | None:
-    """The nearest ``pyproject.toml`` at or above ``start`` that has ``[tool.expandcontract]``."""
+    """The nearest ``pyproject.toml`` at or above ``start``, when it has
+    ``[tool.expandcontract]``. The search stops at the first ``pyproject.toml``, with our
+    section or without (as ruff's does): that file marks the project, and a parent
+    folder's configuration must not silently change its verdict."""
     for directory in (start, *start.parents):
         candidate = directory / "pyproject.toml"
-        if candidate.is_file() and "expandcontract" in _load_toml(candidate).get("tool", {}):
-            return candidate
+        if candidate.is_file():
+            has_ours = "expandcontract" in _load_toml(candidate).get("tool", {})
+            return candidate if has_ours else None
     return None
 
 
@@ -137,6 +158,24 @@ def parse_section(section: dict, path: Path) -> Config:
             raise InputError(f"{where}: {key} must be a {expected.__name__}, not {value!r}")
         if key in ("backfill_batch_size", "backfill_workers", "lock_retries") and value < 1:
             raise InputError(f"{where}: {key} must be at least 1, not {value!r}")
+        if key == "backfill_batch_size" and value > MAX_BATCH_SIZE:
+            raise InputError(
+                f"{where}: backfill_batch_size must be at most {MAX_BATCH_SIZE:,} (a bigger "
+                f"batch holds its row locks for seconds), not {value!r}"
+            )
+        if expected is float and not math.isfinite(value):
+            raise InputError(f"{where}: {key} must be a finite number of seconds, not {value!r}")
+        if (
+            key == "revision_timeout"
+            and value != 0
+            and not (MIN_REVISION_TIMEOUT <= value <= MAX_REVISION_TIMEOUT)
+        ):
+            raise InputError(
+                f"{where}: revision_timeout must be 0 (no limit) or from "
+                f"{MIN_REVISION_TIMEOUT:g} to {MAX_REVISION_TIMEOUT:g} seconds, not {value!r}"
+            )
+        if key == "lock_timeout":
+            _check_lock_timeout(value, where)
         non_negative = (
             "backfill_batch_time",
             "backfill_pause",
@@ -158,6 +197,22 @@ def parse_section(section: dict, path: Path) -> Config:
             }
         setattr(config, key, value)
     return config
+
+
+def _check_lock_timeout(value: str, where: str) -> None:
+    """A lock_timeout PostgreSQL accepts, and above 0: ``0`` means "wait forever", which
+    turns the protection off, so a statement would queue behind any lock (and every
+    query on the table behind it)."""
+    match = _DURATION.fullmatch(value)
+    if not match:
+        raise InputError(
+            f"{where}: lock_timeout must be a duration such as '2s' or '500ms', not {value!r}"
+        )
+    if float(match[1]) == 0:
+        raise InputError(
+            f"{where}: lock_timeout must be more than 0, not {value!r} (0 waits forever: "
+            "a statement would queue behind any lock, and the application behind it)"
+        )
 
 
 def resolve_rule(word: object, where: str, lookup: dict[str, str]) -> str:

@@ -1,7 +1,9 @@
 """
 ## What it does
 Reports a statement that cannot be parsed as PostgreSQL, or a quote, dollar
-quote or comment that never closes.
+quote or comment that never closes; and a file or folder that could not be
+read at all (no permission, not UTF-8 or UTF-16 text, a symbolic link loop,
+a dangling link), at its first line.
 
 ## Why is this bad?
 A statement the linter cannot read is a statement it cannot judge: it may take

@@ -18,6 +18,8 @@ os.environ.setdefault(
 ADMIN_URL = os.environ.get(
     "EXPANDCONTRACT_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
+# the prefix of the databases the tests create: runs sharing a server tell theirs apart
+PREFIX = os.environ.get("EXPANDCONTRACT_TEST_DATABASE_PREFIX", "ec_test_")
 
 
 def _admin() -> psycopg.Connection:
@@ -35,7 +37,7 @@ def _admin() -> psycopg.Connection:
 @pytest.fixture
 def database_url() -> Iterator[str]:
     """A freshly created database with a unique name, dropped afterwards."""
-    name = f"ec_test_{uuid.uuid4().hex[:16]}"
+    name = f"{PREFIX}{uuid.uuid4().hex[:16]}"
     with _admin() as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     url = psycopg.conninfo.make_conninfo(ADMIN_URL, dbname=name)
@@ -81,7 +83,7 @@ def any_server(request) -> Iterator[tuple[int, psycopg.Connection]]:
         admin_url = ADMIN_URL
     else:
         admin_url = request.getfixturevalue("embedded_server")[1]
-    name = f"ec_test_{uuid.uuid4().hex[:16]}"
+    name = f"{PREFIX}{uuid.uuid4().hex[:16]}"
     with psycopg.connect(admin_url, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     try:

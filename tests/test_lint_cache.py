@@ -77,9 +77,9 @@ def project(tmp_path: Path) -> Path:
 
 def test_a_rerun_replays_the_report_without_loading_the_linter(project: Path) -> None:
     cache = project / "cache"
-    first, imported = lint(project, "sql", "migrations/versions", cache=cache)
+    first, imported = lint(project, "sql", "--revisions", "migrations/versions", cache=cache)
     assert "expandcontract.linters" in imported
-    again, imported = lint(project, "sql", "migrations/versions", cache=cache)
+    again, imported = lint(project, "sql", "--revisions", "migrations/versions", cache=cache)
     assert again == first
     assert "sqlglot" not in imported and "expandcontract.linters" not in imported
     assert (cache / ".gitignore").is_file() and (cache / "CACHEDIR.TAG").is_file()
@@ -102,13 +102,15 @@ def test_a_changed_file_or_setting_is_linted_again(project: Path) -> None:
 
 def test_a_revision_is_linted_again_when_the_code_it_imports_changes(project: Path) -> None:
     cache = project / "cache"
-    first, _ = lint(project, "migrations/versions", cache=cache)
+    first, _ = lint(project, "--revisions", "migrations/versions", cache=cache)
     # the app now names a table whose rendered SQL drops one: another verdict
     (project / "app_tables.py").write_text('TABLE = "users; DROP TABLE users; --"\n')
     os.utime(project / "app_tables.py", ns=(1, 1))  # a different stamp, whatever the clock
-    changed, _ = lint(project, "migrations/versions", cache=cache)
+    changed, _ = lint(project, "--revisions", "migrations/versions", cache=cache)
     assert changed != first
-    assert changed == lint(project, "migrations/versions", "--no-cache", cache=cache)[0]
+    assert (
+        changed == lint(project, "--revisions", "migrations/versions", "--no-cache", cache=cache)[0]
+    )
 
 
 def test_no_cache_reads_and_writes_nothing(project: Path) -> None:

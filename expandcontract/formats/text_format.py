@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 
+from expandcontract.errors import printable
 from expandcontract.lint.finding import Report
 
 
@@ -11,10 +12,17 @@ def render(report: Report) -> str:
 
 def chunks(report: Report) -> Iterator[str]:
     for f in report.findings:
-        yield f"{f.path}:{f.line}:{f.column}: {f.code} {f.rule} [{f.severity}] {f.message}\n"
+        where = f"{printable(f.path)}:{f.line}:{f.column}"
+        yield f"{where}: {f.code} {f.rule} [{f.severity}] {_lines(f.message)}\n"
         if f.hint:
-            yield f"    hint: {f.hint}\n"
+            yield f"    hint: {_lines(f.hint)}\n"
     yield summary(report)
+
+
+def _lines(text: str) -> str:
+    """A message or hint: every line after the first indented (none can start with ``::``,
+    which a CI log runs as a command), control characters escaped."""
+    return "\n      ".join(printable(line) for line in text.split("\n"))
 
 
 def summary(report: Report) -> str:

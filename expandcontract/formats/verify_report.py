@@ -39,9 +39,15 @@ def _github(report: VerifyReport) -> str:
                 lines.append(f"::warning {where},title={title}::{text}")
     if report.unverified:
         lines.append(
-            f"::error title=expandcontract verify::not reached: {', '.join(report.unverified)}"
+            "::error title=expandcontract verify::"
+            + _data(f"not reached: {', '.join(report.unverified)}")
         )
-    lines.append(_text(report))  # the log keeps the whole report
+    # the log keeps the whole report, fenced: a line of it (a message quoting a name, a
+    # docstring) that starts with "::" must not run as a workflow command
+    import secrets
+
+    token = secrets.token_hex(16)
+    lines += [f"::stop-commands::{token}", _text(report), f"::{token}::"]
     return "\n".join(lines)
 
 

@@ -36,8 +36,17 @@ class Cache:
         self.enabled = enabled
         base = os.environ.get("EXPANDCONTRACT_CACHE_DIR")
         self.root = Path(base) if base else (root or Path.cwd()) / FOLDER
-        # our own code's stamp costs a stat of every module: only when the cache is used
-        self.settings = f"{__version__} {_code_stamp() if enabled else ''}\n{settings}"
+        if enabled:
+            problem = _untrusted(self.root)
+            if problem:
+                import sys
+
+                sys.stderr.write(f"warning: cache {self.root} ignored: {problem}\n")
+                self.enabled = enabled = False
+        # our own code's stamp costs a stat of every module: only when the cache is used;
+        # the libraries that parse and render, and Python, decide verdicts as well
+        stamp = f"{_code_stamp()} {_versions()}" if enabled else ""
+        self.settings = f"{__version__} {stamp}\n{settings}"
 
     # --- keys ------------------------------------------------------------------------------
 
@@ -97,13 +106,22 @@ class Cache:
 
     # --- entries ---------------------------------------------------------------------------
 
-    def get(self, key: str | None) -> dict | None:
+    def get(self, key: str | None, shape: dict[str, type] | None = None) -> dict | None:
+        """The entry under ``key``, or None: a miss, as is an entry that is not valid JSON
+        or lacks a field of ``shape`` (field -> type) or has it of another type."""
         if not self.enabled or key is None:
             return None
         try:
-            return json.loads((self.root / key[:2] / f"{key}.json").read_text())
+            entry = json.loads((self.root / key[:2] / f"{key}.json").read_text())
         except (OSError, ValueError):
             return None
+        if not isinstance(entry, dict):
+            return None
+        for field, kind in (shape or {}).items():
+            value = entry.get(field)
+            if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+                return None
+        return entry
 
     def put(self, key: str | None, entry: dict) -> None:
         if not self.enabled or key is None:
@@ -111,7 +129,8 @@ class Cache:
         folder = self.root / key[:2]
         try:
             if not self.root.exists():
-                self.root.mkdir(parents=True)
+                self.root.mkdir(parents=True, mode=0o755)
+                self.root.chmod(0o755)  # whatever the umask: no one else writes in it
                 (self.root / ".gitignore").write_text(_KEEP_OUT)
                 (self.root / "CACHEDIR.TAG").write_text(
                     "Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -121,10 +140,46 @@ class Cache:
 
             handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
             with os.fdopen(handle, "w") as out:
-                json.dump(entry, out)
+                out.write(json.dumps(entry))  # dumps: the C encoder (dump is pure Python)
             os.replace(temporary, folder / f"{key}.json")
         except OSError:
             pass  # a read-only checkout lints as well, just not faster
+
+
+def _untrusted(root: Path) -> str | None:
+    """Why an existing cache folder must not be read (None: it may). Another user who can
+    write entries could turn any verdict into "All clear"."""
+    try:
+        stat = root.stat()
+    except FileNotFoundError:
+        return None  # created by us, when first written
+    except OSError as err:
+        return f"cannot read it ({err.strerror or err})"
+    import stat as modes
+
+    if not modes.S_ISDIR(stat.st_mode):
+        return "not a folder"
+    if hasattr(os, "geteuid") and stat.st_uid != os.geteuid():
+        return f"owned by another user (uid {stat.st_uid}); remove it or use --no-cache"
+    if stat.st_mode & (modes.S_IWGRP | modes.S_IWOTH):
+        return "writable by other users; `chmod go-w` it or use --no-cache"
+    return None
+
+
+@functools.cache
+def _versions() -> str:
+    """The versions of what else decides a verdict: sqlglot parses, Alembic and SQLAlchemy
+    render revisions, and Python runs them."""
+    import sys
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = []
+    for name in ("sqlglot", "alembic", "sqlalchemy"):
+        try:
+            found.append(f"{name}={version(name)}")
+        except PackageNotFoundError:
+            found.append(f"{name}=-")
+    return " ".join([*found, "python=" + ".".join(map(str, sys.version_info[:3]))])
 
 
 _SEEN: dict[tuple[str, str | None], str | None] = {}  # (module, file) -> stamp if the app's
@@ -172,4 +227,4 @@ def _configs_above(folder: Path) -> list[Path]:
 
 
 def _digest(parts: list[str]) -> str:
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    return hashlib.sha256("\n".join(parts).encode("utf-8", "surrogateescape")).hexdigest()

@@ -87,6 +87,8 @@ class Context:
     routines: dict[str, tuple[str, str]] = field(default_factory=dict)
     # a DO block or routine body opened a transaction of its own (outside any other)
     block_transaction: bool = False
+    # column_types, indexes and facts are a tracked schema's own, changed in place
+    shared: bool = False
 
     def __post_init__(self) -> None:
         self.in_transaction = self.assume_in_transaction
@@ -124,16 +126,32 @@ class Context:
         return op.name is not None and op.name in self.new_indexes
 
     def start_from(self, schema: Schema) -> None:
-        """Know what the migrations before this one left."""
-        self.column_types.update(schema.column_types)
+        """Know what the migrations before this one left. A tracked schema (a replay of
+        SQL files) is worked on in place, its dicts shared, not copied: copying a schema
+        that grows with every file made a replay's cost grow with the square of its
+        files."""
+        if schema.tracked and not (self.column_types or self.indexes or self.facts):
+            self.column_types, self.indexes, self.facts = (
+                schema.column_types,
+                schema.indexes,
+                schema.facts,
+            )
+            self.shared = True
+        else:
+            self.column_types.update(schema.column_types)
+            self.indexes.update(schema.indexes)
+            self.facts.update(schema.facts)
         self.partitioned |= schema.partitioned
-        self.indexes.update(schema.indexes)
         self.types |= schema.types
-        self.facts.update(schema.facts)
         self.load_routines()
 
     def schema(self) -> Schema:
-        """What this migration leaves known for the ones after it."""
+        """What this migration leaves known for the ones after it (in place, when it
+        started from a tracked schema: its dicts, as they are now)."""
+        if self.shared:
+            return Schema(
+                self.column_types, set(self.partitioned), self.indexes, set(self.types), self.facts
+            )
         return Schema(
             dict(self.column_types),
             set(self.partitioned),

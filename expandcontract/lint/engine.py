@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from expandcontract.errors import InputError
+from expandcontract.errors import InputError, printable
 from expandcontract.lint.context import Context
 from expandcontract.lint.finding import Finding
 from expandcontract.lint.rule import Rule
@@ -105,16 +105,49 @@ class Collector:
         )
 
 
-def read_source(path: Path) -> str:
-    """Read a file as UTF-8 text, or raise InputError naming the file and line."""
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+
+
+def _looks_utf16(data: bytes) -> bool:
+    """ASCII-range text in UTF-16 without a byte-order mark: a NUL in every other byte."""
+    head = data[:4096]
+    if len(head) < 4 or len(head) % 2:
+        return False
+    even, odd = head[0::2], head[1::2]
+    return (odd.count(0) == len(odd) and even.count(0) == 0) or (
+        even.count(0) == len(even) and odd.count(0) == 0
+    )
+
+
+def read_source(path: Path, name: str | None = None) -> str:
+    """Read a file as UTF-8 text, or raise InputError naming the file (as ``name``, its
+    name in the report) and line."""
+    name = name or printable(str(path))
     try:
         data = path.read_bytes()
     except OSError as err:
-        raise InputError(f"{path}: cannot read: {err.strerror or err}") from None
-    return decode_source(data, str(path))
+        raise InputError(f"{name}: cannot read: {err.strerror or err}") from None
+    return decode_source(data, name)
 
 
 def decode_source(data: bytes, name: str) -> str:
+    """The text of a SQL file: UTF-8, or UTF-16/32 with its byte-order mark; anything
+    else is an InputError that says what the file is."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data[len(bom) :].decode(codec)
+            except UnicodeDecodeError:
+                raise InputError(
+                    f"{name}: not valid {codec.upper()}; save the file as UTF-8"
+                ) from None
+    if _looks_utf16(data):
+        raise InputError(f"{name}: UTF-16 text without a byte-order mark; save the file as UTF-8")
     nul = data.find(b"\x00")
     if nul != -1:
         line = data.count(b"\n", 0, nul) + 1

@@ -139,7 +139,20 @@ def archives(conn) -> list[dict]:
     return rows
 
 
+def is_archive(row: dict) -> bool:
+    """Whether a record's table is an archive by its name as well: the name drop-table
+    gives the original it records. A row of the bookkeeping table is only data (anyone
+    who can write it could name ``orders``): purge drops nothing else."""
+    original = row.get("original")
+    return isinstance(original, str) and row.get("archive") == archive_name(original)
+
+
 def purge(conn, archive_: str) -> None:
+    original = conn.execute(
+        text(f"SELECT original FROM {ARCHIVES} WHERE archive = :a"), {"a": archive_}
+    ).scalar()
+    if not is_archive({"archive": archive_, "original": original}):
+        raise ValueError(f"{archive_} is not an archive drop-table made: not dropped")
     conn.execute(text(f"DROP TABLE IF EXISTS {quote(archive_)}"))
     conn.execute(
         text(f"UPDATE {ARCHIVES} SET purged_at = now() WHERE archive = :a"), {"a": archive_}

@@ -827,6 +827,16 @@ def _lint_unit(
     return mapped, len(script.statements)
 
 
+# what a revision's cache entry must hold to be used
+_REVISION_ENTRY = {
+    "findings": list,
+    "statements": int,
+    "open": list,
+    "imports": list,
+    "schema": dict,
+}
+
+
 @dataclass
 class _Scope:
     """What linting a revision needs to know of the project it belongs to."""
@@ -888,9 +898,16 @@ class Revisions:
             key = self.cache.file_key("revision", name, context, file.read_bytes())
         except OSError:
             key = None  # unreadable: linting it says so
-        entry = self.cache.get(key)
+        entry = self.cache.get(key, _REVISION_ENTRY)
         if entry is not None and not self.cache.unchanged(entry["imports"]):
             entry = None  # the application code it imported has changed
+        if entry is not None:
+            try:
+                found = [Finding(**f) for f in entry["findings"]]
+                left = Schema.from_json(entry["schema"])
+                still_open = {tuple(k): v for k, v in entry["open"]}
+            except (KeyError, TypeError, ValueError):
+                entry = None  # a malformed entry: a miss
         args = (phase, meta.revision, inherited, before, scope.config, scope.env_py)
         if entry is None:
             result = lint_revision(file, name, self.rules(), *args)
@@ -903,12 +920,15 @@ class Revisions:
                 "aborted": result.aborted,
             }
             self.cache.put(key, entry)
+            found = result.findings
+            left = result.schema or before
+            still_open = dict(result.open_not_valid)
         if entry.get("aborted") and meta.revision:
             self.aborted[file] = (name, entry["aborted"], args)
         if meta.revision:
-            self.open_not_valid[meta.revision] = {tuple(k): v for k, v in entry["open"]}
-            self.schemas[meta.revision] = Schema.from_json(entry["schema"])
-        return [Finding(**f) for f in entry["findings"]], entry["statements"]
+            self.open_not_valid[meta.revision] = still_open
+            self.schemas[meta.revision] = left
+        return found, entry["statements"]
 
     def execute(self, where: str) -> dict[str, tuple[list[Finding], int]]:
         """``lint --execute``: run the revisions that stopped part way offline on a

@@ -479,6 +479,25 @@ def test_utf16_is_read_or_called_by_its_name(here: Path) -> None:
     assert "binary" not in result.stderr
 
 
+def test_a_file_too_large_to_be_a_migration_is_refused_without_reading_it(here: Path) -> None:
+    """A 200 MB file took 756 s and 4.7 GB: one over the cap is named and skipped at once,
+    and the other files are still judged."""
+    import time
+
+    from expandcontract.lint.engine import MAX_FILE_BYTES
+
+    with open(here / "dump.sql", "wb") as dump:  # sparse: its size without its cost
+        dump.truncate(MAX_FILE_BYTES + 1)
+    (here / "ok.sql").write_text(UNSAFE)
+    began = time.monotonic()
+    result = run("lint", "dump.sql", "ok.sql", "--format", "json")
+    assert time.monotonic() - began < 10
+    assert result.exit_code == 2
+    found = {(f["path"], f["code"]) for f in _json(result)["findings"]}
+    assert ("dump.sql", "EC001") in found and ("ok.sql", "EC301") in found
+    assert "over the 20 MB" in result.stdout
+
+
 # --- cost linear in files ---------------------------------------------------------------------
 
 

@@ -124,11 +124,23 @@ def _looks_utf16(data: bytes) -> bool:
     )
 
 
+# a migration file larger than this is refused (said, exit 2), never read whole: it is a
+# data dump, and parsing it would take minutes and gigabytes
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+
 def read_source(path: Path, name: str | None = None) -> str:
     """Read a file as UTF-8 text, or raise InputError naming the file (as ``name``, its
     name in the report) and line."""
     name = name or printable(str(path))
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError(
+                f"{name}: {size / 2**20:.0f} MB, over the {MAX_FILE_BYTES // 2**20} MB a "
+                "migration file may have: a data dump is not linted; split the schema "
+                "changes into a file of their own, or exclude this one"
+            )
         data = path.read_bytes()
     except OSError as err:
         raise InputError(f"{name}: cannot read: {err.strerror or err}") from None

@@ -4,9 +4,10 @@ In a transaction (an explicit `BEGIN`, a file run in one transaction, an
 Alembic revision), flags a long statement (one that reads every row of a
 table: `VALIDATE CONSTRAINT`, `CREATE TABLE ... AS` / `SELECT ... INTO` /
 `INSERT ... SELECT` copying an existing table, `REFRESH MATERIALIZED VIEW`,
-even `CONCURRENTLY`) that runs after an earlier statement of the same
-transaction took a lock that blocks writes (SHARE or stronger) on an existing
-table.
+even `CONCURRENTLY`, an `UPDATE` or `DELETE` of an existing table whose
+`WHERE` is not a lookup by value, such as `WHERE c IS NULL`) that runs after
+an earlier statement of the same transaction took a lock that blocks writes
+(SHARE or stronger) on an existing table.
 
 ## Why is this bad?
 PostgreSQL holds every lock until the transaction ends. Each statement alone
@@ -49,6 +50,11 @@ def _work(op, ctx) -> str | None:
         return f"validating {op.name} reads every row of {op.table}"
     if op.kind == "refresh_matview":
         return f"refreshing {op.table} runs its whole query"
+    if op.kind in ("update", "delete") and op.has("where") and not op.has("point"):
+        if op.table in ctx.new_tables:
+            return None
+        verb = "updating" if op.kind == "update" else "deleting"
+        return f"{verb} rows of {op.table} by a condition that is no lookup reads all of it"
     if (op.kind == "create_table" and op.has("as_query")) or op.kind == "copy_rows":
         source = op.ref_table
         if source and source not in ctx.new_tables:
@@ -78,7 +84,9 @@ RULE = Rule(
     severity="error",
     summary="Long statement in a transaction that already holds a blocking lock",
     hint="COMMIT after the statement that takes the lock; run the long one in its own transaction.",
-    kinds=frozenset({"validate_constraint", "refresh_matview", "create_table", "copy_rows"}),
+    kinds=frozenset(
+        {"validate_constraint", "refresh_matview", "create_table", "copy_rows", "update", "delete"}
+    ),
     doc=__doc__,
     check=check,
 )

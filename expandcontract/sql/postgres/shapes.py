@@ -385,6 +385,13 @@ _COMPARISON = (
 )
 _CONDITION = _Lazy(rf"{_COMPARISON}(?:{_W}AND{_W}{_COMPARISON})*")
 _NULL_FILTER = _Lazy(rf"(?:{_NAME}\.)*(?P<column>{_NAME}){_W}IS{_W}NULL")
+# a conjunct that picks rows by value (`id = 5`, `code = ''`): a lookup, not a pass
+_LITERAL = r"(?:\d+(?:\.\d+)?|'')"
+_POINT = _Lazy(
+    rf"(?:^|\bAND\s+)(?:(?:{_NAME}\.)*{_NAME}\s*=\s*{_LITERAL}|{_LITERAL}\s*=\s*(?:{_NAME}\.)*{_NAME})"
+    r"\s*(?:$|AND\b)",
+    re.I,
+)
 # the key words of a plain condition (never names)
 _CONDITION_WORDS = frozenset({"and", "between", "is", "not", "null"})
 _FUNCTION = _Lazy(rf"CREATE{_W}(?P<replace>OR{_W}REPLACE{_W})?FUNCTION{_W}(?P<name>{_QNAME})\s*\(")
@@ -806,6 +813,8 @@ def _dml(text: str, start: int) -> list[Op] | None:
         if null is not None:
             flags.add("null_filter")
             column = _name(null.group("column"))
+        if _POINT.search(condition.strip()):
+            flags.add("point")
     return [
         Op(
             "update" if updated else "delete",

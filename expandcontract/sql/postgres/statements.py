@@ -709,6 +709,8 @@ def _dml_node(tree: exp.Expression) -> list[Op]:
         ):  # `WHERE c IS NULL` and nothing else
             flags.add("null_filter")
             column = ident_name(condition.this)
+        if _point(condition):
+            flags.add("point")
     return [
         Op(
             kind,
@@ -718,6 +720,24 @@ def _dml_node(tree: exp.Expression) -> list[Op]:
             flags=frozenset(flags),
         )
     ]
+
+
+def _point(condition: exp.Expression) -> bool:
+    """A WHERE that picks rows by value (``id = 5``, ``code IN ('a', 'b')``, ``id = :k``,
+    maybe ANDed with more): a lookup, not a pass over the table."""
+    if isinstance(condition, exp.Paren):
+        return _point(condition.this)
+    if isinstance(condition, exp.And):
+        return _point(condition.this) or _point(condition.expression)
+    if isinstance(condition, exp.EQ):
+        sides = (condition.this, condition.expression)
+        return any(isinstance(s, exp.Column) for s in sides) and any(
+            isinstance(s, exp.Literal | exp.Placeholder | exp.Parameter) for s in sides
+        )
+    if isinstance(condition, exp.In) and isinstance(condition.this, exp.Column):
+        values = condition.expressions
+        return bool(values) and all(isinstance(v, exp.Literal) for v in values)
+    return False
 
 
 def _always_true(condition: exp.Expression) -> bool:

@@ -37,7 +37,19 @@ from expandcontract.sql.postgres.facts import AE, SRE
 
 
 def check(op, ctx):
-    if op.lock not in (AE, SRE) or ctx.lock_timeout or ctx.lock_timeout_warned:
+    if ctx.lock_timeout or ctx.lock_timeout_warned:
+        return
+    if op.kind == "create_table" and op.has("partition_of") and op.ref_table:
+        # a new partition takes ACCESS EXCLUSIVE on its parent, an existing table
+        if op.ref_table in ctx.new_tables:
+            return
+        ctx.lock_timeout_warned = True
+        yield Violation(
+            f"a new partition takes {AE} on its parent {op.ref_table} with no lock_timeout "
+            f"set: while it waits for the lock, every query on {op.ref_table} queues behind it"
+        )
+        return
+    if op.lock not in (AE, SRE):
         return
     if (op.table is None and op.name is None) or ctx.is_new(op):
         return

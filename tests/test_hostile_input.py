@@ -576,3 +576,22 @@ def test_a_replay_in_place_judges_as_a_replay_of_copies(
     assert in_place[0] == in_place[1] == in_place[2] == copies
     assert in_place[3] == in_place[4] != copies
     assert {f["code"] for f in copies} >= {"EC110"}
+
+
+def test_a_new_partition_warns_of_its_parents_lock(here: Path) -> None:
+    """A newcomer's probe: CREATE TABLE ... PARTITION OF took ACCESS EXCLUSIVE on the
+    populated parent (reads of it timed out) and lint said "All clear"."""
+    (here / "p.sql").write_text(
+        "CREATE TABLE events_2027 PARTITION OF events\n"
+        "    FOR VALUES FROM ('2027-01-01') TO ('2028-01-01');\n"
+    )
+    result = run("lint", "p.sql", "--format", "json")
+    found = _json(result)["findings"]
+    assert [(f["code"], f["line"]) for f in found] == [("EC004", 1)], found
+    assert "parent events" in found[0]["message"]
+    (here / "new.sql").write_text(
+        "CREATE TABLE events (at date) PARTITION BY RANGE (at);\n"
+        "CREATE TABLE events_2027 PARTITION OF events\n"
+        "    FOR VALUES FROM ('2027-01-01') TO ('2028-01-01');\n"
+    )
+    assert _json(run("lint", "new.sql", "--format", "json"))["findings"] == []

@@ -228,7 +228,9 @@ def test_every_alembic_op(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
         "revision = 'r1'\ndown_revision = None\nbranch_labels = None\ndepends_on = None\n\n\n"
         f"def upgrade():\n{body}\n\n\ndef downgrade():\n    pass\n"
     )
-    result = CliRunner().invoke(cli, ["lint", "--format", "json", "--no-cache", "--revisions", "versions"])
+    result = CliRunner().invoke(
+        cli, ["lint", "--format", "json", "--no-cache", "--revisions", "versions"]
+    )
     assert result.exit_code in (0, 1), result.output
     report = json.loads(result.stdout)
     broken = [f for f in report["findings"] if f["code"] in ("EC001", "EC005")]

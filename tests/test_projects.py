@@ -572,3 +572,28 @@ def test_a_revision_that_never_finishes_is_a_finding(
     ], found
     loop = line_of(path, "while True")
     assert loop <= found[0][0] <= loop + 4, found  # where the code was stuck
+
+
+@pytest.mark.parametrize("template", ["async", "pyproject_async"])
+def test_plain_alembic_upgrade_on_asyncpg_replaces_a_column(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, template: str
+) -> None:
+    """asyncpg returns catalog "char" values as bytes (b'\\x00' for no identity): bookkeeping
+    bound them as-is and the INSERT into expandcontract_carried failed under plain Alembic."""
+    project = InitProject(tmp_path / "proj", template, database_url)
+    ini = project.root / "alembic.ini"
+    ini.write_text(ini.read_text().replace("postgresql+psycopg_async://", "postgresql+asyncpg://"))
+    monkeypatch.chdir(project.root)
+    alembic = [sys.executable, "-m", "alembic", "-c", str(project.config_files[-1])]
+    subprocess.run([*alembic, "upgrade", "head"], cwd=project.root, check=True, capture_output=True)
+    for change in (
+        ["rename-column", "users", "email", "mail"],
+        ["change-type", "order", "user_id", "bigint"],
+    ):
+        written = run("new", *change, "-m", change[0])
+        assert written.exit_code == 0, written.output
+    for command in (["upgrade", "heads"], ["downgrade", "0002"], ["upgrade", "heads"]):
+        done = subprocess.run(
+            [*alembic, *command], cwd=project.root, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr[-2000:]

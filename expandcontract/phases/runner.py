@@ -519,10 +519,12 @@ def _release_lease(connection, owner: str) -> None:
 
 
 def _duration(seconds: float) -> str:
-    if seconds >= 86400:
-        return f"{seconds / 86400:.1f}d"
+    # whole units print bare ("1d", "36h"), as the user writes them, never "1.0d"
+    if seconds >= 86400 and seconds % 86400 == 0:
+        return f"{seconds / 86400:.0f}d"
     if seconds >= 3600:
-        return f"{seconds / 3600:.1f}h"
+        hours = seconds / 3600
+        return f"{hours:.0f}h" if seconds % 3600 == 0 else f"{hours:.1f}h"
     if seconds >= 60:
         return f"{seconds / 60:.0f}m"
     return f"{seconds:.0f}s"

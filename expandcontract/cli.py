@@ -379,13 +379,25 @@ def _kind_command(kind) -> click.Command:
             found = _check_against_database(project, kind, arguments)
             if found:
                 change = kind.phases(**arguments, **found)
+        if not message:  # derived from what was asked: `rename-column users name full_name`
+            named = []
+            for p in kind.params:
+                value = arguments.get(p.name) if isinstance(p, click.Argument) else None
+                if isinstance(value, (tuple, list)):
+                    named.extend(str(v) for v in value)
+                elif value is not None:
+                    named.append(str(value))
+            message = " ".join([kind.name, *named])
         for path in write_change(project, kind.name, message, change):
             click.echo(path)
         click.echo(NEXT_STEPS, err=True)
 
     params = [
         *kind.params,
-        click.Option(["-m", "--message"], required=True, help="What the change is for."),
+        click.Option(
+            ["-m", "--message"],
+            help="What the change is for (default: the kind and its arguments).",
+        ),
         click.Option(
             ["--database-check/--no-database-check"],
             default=True,

@@ -597,3 +597,11 @@ def test_plain_alembic_upgrade_on_asyncpg_replaces_a_column(
             [*alembic, *command], cwd=project.root, capture_output=True, text=True
         )
         assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_new_without_a_message_derives_one(generic: InitProject) -> None:
+    cfg = ["-c", generic.root / "alembic.ini", "--no-database-check"]
+    written = run("new", "add-index", "users", "email", *cfg)
+    assert written.exit_code == 0, written.output
+    files = [Path(line) for line in written.stdout.split()]
+    assert files and all("add-index users email" in f.read_text() for f in files)

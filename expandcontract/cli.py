@@ -106,13 +106,15 @@ def sigterm_as_interrupt():
         signal.signal(signal.SIGTERM, previous)
 
 
-def throwaway_database(database_url, docker_image, local, pg_version, embedded=False):
+def throwaway_database(
+    database_url, docker_image, local, pg_version, embedded=False, purpose="verify"
+):
     """The backend the options choose, and the sentence that says which and why."""
     from expandcontract.verify.databases import choose
 
     if len([x for x in (database_url, docker_image, local or None, embedded or None) if x]) > 1:
         raise InputError("choose one of --database-url, --docker, --local and --embedded")
-    return choose(database_url, docker_image, local, pg_version, embedded)
+    return choose(database_url, docker_image, local, pg_version, embedded, purpose=purpose)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -881,7 +883,9 @@ def rehearse(
         load_config(start=project.root),
         progress=lambda m: click.echo(f"rehearse: {m}", err=True),
     )
-    backend, why = throwaway_database(database_url, docker_image, local, pg_version, embedded)
+    backend, why = throwaway_database(
+        database_url, docker_image, local, pg_version, embedded, "rehearse"
+    )
     click.echo(f"rehearse: {why}", err=True)
     try:
         with sigterm_as_interrupt(), backend as database:

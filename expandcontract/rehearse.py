@@ -546,6 +546,19 @@ class Rehearsal:
                 report.phases.append(summary)
 
 
+PLOT_HINT = (
+    "--plot needs matplotlib: pip install matplotlib (from a clone: pip install -e '.[plot]')"
+)
+
+
+def require_plot() -> None:
+    """Refuse ``--plot`` before a long run, not after it, when matplotlib is missing."""
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is None:
+        raise InputError(PLOT_HINT)
+
+
 def plot(report: RehearsalReport, path: Path) -> None:
     try:
         import matplotlib
@@ -553,7 +566,7 @@ def plot(report: RehearsalReport, path: Path) -> None:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise InputError("--plot needs matplotlib: pip install 'expandcontract[plot]'") from None
+        raise InputError(PLOT_HINT) from None
     if not report.samples:
         raise InputError("--plot: no samples were recorded")
     t0 = report.samples[0].t

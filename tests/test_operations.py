@@ -69,15 +69,19 @@ class ParentThenChild:
 def _idle_reader(url: str, table: str, seconds: float) -> threading.Thread:
     """A reporting session that read ``table`` and sits idle in its transaction."""
 
+    holding = threading.Event()
+
     def run() -> None:
         with psycopg.connect(url) as conn:
             conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+            holding.set()
             time.sleep(seconds)
             conn.rollback()
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
-    time.sleep(0.2)  # it holds its lock before the phase starts
+    # it holds its lock before the phase starts, however slowly it connects
+    assert holding.wait(30), "the idle reader never got its lock"
     return thread
 
 

@@ -485,3 +485,15 @@ def test_a_prepared_read_fails_after_the_swap(tmp_path, database_url) -> None:
             conn.execute(read, (7,))
     with psycopg.connect(database_url, autocommit=True, prepare_threshold=0) as conn:
         assert conn.execute(read, (7,)).fetchone() == (7,)
+
+
+def test_rollback_window_prints_as_written() -> None:
+    from expandcontract.phases.runner import _duration
+
+    assert [_duration(s) for s in (86400, 36 * 3600, 5400, 90, 2 * 86400)] == [
+        "1d",
+        "36h",
+        "1.5h",
+        "2m",
+        "2d",
+    ]

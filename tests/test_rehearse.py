@@ -239,3 +239,22 @@ def test_a_seed_that_raises_shows_its_own_error(tmp_path: Path) -> None:
 def test_rows_are_bounded() -> None:
     result = rehearse(EXAMPLES / "rename-column", "--rows", "1000000000000")
     assert result.returncode == 2 and "--rows" in result.stderr
+
+
+def test_plot_without_matplotlib_is_refused_before_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from expandcontract.cli import cli
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if not installed
+    monkeypatch.chdir(tmp_path)  # no project either: the plot is refused first
+    started = time.monotonic()
+    (tmp_path / "w.py").write_text("def new_app(connection, i):\n    pass\n")
+    args = ["rehearse", "--workload", str(tmp_path / "w.py"), "--plot", str(tmp_path / "p.png")]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    assert "needs matplotlib" in result.output and "pip install" in result.output
+    assert "expandcontract[" not in result.output
+    assert time.monotonic() - started < 10

@@ -64,8 +64,8 @@ def column_inventory(bind, table: str, column: str, ignore_trigger: str = "") ->
     rel = regclass(table)
     row = bind.execute(
         text(
-            "SELECT c.oid, a.attnum, a.attidentity, a.attstattarget, "
-            "col_description(c.oid, a.attnum), c.relkind "
+            "SELECT c.oid, a.attnum, a.attidentity::text, a.attstattarget, "
+            "col_description(c.oid, a.attnum), c.relkind::text "
             "FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid "
             "WHERE c.oid = to_regclass(:t) AND a.attname = :c AND NOT a.attisdropped"
         ),
@@ -89,7 +89,7 @@ def column_inventory(bind, table: str, column: str, ignore_trigger: str = "") ->
         text(
             """
             SELECT ic.relname, pg_get_indexdef(i.indexrelid), i.indisunique, i.indisprimary,
-                   con.conname, con.contype
+                   con.conname, con.contype::text
             FROM pg_index i
             JOIN pg_class ic ON ic.oid = i.indexrelid
             LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid
@@ -119,7 +119,7 @@ def column_inventory(bind, table: str, column: str, ignore_trigger: str = "") ->
     for conname, contype, definition, source, points_at, points_from in bind.execute(
         text(
             """
-            SELECT con.conname, con.contype, pg_get_constraintdef(con.oid),
+            SELECT con.conname, con.contype::text, pg_get_constraintdef(con.oid),
                    n.nspname || '.' || oc.relname,
                    con.confrelid = :oid AND :attnum = ANY (con.confkey),
                    con.conrelid = :oid AND :attnum = ANY (con.conkey)

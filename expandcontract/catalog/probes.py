@@ -253,7 +253,8 @@ def identity_of(bind, table: str, column: str) -> str | None:
     """``'a'`` (ALWAYS), ``'d'`` (BY DEFAULT) or ``''``/None (no identity)."""
     return _scalar(
         bind,
-        "SELECT attidentity FROM pg_attribute WHERE attrelid = to_regclass(:t) AND attname = :c",
+        "SELECT attidentity::text FROM pg_attribute "
+        "WHERE attrelid = to_regclass(:t) AND attname = :c",
         t=quote(table),
         c=column,
     )

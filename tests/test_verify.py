@@ -571,6 +571,15 @@ def test_irreversible_declaration_is_reported_not_failed(chain: Chain) -> None:
     assert result.exit_code == 0, result.output
     r02 = by_rev(data)["r02"]
     assert r02["status"] == "irreversible" and r02["irreversible"] == "emails are purged for GDPR"
+    # the excused loss is a note: JSON's ok and every severity agree, and so does the text
+    assert data["ok"] is True
+    assert {p["severity"] for p in r02["problems"]} == {"note", "warning"}  # column order
+    text = CliRunner().invoke(
+        cli, ["verify", "-c", str(chain.root / "alembic.ini"), "--database-url", ADMIN_URL]
+    )
+    assert text.exit_code == 0 and "error:" not in text.output, text.output
+    assert "note: data of" in text.output
+    assert "1 irreversible by declaration" in text.output
 
 
 def test_unseedable_table_is_reported_and_user_seed_is_used(chain: Chain) -> None:

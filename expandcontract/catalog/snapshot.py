@@ -304,7 +304,7 @@ def moved(before: dict[str, str], after: dict[str, str]) -> tuple[set[int], bool
 @dataclass(frozen=True)
 class Problem:
     kind: str  # schema | order | data | seed | error
-    severity: str  # error | warning
+    severity: str  # error | warning | note (a loss the revision declares irreversible)
     message: str
     subject: str | None = None  # data problems: the "schema.table" or "schema.table.column"
 

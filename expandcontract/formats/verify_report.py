@@ -89,8 +89,19 @@ def _text(report: VerifyReport) -> str:
         else:
             lines.extend("    " + line for line in result.message.splitlines())
     failed = sum(1 for r in report.revisions if r.status == "failed")
+    declared = sum(1 for r in report.revisions if r.status == "irreversible")
+    notes = sum(1 for r in report.revisions for p in r.problems if p.severity == "note")
     if report.ok:
-        lines.append(f"All {len(report.revisions)} revision(s) verified.")
+        lines.append(
+            f"All {len(report.revisions)} revision(s) verified"
+            + (
+                f"; {declared} irreversible by declaration ({notes} note(s) on the data "
+                "they do not restore)"
+                if declared
+                else ""
+            )
+            + "."
+        )
     else:
         lines.append(
             f"{len(report.revisions)} revision(s) checked, {failed} failed"

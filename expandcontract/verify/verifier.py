@@ -29,6 +29,7 @@ and may give its own seed data as SQL, or a function of a psycopg connection::
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -437,6 +438,11 @@ class Verifier:
         reason, excused = _declaration(declared)
         if reason and errors and all(p.kind == "data" and excused(p) for p in errors):
             result.status, result.reason = "irreversible", reason
+            # an excused loss is said, never counted as an error
+            result.problems = [
+                dataclasses.replace(p, severity="note") if p.severity == "error" else p
+                for p in result.problems
+            ]
         elif errors:
             result.status = "failed"
 

@@ -773,6 +773,13 @@ def check(phase, alembic_config, alembic_name, database_url, window, output_form
     help="Also check the two-version contract of each change: EXAMPLES randomized runs "
     "(default 10) of both versions writing while its phases go up and down.",
 )
+@click.option(
+    "--engine",
+    "engine_name",
+    metavar="NAME",
+    help="A multi-database project (alembic init -t multidb): the engine whose chain "
+    "(upgrade_NAME, downgrade_NAME) to verify; needed when it has several.",
+)
 def verify(
     alembic_config,
     alembic_name,
@@ -787,6 +794,7 @@ def verify(
     changed_since,
     quiet,
     contract_examples,
+    engine_name,
 ) -> None:
     """Prove every revision upgrades, downgrades to exactly the schema and data it
     started from, and upgrades again, on a throwaway PostgreSQL; trace the locks and
@@ -810,9 +818,9 @@ def verify(
     from expandcontract.verify.verifier import Verifier
 
     progress = Progress("verifying", quiet=quiet)
-    verifier = Verifier(
-        _project(alembic_config, alembic_name), seed_rows=seed_rows, progress=progress
-    )
+    project = _project(alembic_config, alembic_name)
+    _choose_engine(project, engine_name)
+    verifier = Verifier(project, seed_rows=seed_rows, progress=progress)
     if since and changed_since:
         raise InputError("--since and --changed-since: give one of them")
     only = None
@@ -845,6 +853,26 @@ def verify(
     click.echo(render("verify", output_format, report))
     if not report.ok:
         raise SystemExit(1)
+
+
+def _choose_engine(project, name: str | None) -> None:
+    """The engine of a multi-database project whose revision functions run."""
+    engines = project.engines
+    if not engines:
+        if name:
+            raise InputError(f"--engine {name}: {project.source} is not a multi-database project")
+        return
+    if name is None and len(engines) == 1:
+        name = engines[0]
+    if name is None:
+        raise InputError(
+            f"{project.source} is a multi-database project (databases = {', '.join(engines)}): "
+            "verify checks one engine's chain at a time, each on its own throwaway database; "
+            "pass --engine NAME"
+        )
+    if name not in engines:
+        raise InputError(f"--engine {name}: not one of databases = {', '.join(engines)}")
+    project.env.engine = name
 
 
 @cli.command()

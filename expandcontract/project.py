@@ -224,6 +224,8 @@ class EnvOptions:
     version_table: str = "alembic_version"
     version_table_schema: str | None = None
     transaction_per_migration: bool = False
+    # a multi-database project: the engine whose upgrade_<engine>() functions run
+    engine: str | None = None
 
     @classmethod
     def read(cls, env_py: Path) -> EnvOptions:

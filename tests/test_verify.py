@@ -1072,3 +1072,57 @@ def test_a_bundled_example_verifies_on_the_embedded_server() -> None:
     assert report["ok"] and f"embedded PostgreSQL {version}" in report["database"]
     assert len(report["revisions"]) == 5
     assert report["data_coverage"]["empty"] == []
+
+
+def test_a_multidb_project_is_verified_one_engine_at_a_time(tmp_path: Path) -> None:
+    """alembic init -t multidb: revisions define upgrade(engine_name) dispatching to
+    upgrade_<engine>(); verify called upgrade() bare and reported a false FAILED."""
+    from alembic import command
+    from alembic.config import Config
+
+    ini = tmp_path / "alembic.ini"
+    command.init(Config(str(ini)), str(tmp_path / "migrations"), template="multidb")
+    ini.write_text(
+        ini.read_text()
+        .replace("databases = engine1, engine2", "databases = engine1, engine2")
+        .replace("driver://user:pass@localhost/dbname", "postgresql+psycopg://postgres@h/db")
+        .replace("driver://user:pass@localhost/dbname2", "postgresql+psycopg://postgres@h/db2")
+    )
+    command.revision(Config(str(ini)), "one", rev_id="r1")
+    revision = tmp_path / "migrations" / "versions" / "r1_one.py"
+    revision.write_text(
+        revision.read_text()
+        .replace(
+            "def upgrade_engine1() -> None:\n    pass",
+            'def upgrade_engine1() -> None:\n    op.create_table("a1", sa.Column("id", sa.Integer))',
+        )
+        .replace(
+            "def downgrade_engine1() -> None:\n    pass",
+            'def downgrade_engine1() -> None:\n    op.drop_table("a1")',
+        )
+    )
+    run = CliRunner().invoke
+    refused = run(cli, ["verify", "-c", str(ini), "--database-url", ADMIN_URL])
+    assert refused.exit_code == 2 and "Traceback" not in refused.output
+    assert "multi-database project (databases = engine1, engine2)" in refused.output
+    assert "--engine NAME" in refused.output
+    for engine in ("engine1", "engine2"):
+        done = run(
+            cli,
+            [
+                "verify",
+                "-c",
+                str(ini),
+                "--database-url",
+                ADMIN_URL,
+                "--engine",
+                engine,
+                "--format",
+                "json",
+            ],
+        )
+        assert done.exit_code == 0, done.output
+        data = json.loads(done.stdout)
+        assert [r["status"] for r in data["revisions"]] == ["ok"]
+    wrong = run(cli, ["verify", "-c", str(ini), "--database-url", ADMIN_URL, "--engine", "x"])
+    assert wrong.exit_code == 2 and "not one of databases" in wrong.output

@@ -43,9 +43,16 @@ def phased(process_revision_directives=None, include_object=None) -> dict:
     """Options for ``context.configure(**phased())``; wraps the project's own hooks."""
 
     def directives_hook(context, revision, directives):
+        from alembic.util import CommandError
+
+        from expandcontract.errors import InputError
+
         if process_revision_directives is not None:
             process_revision_directives(context, revision, directives)
-        rewrite(context, revision, directives)
+        try:
+            rewrite(context, revision, directives)
+        except InputError as err:  # Alembic prints a CommandError on one line, as FAILED
+            raise CommandError(f"expandcontract: {err}") from None
 
     def include(obj, name, type_, reflected, compare_to):
         if type_ == "table" and name and name.startswith(BOOKKEEPING_PREFIX):

@@ -94,7 +94,8 @@ def _run(alembic_config, script, connection, steps, prepare, destination, env) -
         if prepare is not None:
             prepare(context.get_context())
         with context.begin_transaction():
-            context.run_migrations()
+            # multidb revisions: upgrade(engine_name) calls upgrade_<engine_name>()
+            context.run_migrations(**({"engine_name": env.engine} if env and env.engine else {}))
     connection.commit()
 
 

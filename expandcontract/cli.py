@@ -820,6 +820,7 @@ def verify(
     progress = Progress("verifying", quiet=quiet)
     project = _project(alembic_config, alembic_name)
     _choose_engine(project, engine_name)
+    pg_version = _configured_version(pg_version, project)
     verifier = Verifier(project, seed_rows=seed_rows, progress=progress)
     if since and changed_since:
         raise InputError("--since and --changed-since: give one of them")
@@ -853,6 +854,17 @@ def verify(
     click.echo(render("verify", output_format, report))
     if not report.ok:
         raise SystemExit(1)
+
+
+def _configured_version(pg_version: int | None, project) -> int | None:
+    """--pg-version, else the config's pg_version where the file sets one, else None (the
+    backend's own)."""
+    if pg_version is not None:
+        return pg_version
+    from expandcontract.config import load_config
+
+    config = load_config(start=project.root)
+    return config.pg_version if "pg_version" in config.given else None
 
 
 def _choose_engine(project, name: str | None) -> None:
@@ -945,6 +957,7 @@ def rehearse(
     if plot_path:
         require_plot()  # before the run, not after minutes of it
     project = _project(alembic_config, alembic_name)
+    pg_version = _configured_version(pg_version, project)
     rehearsal = Rehearsal(
         project,
         workload_path,

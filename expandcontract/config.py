@@ -72,6 +72,8 @@ _DURATION = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*(us|ms|s|min|h|d)?\s*")
 @dataclass
 class Config:
     pg_version: int = DEFAULT_VERSION
+    # the keys the file sets (a default is not a choice: verify's backend honours only these)
+    given: frozenset = frozenset()
     select: list[str] | None = None
     ignore: list[str] = field(default_factory=list)
     severity: dict[str, str] = field(default_factory=dict)
@@ -196,6 +198,7 @@ def parse_section(section: dict, path: Path) -> Config:
                 for k, v in value.items()
             }
         setattr(config, key, value)
+    config.given = frozenset(section)
     return config
 
 

@@ -722,6 +722,26 @@ def test_with_no_server_and_no_docker_the_embedded_one_is_used(
     assert f"here: PostgreSQL {version}" in result.stderr
 
 
+def test_the_configured_pg_version_chooses_the_backend(
+    chain: Chain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """verify's help says --pg-version defaults to the config's pg_version; it never read
+    it. A version set there is honoured (or refused, naming it) like the flag."""
+    from expandcontract.verify import databases
+
+    version = _embedded_or_skip()
+    monkeypatch.setattr(databases, "local_versions", dict)
+    monkeypatch.setattr(databases, "docker_available", lambda: "no Docker engine answers")
+    monkeypatch.chdir(chain.root)
+    (chain.root / "pyproject.toml").write_text("[tool.expandcontract]\npg_version = 13\n")
+    result, _ = chain.verify()
+    assert result.exit_code == 2
+    assert "no database to verify on for PostgreSQL 13" in result.stderr
+    (chain.root / "pyproject.toml").write_text(f"[tool.expandcontract]\npg_version = {version}\n")
+    result, _ = chain.verify()
+    assert result.exit_code == 0, result.output
+
+
 def test_docker_backend(chain: Chain) -> None:
     reason = docker_available()
     if reason:

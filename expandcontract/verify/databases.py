@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from expandcontract.connections import connect
 from expandcontract.errors import InputError
+from expandcontract.sql.target import DEFAULT_VERSION
 from expandcontract.urls import display_url, sqlalchemy_url, to_conninfo
 
 
@@ -300,7 +301,7 @@ def choose(
     if database_url:
         return on_server(database_url, prefix=prefix), "using the server given by --database-url"
     if docker:
-        image = docker if docker != "default" else f"postgres:{pg_version or 16}"
+        image = docker if docker != "default" else f"postgres:{pg_version or DEFAULT_VERSION}"
         return in_docker(image), f"using Docker image {image} (--docker)"
     if local:
         return local_cluster(pg_version), "using a throwaway local cluster (--local)"
@@ -327,7 +328,7 @@ def choose(
             "cluster (--embedded)"
         )
     if docker_available() is None:
-        image = f"postgres:{pg_version or 16}"
+        image = f"postgres:{pg_version or DEFAULT_VERSION}"
         return in_docker(image), f"no database given: using Docker image {image} (--docker)"
     here = sorted(versions) + ([bundled] if bundled is not None else [])
     raise InputError(

@@ -145,7 +145,10 @@ def _interrupt(example: Path, action) -> subprocess.CompletedProcess:
             if busy and busy[0]:
                 break
             time.sleep(0.05)
-        time.sleep(2.0)  # into the phases
+        for line in proc.stderr:  # into the phases: the run says when it starts one
+            early.append(line)
+            if "rehearse: applying" in line:
+                break
         action(proc, admin, name)
     out, err = proc.communicate(timeout=60)
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, "".join(early) + err)

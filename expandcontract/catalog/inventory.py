@@ -4,7 +4,8 @@
 rename or a type change would lose if the column were simply replaced:
 
 - indexes naming it (as a key, in an expression or in a partial predicate), with
-  the constraint they back (PRIMARY KEY, UNIQUE, EXCLUDE);
+  the constraint they back (PRIMARY KEY, UNIQUE, EXCLUDE) and whether the table's
+  ``REPLICA IDENTITY USING INDEX`` names it;
 - CHECK constraints, foreign keys from it (outgoing) and to it (incoming);
 - its comment, column grants and statistics target;
 - the sequence it owns (serial);
@@ -15,7 +16,8 @@ and what cannot be carried safely while both application versions run, each
 as a sentence naming the object and what to do (:attr:`Inventory.refusals`):
 views and materialized views reading it, row-level security policies,
 ``UPDATE OF`` triggers, generated columns computed from it, exclusion
-constraints, constraint triggers and partitioned tables.
+constraints, constraint triggers, partitioned tables, and publications whose
+column list or row filter names it.
 
 Every object is read by its dependency on the column (``pg_depend``), so an
 index whose predicate alone names the column is found too.
@@ -85,11 +87,11 @@ def column_inventory(bind, table: str, column: str, ignore_trigger: str = "") ->
             "every partition; change it partition by partition"
         )
 
-    for name, definition, unique, primary, conname, contype in bind.execute(
+    for name, definition, unique, primary, conname, contype, replica in bind.execute(
         text(
             """
             SELECT ic.relname, pg_get_indexdef(i.indexrelid), i.indisunique, i.indisprimary,
-                   con.conname, con.contype
+                   con.conname, con.contype, i.indisreplident
             FROM pg_index i
             JOIN pg_class ic ON ic.oid = i.indexrelid
             LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid
@@ -104,17 +106,25 @@ def column_inventory(bind, table: str, column: str, ignore_trigger: str = "") ->
         ),
         params,
     ):
+        # the table's REPLICA IDENTITY USING INDEX: the carried index takes it over
+        identity = {"replica_identity": True} if replica else {}
         if primary:
-            inv.attachments.append(Attachment("primary_key", conname, definition, {"index": name}))
+            inv.attachments.append(
+                Attachment("primary_key", conname, definition, {"index": name, **identity})
+            )
         elif contype == "x":
             inv.refusals.append(
                 f"exclusion constraint {conname} on {table} uses {column}: drop it first, "
                 "or change the column in a maintenance window"
             )
         elif contype == "u":
-            inv.attachments.append(Attachment("unique", conname, definition, {"index": name}))
+            inv.attachments.append(
+                Attachment("unique", conname, definition, {"index": name, **identity})
+            )
         else:
-            inv.attachments.append(Attachment("index", name, definition, {"unique": unique}))
+            inv.attachments.append(
+                Attachment("index", name, definition, {"unique": unique, **identity})
+            )
 
     for conname, contype, definition, source, points_at, points_from in bind.execute(
         text(
@@ -207,6 +217,7 @@ def _dependents(bind, inv: Inventory, params: dict, ignore_trigger: str) -> None
             f"view {view} reads {where}: it would break at contract; redefine it on the new "
             "column (CREATE OR REPLACE VIEW) in its own revision first"
         )
+    _publications(bind, inv, params)
     for (policy,) in bind.execute(
         text(
             """
@@ -252,3 +263,56 @@ def _dependents(bind, inv: Inventory, params: dict, ignore_trigger: str) -> None
             f"generated column {inv.table}.{generated} is computed from {inv.column}: redefine "
             "it on the new column first"
         )
+
+
+def server_version(bind) -> int:
+    """The server's ``server_version_num`` (150004 for 15.4)."""
+    return int(bind.execute(text("SELECT current_setting('server_version_num')")).scalar())
+
+
+def _publications(bind, inv: Inventory, params: dict) -> None:
+    """Publications whose column list or row filter (PostgreSQL 15+) names the column.
+
+    The subscribers' tables follow a column list, and a row filter is evaluated on the
+    column: neither can name the new column while both versions run, and the contract's
+    DROP COLUMN fails on them (or, dropped with CASCADE, the table leaves the
+    publication). A publication of the whole table needs nothing: the replica identity
+    moves with the carried index."""
+    if server_version(bind) < 150000:
+        return
+    table, column = inv.table, inv.column
+    for publication, listed, row_filter in bind.execute(
+        text(
+            """
+            SELECT p.pubname, :attnum = ANY (pr.prattrs::int2[]),
+                   pg_get_expr(pr.prqual, pr.prrelid)
+            FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid
+            WHERE pr.prrelid = :oid AND EXISTS (
+                SELECT 1 FROM pg_depend d
+                WHERE d.classid = 'pg_publication_rel'::regclass AND d.objid = pr.oid
+                  AND d.refobjid = :oid AND d.refobjsubid = :attnum)
+            ORDER BY p.pubname
+            """
+        ),
+        params,
+    ):
+        pub = quote(publication)
+        if listed:
+            inv.refusals.append(
+                f"publication {publication} publishes {table}.{column} in its column list, "
+                "which its subscribers' tables follow: it cannot name the new column while "
+                f"both versions run. In a revision before this change's expand, take "
+                f"{column} out of it (ALTER PUBLICATION {pub} SET TABLE {quote(table)} "
+                f"(<the other columns>), or ALTER PUBLICATION {pub} DROP TABLE "
+                f"{quote(table)}); after contract, add the new column (ALTER PUBLICATION "
+                f"{pub} SET TABLE ...) and run ALTER SUBSCRIPTION ... REFRESH PUBLICATION "
+                "on its subscribers"
+            )
+        if row_filter and (not listed or column in row_filter):
+            inv.refusals.append(
+                f"publication {publication} filters {table} on {column} (WHERE {row_filter}): "
+                "the filter cannot follow the column while both versions run. In a revision "
+                f"before this change's expand, drop the filter (ALTER PUBLICATION {pub} SET "
+                f"TABLE {quote(table)}); after contract, set it again on the new column "
+                f"(ALTER PUBLICATION {pub} SET TABLE {quote(table)} WHERE (...))"
+            )

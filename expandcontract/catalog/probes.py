@@ -109,6 +109,16 @@ def index_valid(bind, table: str, name: str) -> bool | None:
     )
 
 
+def replica_identity_index(bind, table: str) -> str | None:
+    """The name of the index ``table``'s REPLICA IDENTITY USING INDEX names, or None."""
+    return _scalar(
+        bind,
+        "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+        "WHERE i.indrelid = to_regclass(:t) AND i.indisreplident",
+        t=quote(table),
+    )
+
+
 def index_valid_named(bind, index: str) -> bool | None:
     """The same, for an index named on its own (``schema.name``)."""
     return _scalar(

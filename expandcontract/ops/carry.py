@@ -18,12 +18,16 @@ phases run them:
             the target (NOT VALID, then validated).
 ``unswitch`` (the switch's downgrade) those copies go again.
 ``hand_over`` (contract, before the source column goes) the owned sequence
-            now belongs to the target, so dropping the source keeps it.
+            now belongs to the target, so dropping the source keeps it, and a
+            carried replica identity index becomes the table's replica identity
+            (in the swap's transaction: a published table without one refuses
+            every UPDATE and DELETE).
 ``rename``  (contract, after) the carried objects take the original names;
             a carried UNIQUE index becomes the UNIQUE constraint again.
 ``restore`` (the contract's downgrade, once the source is back and filled)
             the target's objects go back to their generated names and the
-            originals are recreated on the source from the record.
+            originals are recreated on the source from the record (the
+            replica identity too).
 ``forget``  (the expand's downgrade) the record goes with the target column.
 
 drop-column uses two more, with no target: ``record`` (before the drop: the
@@ -273,8 +277,22 @@ def _identity_always(operations, table: str, column: str, kind: str) -> None:
         )
 
 
+def _replica_identity(operations, table: str, index: str) -> None:
+    """``REPLICA IDENTITY USING INDEX index``, unless it is already: catalog only, under
+    the ACCESS EXCLUSIVE lock the swap holds anyway. A published table without its
+    replica identity index refuses every UPDATE and DELETE."""
+    if not probes.index_valid(_bind(operations), table, index):
+        return  # not there (renamed by an earlier run, or not built): nothing to point at
+    if probes.replica_identity_index(_bind(operations), table) == index:
+        return
+    operations.execute(f"ALTER TABLE {quote(table)} REPLICA IDENTITY USING INDEX {quote(index)}")
+
+
 def _hand_over(operations, table, source, target) -> None:
     for record in _records(operations, table, source, target):
+        if record["extra"].get("replica_identity"):
+            # before the source's index goes with its column: in the same transaction
+            _replica_identity(operations, table, record["carried"])
         if record["kind"] == "sequence":
             operations.execute(
                 f"ALTER SEQUENCE {record['name']} OWNED BY {quote(table)}.{quote(target)}"
@@ -331,10 +349,22 @@ def _restore(operations, table, source, target) -> None:
             if probes.constraint_on(_bind(operations), other, name, table, target, referenced=True):
                 constraint.rename(operations, other, name, carried)
     _originals(operations, table, source, records, target)
+    _identity_back(operations, table, records)
+
+
+def _identity_back(operations, table: str, records: list[dict]) -> None:
+    """The original index, rebuilt on the source, is the replica identity again: the
+    target's may lose its NOT NULL (switch undone) or go with its column (expand undone)."""
+    for record in records:
+        if record["extra"].get("replica_identity"):
+            index = record["extra"].get("index", record["name"])
+            _replica_identity(operations, table, index)
 
 
 def _recreate(operations, table, source, target) -> None:
-    _originals(operations, table, source, _records(operations, table, source, target), "")
+    records = _records(operations, table, source, target)
+    _originals(operations, table, source, records, "")
+    _identity_back(operations, table, records)
 
 
 def _originals(operations, table: str, source: str, records: list[dict], target: str) -> None:

@@ -1,0 +1,122 @@
+"""A table in logical replication: its replica identity survives every phase and the rollback.
+
+A table published for UPDATE and DELETE needs a replica identity; with ``REPLICA
+IDENTITY USING INDEX`` on the changed column, the contract's DROP COLUMN takes that
+index with it and every later UPDATE and DELETE fails (``cannot update table ...
+because it does not have a replica identity and publishes updates``). The carried
+index must become the replica identity in the same transaction, and the original
+again when the contract is undone. A publication whose column list or row filter
+names the column cannot be carried (the subscribers' tables follow the list) and
+is refused before anything is written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.phase_project import PhaseProject
+
+SCHEMA = """
+CREATE TABLE accounts (id bigint PRIMARY KEY, code text NOT NULL, note text);
+CREATE UNIQUE INDEX accounts_code_key ON accounts (code);
+ALTER TABLE accounts REPLICA IDENTITY USING INDEX accounts_code_key;
+INSERT INTO accounts SELECT g, 'code-' || g, 'n' || g FROM generate_series(1, 300) g;
+CREATE PUBLICATION accounts_feed FOR TABLE accounts;
+CREATE PUBLICATION accounts_notes FOR TABLE accounts (id, note) WITH (publish = 'insert');
+"""
+
+
+def _identity(conn: psycopg.Connection) -> tuple:
+    """The table's replica identity setting and the index it uses, with its columns."""
+    return conn.execute(
+        "SELECT c.relreplident, (SELECT ic.relname || ' ' || pg_get_indexdef(i.indexrelid) "
+        "FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid "
+        "WHERE i.indrelid = c.oid AND i.indisreplident) FROM pg_class c "
+        "WHERE c.oid = 'accounts'::regclass"
+    ).fetchone()
+
+
+@pytest.mark.parametrize(
+    ("kind", "args", "after"),
+    [
+        ("rename-column", ("ref",), "ref"),
+        ("change-type", ("varchar(64)",), "code"),
+    ],
+)
+def test_replica_identity_moves_with_the_column(
+    tmp_path: Path, database_url: str, kind: str, args: tuple, after: str
+) -> None:
+    project = PhaseProject(tmp_path, database_url, SCHEMA)
+    project.new(kind, "accounts", "code", *args)
+    new = args[0] if kind == "rename-column" else None
+    failed: list[str] = []
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        before = _identity(conn)
+        assert before[0] == "i" and before[1].startswith("accounts_code_key ")
+        step = 0
+
+        def write(column: str) -> None:
+            nonlocal step
+            step += 1
+            try:
+                conn.execute(
+                    f"INSERT INTO accounts (id, {column}, note) VALUES (%s, %s, 'w')",
+                    (10_000 + step, f"w-{step}"),
+                )
+                conn.execute("UPDATE accounts SET note = %s WHERE id = %s", (f"u{step}", step))
+                conn.execute("DELETE FROM accounts WHERE id = %s", (10_000 + step,))
+            except psycopg.Error as err:
+                failed.append(f"step {step} ({column}): {err}")
+
+        phases = ("expand", "migrate", "switch", "contract")
+        for phase in phases:
+            result = project.phase("upgrade", phase)
+            assert result.exit_code == 0, f"upgrade {phase}: {result.output}"
+            if phase != "contract":
+                write("code")
+            if new and phase in ("migrate", "switch", "contract"):
+                write(new)
+        if kind == "change-type":
+            write("code")
+        state = _identity(conn)
+        assert state[0] == "i", state
+        # the index under the original name, on the column the new version reads
+        assert state[1] == "accounts_code_key CREATE UNIQUE INDEX accounts_code_key ON " + (
+            f"public.accounts USING btree ({after})"
+        )
+        for phase in reversed(phases):
+            result = project.phase("downgrade", phase)
+            assert result.exit_code == 0, f"downgrade {phase}: {result.output}"
+            write("code")
+        assert _identity(conn) == before
+    assert failed == []
+
+
+@pytest.mark.parametrize(
+    ("publication", "says"),
+    [
+        (
+            "CREATE PUBLICATION code_list FOR TABLE accounts (id, code)",
+            "publication code_list publishes accounts.code in its column list",
+        ),
+        (
+            "CREATE PUBLICATION code_filter FOR TABLE accounts WHERE (code <> 'internal')",
+            "publication code_filter filters accounts on code",
+        ),
+    ],
+)
+def test_a_publication_naming_the_column_is_refused_up_front(
+    tmp_path: Path, database_url: str, publication: str, says: str
+) -> None:
+    project = PhaseProject(tmp_path, database_url, SCHEMA + publication + ";")
+    ini = str(project.root / "alembic.ini")
+    refused = project.cli("new", "rename-column", "accounts", "code", "ref", "-m", "c", "-c", ini)
+    assert refused.exit_code == 2, refused.output
+    assert says in refused.output, refused.output
+    assert "ALTER PUBLICATION" in refused.output  # and what to do about it
+    project.new("rename-column", "accounts", "code", "ref", "--no-database-check")
+    result = project.phase("upgrade", "expand")
+    assert result.exit_code == 1 and says in result.output, result.output

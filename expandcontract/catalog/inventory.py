@@ -83,9 +83,11 @@ def column_inventory(bind, table: str, column: str, ignore_trigger: str = "") ->
         inv.attachments.append(Attachment("identity", "", identity))
     if relkind == "p":
         inv.refusals.append(
-            f"{table} is partitioned: indexes and constraints would have to be carried on "
-            "every partition; change it partition by partition"
+            f"{table} is partitioned: its indexes and constraints would have to be built on "
+            "every partition and attached, which expandcontract does not do yet. "
+            + _MAINTENANCE.format(table=quote(table), column=quote(column), where="every partition")
         )
+    _inheritance(bind, inv, params)
 
     for name, definition, unique, primary, conname, contype, replica in bind.execute(
         text(
@@ -198,6 +200,62 @@ def column_inventory(bind, table: str, column: str, ignore_trigger: str = "") ->
 
     _dependents(bind, inv, params, ignore_trigger)
     return inv
+
+
+# what to do when no online path exists: one plain revision, run while nothing writes
+_MAINTENANCE = (
+    "Make the change in a maintenance window instead, as one plain revision outside the "
+    "phase branches (alembic revision), run with the application stopped: ALTER TABLE "
+    "{table} RENAME COLUMN {column} TO <new> (catalog only) or ALTER TABLE {table} ALTER "
+    "COLUMN {column} TYPE <type> (rewrites the table and {where})"
+)
+
+
+def _inheritance(bind, inv: Inventory, params: dict) -> None:
+    """Inheritance (``pg_inherits``, partitions aside): a sync trigger on the parent does
+    not fire for rows written to its children, and their indexes are their own."""
+    table, column = inv.table, inv.column
+    children = [
+        child
+        for (child,) in bind.execute(
+            text(
+                "SELECT i.inhrelid::regclass::text FROM pg_inherits i "
+                "JOIN pg_class c ON c.oid = i.inhrelid "
+                "WHERE i.inhparent = :oid AND NOT c.relispartition ORDER BY 1"
+            ),
+            params,
+        )
+    ]
+    if (
+        children
+        and bind.execute(
+            text("SELECT relkind <> 'p' FROM pg_class WHERE oid = :oid"), params
+        ).scalar()
+    ):
+        inv.refusals.append(
+            f"{table} has inheritance children ({', '.join(children)}): rows written to them "
+            f"would bypass the sync trigger on {table}, and their own indexes and constraints "
+            f"on {column} would not be carried. "
+            + _MAINTENANCE.format(
+                table=quote(table), column=quote(column), where=", ".join(children)
+            )
+        )
+    inherited = bind.execute(
+        text(
+            "SELECT string_agg(i.inhparent::regclass::text, ', ' ORDER BY i.inhseqno), "
+            "bool_or(c.relispartition) FROM pg_attribute a "
+            "JOIN pg_inherits i ON i.inhrelid = a.attrelid "
+            "JOIN pg_class c ON c.oid = a.attrelid "
+            "WHERE a.attrelid = :oid AND a.attnum = :attnum AND a.attinhcount > 0"
+        ),
+        params,
+    ).fetchone()
+    if inherited and inherited[0]:
+        what = "a partition of" if inherited[1] else "inherited from"
+        inv.refusals.append(
+            f"{table}.{column} is {what} {inherited[0]}: PostgreSQL renames or retypes it "
+            f"only there; change {column} on {inherited[0]} instead"
+        )
 
 
 def _dependents(bind, inv: Inventory, params: dict, ignore_trigger: str) -> None:

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import text
 
+from expandcontract.catalog import probes
 from expandcontract.schema.names import quote
 
 
@@ -323,11 +324,6 @@ def _dependents(bind, inv: Inventory, params: dict, ignore_trigger: str) -> None
         )
 
 
-def server_version(bind) -> int:
-    """The server's ``server_version_num`` (150004 for 15.4)."""
-    return int(bind.execute(text("SELECT current_setting('server_version_num')")).scalar())
-
-
 def _publications(bind, inv: Inventory, params: dict) -> None:
     """Publications whose column list or row filter (PostgreSQL 15+) names the column.
 
@@ -336,7 +332,7 @@ def _publications(bind, inv: Inventory, params: dict) -> None:
     DROP COLUMN fails on them (or, dropped with CASCADE, the table leaves the
     publication). A publication of the whole table needs nothing: the replica identity
     moves with the carried index."""
-    if server_version(bind) < 150000:
+    if probes.server_version(bind) < 150000:
         return
     table, column = inv.table, inv.column
     for publication, listed, row_filter in bind.execute(

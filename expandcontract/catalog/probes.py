@@ -16,6 +16,20 @@ def _scalar(bind, sql: str, **params):
     return bind.execute(text(sql), params).scalar()
 
 
+def server_version(bind) -> int:
+    """The server's ``server_version_num`` (150004 for 15.4)."""
+    return int(_scalar(bind, "SELECT current_setting('server_version_num')"))
+
+
+def row_security(bind, table: str) -> bool:
+    """Whether row-level security is enabled on ``table``."""
+    return bool(
+        _scalar(
+            bind, "SELECT relrowsecurity FROM pg_class WHERE oid = to_regclass(:t)", t=quote(table)
+        )
+    )
+
+
 def relation_exists(bind, name: str) -> bool:
     return _scalar(bind, "SELECT to_regclass(:t) IS NOT NULL", t=quote(name))
 

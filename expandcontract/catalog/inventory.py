@@ -11,13 +11,18 @@ rename or a type change would lose if the column were simply replaced:
 - the sequence it owns (serial);
 
 - the primary key it is in, its identity, and foreign keys pointing at it;
+- views and row-level security policies reading it (pointed at the new column
+  by the contract, see :mod:`expandcontract.schema.rewrite`);
 
 and what cannot be carried safely while both application versions run, each
 as a sentence naming the object and what to do (:attr:`Inventory.refusals`):
-views and materialized views reading it, row-level security policies,
-``UPDATE OF`` triggers, generated columns computed from it, exclusion
-constraints, constraint triggers, partitioned tables, and publications whose
-column list or row filter names it.
+materialized views reading it, views and policies whose references to it
+cannot be told apart from another relation's, ``UPDATE OF`` triggers,
+generated columns computed from it, exclusion constraints, constraint
+triggers, partitioned tables, inheritance parents and inherited columns, and
+publications whose column list or row filter names it.
+Each sentence says what to do and when: in a revision before the change's
+expand, after its contract, or in a maintenance window instead.
 
 Every object is read by its dependency on the column (``pg_depend``), so an
 index whose predicate alone names the column is found too.
@@ -30,6 +35,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 
 from expandcontract.catalog import probes
+from expandcontract.schema import rewrite
 from expandcontract.schema.names import quote
 
 
@@ -117,8 +123,12 @@ def column_inventory(bind, table: str, column: str, ignore_trigger: str = "") ->
             )
         elif contype == "x":
             inv.refusals.append(
-                f"exclusion constraint {conname} on {table} uses {column}: drop it first, "
-                "or change the column in a maintenance window"
+                f"exclusion constraint {conname} on {table} uses {column}, and an exclusion "
+                "constraint has no lock-safe way to be built again. In a revision before this "
+                f"change's expand, drop it (ALTER TABLE {quote(table)} DROP CONSTRAINT "
+                f"{quote(conname)}) and add it on the new column after contract, in a "
+                "maintenance window; or make the whole change there. "
+                + _MAINTENANCE.format(table=quote(table), column=quote(column), where="its indexes")
             )
         elif contype == "u":
             inv.attachments.append(
@@ -150,8 +160,11 @@ def column_inventory(bind, table: str, column: str, ignore_trigger: str = "") ->
             inv.attachments.append(Attachment("check", conname, definition))
         elif contype == "f" and points_at and points_from:
             inv.refusals.append(
-                f"foreign key {conname} on {table} both uses and references {column}: "
-                "recreate it by hand"
+                f"foreign key {conname} on {table} both uses and references {column}: it "
+                "cannot point from and to the new column while both versions run. In a "
+                f"revision before this change's expand, drop it (ALTER TABLE {quote(table)} "
+                f"DROP CONSTRAINT {quote(conname)}); after contract, add it again on the new "
+                f"column (expandcontract new add-foreign-key {table} <new> {table}.<new>)"
             )
         elif contype == "f" and points_at:
             inv.attachments.append(
@@ -161,8 +174,11 @@ def column_inventory(bind, table: str, column: str, ignore_trigger: str = "") ->
             inv.attachments.append(Attachment("foreign_key", conname, definition))
         elif contype == "t":
             inv.refusals.append(
-                f"constraint trigger {conname} on {table} watches {column}: recreate it on the "
-                "new column by hand"
+                f"constraint trigger {conname} on {table} watches {column}: it would not "
+                "fire for the new version's writes. In a revision before this change's "
+                "expand, recreate it without the column list (DROP TRIGGER, then CREATE "
+                "CONSTRAINT TRIGGER ... AFTER UPDATE ON ..., testing the column in its "
+                "function); after contract, narrow it to UPDATE OF the new column"
             )
 
     if comment is not None:
@@ -261,35 +277,91 @@ def _inheritance(bind, inv: Inventory, params: dict) -> None:
 
 def _dependents(bind, inv: Inventory, params: dict, ignore_trigger: str) -> None:
     where = f"{inv.table}.{inv.column}"
-    for (view,) in bind.execute(
+    column_type = bind.execute(
+        text(
+            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+            "WHERE attrelid = :oid AND attnum = :attnum"
+        ),
+        params,
+    ).scalar()
+    for view, qualified, relkind, query, options in bind.execute(
         text(
             """
-            SELECT DISTINCT r.ev_class::regclass::text FROM pg_depend d
+            SELECT DISTINCT v.oid::regclass::text,
+                   quote_ident(n.nspname) || '.' || quote_ident(v.relname), v.relkind,
+                   CASE WHEN v.relkind IN ('v', 'm') THEN pg_get_viewdef(v.oid) END,
+                   v.reloptions
+            FROM pg_depend d
             JOIN pg_rewrite r ON r.oid = d.objid
+            JOIN pg_class v ON v.oid = r.ev_class
+            JOIN pg_namespace n ON n.oid = v.relnamespace
             WHERE d.classid = 'pg_rewrite'::regclass AND d.refobjid = :oid
               AND d.refobjsubid = :attnum AND r.ev_class <> :oid
+            ORDER BY 1
             """
         ),
         params,
     ):
-        inv.refusals.append(
-            f"view {view} reads {where}: it would break at contract; redefine it on the new "
-            "column (CREATE OR REPLACE VIEW) in its own revision first"
+        if relkind == "m":
+            inv.refusals.append(
+                f"materialized view {view} reads {where}: its stored query cannot be pointed "
+                "at the new column in place, and the contract's DROP COLUMN would fail on it. "
+                f"In a revision before this change's expand, drop it (DROP MATERIALIZED VIEW "
+                f"{qualified}); after contract, create it again reading the new column "
+                "(CREATE MATERIALIZED VIEW ... WITH NO DATA, then REFRESH MATERIALIZED VIEW)"
+            )
+            continue
+        problem = None
+        if relkind != "v":
+            problem = "it is a rule, not a view"
+        else:
+            try:
+                rewrite.view_query(query, inv.table, inv.column, "ec_probe", column_type)
+            except rewrite.Unrewritable as err:
+                problem = str(err)
+        if problem:
+            inv.refusals.append(
+                f"view {view} reads {where} and cannot be pointed at the new column "
+                f"automatically ({problem}). In a revision before this change's expand, "
+                "redefine it so that it names the column's table in every reference "
+                f"(CREATE OR REPLACE VIEW {qualified} AS ...), or drop it there and "
+                "create it again after contract"
+            )
+            continue
+        inv.attachments.append(
+            Attachment(
+                "view", qualified, query, {"options": list(options or []), "type": column_type}
+            )
         )
     _publications(bind, inv, params)
-    for (policy,) in bind.execute(
+    for policy, using, check in bind.execute(
         text(
             """
-            SELECT p.polname FROM pg_depend d JOIN pg_policy p ON p.oid = d.objid
+            SELECT p.polname, pg_get_expr(p.polqual, p.polrelid),
+                   pg_get_expr(p.polwithcheck, p.polrelid)
+            FROM pg_depend d JOIN pg_policy p ON p.oid = d.objid
             WHERE d.classid = 'pg_policy'::regclass AND d.refobjid = :oid
               AND d.refobjsubid = :attnum
+            ORDER BY 1
             """
         ),
         params,
     ):
-        inv.refusals.append(
-            f"row-level security policy {policy} on {inv.table} uses {inv.column}: recreate it "
-            "on the new column first"
+        try:
+            for expression in (using, check):
+                if expression:
+                    rewrite.expression(expression, inv.column, "ec_probe", column_type)
+        except rewrite.Unrewritable as err:
+            inv.refusals.append(
+                f"row-level security policy {policy} on {inv.table} uses {inv.column} and "
+                f"cannot be pointed at the new column automatically ({err}). In a revision "
+                f"before this change's expand, rewrite it without {inv.column} in its "
+                f"subquery (ALTER POLICY {quote(policy)} ON {quote(inv.table)} USING (...)); "
+                "after contract, point it at the new column the same way"
+            )
+            continue
+        inv.attachments.append(
+            Attachment("policy", policy, using or "", {"check": check, "type": column_type})
         )
     for (trigger,) in bind.execute(
         text(
@@ -304,7 +376,10 @@ def _dependents(bind, inv: Inventory, params: dict, ignore_trigger: str) -> None
         if trigger != ignore_trigger:
             inv.refusals.append(
                 f"trigger {trigger} on {inv.table} fires on UPDATE OF {inv.column}: it would "
-                "not fire for the new version's writes; make it fire on the new column too first"
+                "not fire for the new version's writes. In a revision before this change's "
+                "expand, recreate it without the column list (DROP TRIGGER, then CREATE "
+                "TRIGGER ... UPDATE ON ..., with the test in a WHEN clause or its function); "
+                "after contract, narrow it to UPDATE OF the new column"
             )
     for (generated,) in bind.execute(
         text(
@@ -319,8 +394,16 @@ def _dependents(bind, inv: Inventory, params: dict, ignore_trigger: str) -> None
         params,
     ):
         inv.refusals.append(
-            f"generated column {inv.table}.{generated} is computed from {inv.column}: redefine "
-            "it on the new column first"
+            f"generated column {inv.table}.{generated} is computed from {inv.column}, and "
+            "PostgreSQL cannot point it at another column without rewriting the table. In "
+            "a revision before this change's expand, make it a plain column (ALTER TABLE "
+            f"{quote(inv.table)} ALTER COLUMN {quote(generated)} DROP EXPRESSION: catalog "
+            "only, PostgreSQL 13+) filled by a BEFORE INSERT OR UPDATE trigger of yours, and "
+            "have the contract revision point that trigger's function at the new column "
+            "before the old one goes. "
+            + _MAINTENANCE.format(
+                table=quote(inv.table), column=quote(inv.column), where="its indexes"
+            )
         )
 
 

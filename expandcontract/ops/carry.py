@@ -12,7 +12,8 @@ phases run them:
             rollback, work from that record, so a rerun sees the same list.
 ``expand``  (expand, last) recreate each on the target under a generated name:
             CHECK and foreign keys ``NOT VALID``, indexes ``CONCURRENTLY``
-            (UNIQUE ones too), comment, grants, statistics.
+            (UNIQUE ones too), comment, grants, statistics; the views and
+            policies reading the source are tried on the target and undone.
 ``switch``  ``VALIDATE`` the carried constraints, each in its own transaction,
             and give other tables' foreign keys to the column a copy pointing at
             the target (NOT VALID, then validated).
@@ -21,13 +22,14 @@ phases run them:
             now belongs to the target, so dropping the source keeps it, and a
             carried replica identity index becomes the table's replica identity
             (in the swap's transaction: a published table without one refuses
-            every UPDATE and DELETE).
+            every UPDATE and DELETE), and views (``CREATE OR REPLACE``, output
+            columns kept) and policies (``ALTER POLICY``) read the target.
 ``rename``  (contract, after) the carried objects take the original names;
             a carried UNIQUE index becomes the UNIQUE constraint again.
 ``restore`` (the contract's downgrade, once the source is back and filled)
             the target's objects go back to their generated names and the
             originals are recreated on the source from the record (the
-            replica identity too).
+            replica identity too), and views and policies read the source again.
 ``forget``  (the expand's downgrade) the record goes with the target column.
 
 drop-column uses two more, with no target: ``record`` (before the drop: the
@@ -176,6 +178,9 @@ def _expand(operations, table, source, target) -> None:
             )
         else:
             _column_extras(operations, table, target, record)
+    # the views and policies contract will point at the target, tried now and undone:
+    # a definition PostgreSQL refuses stops expand, not contract
+    _readers_to(operations, table, source, target, records, trial=True)
     for record in records:  # last: each builds in autocommit, after the rest is committed
         if record["kind"] in ("index", "unique", "primary_key"):
             sql = rewrite.carried_index(record["definition"], source, target, record["carried"])
@@ -288,8 +293,66 @@ def _replica_identity(operations, table: str, index: str) -> None:
     operations.execute(f"ALTER TABLE {quote(table)} REPLICA IDENTITY USING INDEX {quote(index)}")
 
 
+def _reader_sql(record: dict, table: str, source: str, target: str | None, cast) -> str:
+    """A view or policy ``record`` reading ``target`` (``cast``: the source's type, for
+    a target of another type), or as it was (``target`` None)."""
+    kind, name, extra = record["kind"], record["name"], record["extra"]
+    if kind == "view":
+        query = record["definition"].strip().rstrip(";")
+        if target is not None:
+            query = rewrite.view_query(query, table, source, target, cast)
+        options = f" WITH ({', '.join(extra['options'])})" if extra.get("options") else ""
+        return f"CREATE OR REPLACE VIEW {name}{options} AS {query}"
+    clauses = []
+    for clause, expression in (("USING", record["definition"]), ("WITH CHECK", extra["check"])):
+        if expression:
+            if target is not None:
+                expression = rewrite.expression(expression, source, target, cast)
+            clauses.append(f"{clause} ({expression})")
+    return f"ALTER POLICY {quote(name)} ON {quote(table)} {' '.join(clauses)}"
+
+
+def _readers_to(operations, table, source, target, records, trial=False) -> None:
+    """Views and row-level security policies reading ``source`` read ``target`` instead
+    (``target`` None: as recorded, reading ``source`` again). A view keeps its output
+    columns (``CREATE OR REPLACE VIEW``: its grants and the views on it stay); with a
+    target of another type, it reads it cast to the source's type, and means the same.
+    ``trial``: each is made and undone in a savepoint, its locks released with it."""
+    readers = [r for r in records if r["kind"] in ("view", "policy")]
+    if not readers:
+        return
+    bind = _bind(operations)
+    cast = None
+    if target is not None:
+        now = probes.column_type(bind, table, target)
+        if now is not None and now != readers[0]["extra"].get("type"):
+            cast = readers[0]["extra"].get("type")
+    for record in readers:
+        sql = _reader_sql(record, table, source, target, cast)
+        if not trial:
+            operations.execute(sql)
+            continue
+        savepoint = bind.begin_nested()
+        try:
+            bind.exec_driver_sql(sql)
+        except Exception as err:
+            what = "view" if record["kind"] == "view" else "row-level security policy"
+            message = str(getattr(err, "orig", err)).strip().splitlines()[0]
+            raise CarryError(
+                f"{what} {record['name']} cannot be pointed at {table}.{target} ({message}): "
+                f"redefine it in a revision before this change's expand so that it can, or "
+                "drop it there and create it again after contract. Nothing was changed"
+            ) from None
+        finally:
+            savepoint.rollback()
+
+
 def _hand_over(operations, table, source, target) -> None:
-    for record in _records(operations, table, source, target):
+    records = _records(operations, table, source, target)
+    if probes.has_column(_bind(operations), table, source):  # not dropped by an earlier run
+        # before the source goes with its column: in the same transaction as the swap
+        _readers_to(operations, table, source, target, records)
+    for record in records:
         if record["extra"].get("replica_identity"):
             # before the source's index goes with its column: in the same transaction
             _replica_identity(operations, table, record["carried"])
@@ -350,6 +413,7 @@ def _restore(operations, table, source, target) -> None:
                 constraint.rename(operations, other, name, carried)
     _originals(operations, table, source, records, target)
     _identity_back(operations, table, records)
+    _readers_to(operations, table, source, None, records)  # reading the source again
 
 
 def _identity_back(operations, table: str, records: list[dict]) -> None:

@@ -120,3 +120,33 @@ def test_a_publication_naming_the_column_is_refused_up_front(
     project.new("rename-column", "accounts", "code", "ref", "--no-database-check")
     result = project.phase("upgrade", "expand")
     assert result.exit_code == 1 and says in result.output, result.output
+
+
+@pytest.mark.parametrize(
+    ("setup", "says"),
+    [
+        ("", "accounts.code is in index accounts_code_key, the table's replica identity"),
+        (
+            "ALTER TABLE accounts REPLICA IDENTITY DEFAULT; "
+            "CREATE PUBLICATION code_list FOR TABLE accounts (id, code)",
+            "publication code_list names accounts.code in its column list",
+        ),
+    ],
+    ids=["replica-identity", "column-list"],
+)
+def test_dropping_what_replication_needs_is_refused(
+    tmp_path: Path, database_url: str, setup: str, says: str
+) -> None:
+    project = PhaseProject(tmp_path, database_url, SCHEMA + setup + ";")
+    ini = str(project.root / "alembic.ini")
+    refused = project.cli("new", "drop-column", "accounts", "code", "-m", "c", "-c", ini)
+    assert refused.exit_code == 2, refused.output
+    assert says in " ".join(refused.output.split()), refused.output
+    project.new("drop-column", "accounts", "code", "--no-database-check")
+    for phase in ("expand", "migrate", "switch"):
+        assert project.phase("upgrade", phase).exit_code == 0
+    result = project.phase("upgrade", "contract")
+    assert result.exit_code == 1 and says in " ".join(result.output.split()), result.output
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("UPDATE accounts SET note = 'still' WHERE id = 1")  # identity kept
+        assert conn.execute("SELECT count(*) FROM accounts WHERE code IS NOT NULL").fetchone()

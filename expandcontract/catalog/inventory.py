@@ -407,7 +407,7 @@ def _dependents(bind, inv: Inventory, params: dict, ignore_trigger: str) -> None
         )
 
 
-def _publications(bind, inv: Inventory, params: dict) -> None:
+def _publications(bind, inv: Inventory, params: dict, dropping: bool = False) -> None:
     """Publications whose column list or row filter (PostgreSQL 15+) names the column.
 
     The subscribers' tables follow a column list, and a row filter is evaluated on the
@@ -434,6 +434,15 @@ def _publications(bind, inv: Inventory, params: dict) -> None:
         params,
     ):
         pub = quote(publication)
+        if dropping:
+            what = "its column list" if listed else f"its row filter (WHERE {row_filter})"
+            inv.refusals.append(
+                f"publication {publication} names {table}.{column} in {what}: PostgreSQL "
+                "refuses the DROP COLUMN. In a revision before this one, take it out "
+                f"(ALTER PUBLICATION {pub} SET TABLE {quote(table)} ..., without {column}) "
+                "and run ALTER SUBSCRIPTION ... REFRESH PUBLICATION on its subscribers"
+            )
+            continue
         if listed:
             inv.refusals.append(
                 f"publication {publication} publishes {table}.{column} in its column list, "
@@ -453,3 +462,34 @@ def _publications(bind, inv: Inventory, params: dict) -> None:
                 f"TABLE {quote(table)}); after contract, set it again on the new column "
                 f"(ALTER PUBLICATION {pub} SET TABLE {quote(table)} WHERE (...))"
             )
+
+
+def drop_problems(bind, table: str, column: str) -> list[str]:
+    """What keeps ``table.column`` from being dropped (drop-column's contract): the
+    index the table's replica identity uses (every UPDATE and DELETE of a published
+    table fails without it), and publications whose column list or row filter names it
+    (PostgreSQL refuses the DROP COLUMN)."""
+    inv = column_inventory(bind, table, column)
+    found = [
+        f"{table}.{column} is in index {a.extra.get('index', a.name)}, the table's replica "
+        "identity: dropping the column drops it, and a published table then refuses every "
+        "UPDATE and DELETE. In a revision before this one, give the table another replica "
+        f"identity (ALTER TABLE {quote(table)} REPLICA IDENTITY USING INDEX <a unique index "
+        "on NOT NULL columns>, or REPLICA IDENTITY DEFAULT with a primary key)"
+        for a in inv.attachments
+        if a.extra.get("replica_identity")
+    ]
+    params = (
+        bind.execute(
+            text(
+                "SELECT attrelid AS oid, attnum FROM pg_attribute "
+                "WHERE attrelid = to_regclass(:t) AND attname = :c"
+            ),
+            {"t": regclass(table), "c": column},
+        )
+        .mappings()
+        .one()
+    )
+    published = Inventory(table, column)
+    _publications(bind, published, dict(params), dropping=True)
+    return found + published.refusals

@@ -117,6 +117,12 @@ def _save(operations, table, source, target, strict: bool) -> None:
         if strict:
             raise
         return  # dropped by an earlier run, before its record was kept: nothing to keep
+    if not strict and not target:  # drop-column: what the DROP would break for others
+        from expandcontract.catalog.inventory import drop_problems
+
+        problems = drop_problems(bind, table, source)
+        if problems:
+            raise CarryError(f"cannot drop {table}.{source}:\n  - " + "\n  - ".join(problems))
     if strict and inventory.refusals:
         raise CarryError(
             f"cannot replace {table}.{source} while both versions run:\n  - "

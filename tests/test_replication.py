@@ -150,3 +150,33 @@ def test_dropping_what_replication_needs_is_refused(
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("UPDATE accounts SET note = 'still' WHERE id = 1")  # identity kept
         assert conn.execute("SELECT count(*) FROM accounts WHERE code IS NOT NULL").fetchone()
+
+
+def test_a_primary_key_named_as_replica_identity_moves_too(
+    tmp_path: Path, database_url: str
+) -> None:
+    """The primary key's index named explicitly (REPLICA IDENTITY USING INDEX on the key):
+    the carried key is the replica identity after contract, the original after rollback."""
+    schema = SCHEMA + (  # a column list naming the key is refused (see below)
+        "DROP PUBLICATION accounts_notes; "
+        "ALTER TABLE accounts REPLICA IDENTITY USING INDEX accounts_pkey;"
+    )
+    project = PhaseProject(tmp_path, database_url, schema)
+    project.new("rename-column", "accounts", "id", "account_no")
+    phases = ("expand", "migrate", "switch", "contract")
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        before = _identity(conn)
+        assert before[1].startswith("accounts_pkey ")
+        for phase in phases:
+            assert project.phase("upgrade", phase).exit_code == 0, phase
+        assert _identity(conn) == (
+            "i",
+            "accounts_pkey CREATE UNIQUE INDEX accounts_pkey ON public.accounts USING btree "
+            "(account_no)",
+        )
+        conn.execute("UPDATE accounts SET note = 'after' WHERE account_no = 2")
+        conn.execute("DELETE FROM accounts WHERE account_no = 3")
+        for phase in reversed(phases):
+            assert project.phase("downgrade", phase).exit_code == 0, phase
+            conn.execute("UPDATE accounts SET note = %s WHERE id = 4", (phase,))
+        assert _identity(conn) == before

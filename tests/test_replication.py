@@ -180,3 +180,15 @@ def test_a_primary_key_named_as_replica_identity_moves_too(
             assert project.phase("downgrade", phase).exit_code == 0, phase
             conn.execute("UPDATE accounts SET note = %s WHERE id = 4", (phase,))
         assert _identity(conn) == before
+
+
+def test_dropping_a_column_a_view_reads_is_refused_up_front(
+    tmp_path: Path, database_url: str
+) -> None:
+    """Found by new, not when the contract's DROP COLUMN fails."""
+    setup = "CREATE VIEW account_notes AS SELECT id, note FROM accounts;"
+    project = PhaseProject(tmp_path, database_url, SCHEMA + setup)
+    ini = str(project.root / "alembic.ini")
+    refused = project.cli("new", "drop-column", "accounts", "note", "-m", "c", "-c", ini)
+    assert refused.exit_code == 2, refused.output
+    assert "view public.account_notes reads accounts.note" in refused.output

@@ -492,4 +492,19 @@ def drop_problems(bind, table: str, column: str) -> list[str]:
     )
     published = Inventory(table, column)
     _publications(bind, published, dict(params), dropping=True)
-    return found + published.refusals
+    readers = []  # views and policies would be dropped with CASCADE only: PostgreSQL refuses
+    for attachment in inv.attachments:
+        if attachment.kind == "view":
+            readers.append(
+                f"view {attachment.name} reads {table}.{column}: PostgreSQL refuses the DROP "
+                f"COLUMN. In a revision before this one, redefine it without {column} (DROP "
+                "VIEW, then CREATE VIEW: CREATE OR REPLACE VIEW cannot remove an output column)"
+            )
+        elif attachment.kind == "policy":
+            readers.append(
+                f"row-level security policy {attachment.name} on {table} reads {column}: "
+                "PostgreSQL refuses the DROP COLUMN. In a revision before this one, alter it "
+                f"without {column} (ALTER POLICY {quote(attachment.name)} ON {quote(table)} "
+                "USING (...))"
+            )
+    return found + published.refusals + readers

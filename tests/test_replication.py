@@ -192,3 +192,30 @@ def test_dropping_a_column_a_view_reads_is_refused_up_front(
     refused = project.cli("new", "drop-column", "accounts", "note", "-m", "c", "-c", ini)
     assert refused.exit_code == 2, refused.output
     assert "view public.account_notes reads accounts.note" in refused.output
+
+
+def test_a_rollback_does_not_drop_the_replica_identity_index(
+    tmp_path: Path, database_url: str
+) -> None:
+    """An index made by add-index that became the replica identity since: undoing the
+    expand refuses to drop it, saying what to do, and drops it once that is done."""
+    project = PhaseProject(tmp_path, database_url, SCHEMA)
+    project.new("add-index", "accounts", "note", "id", "--unique")
+    assert project.phase("upgrade", "expand").exit_code == 0
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("UPDATE accounts SET note = 'n' || id")
+        conn.execute("ALTER TABLE accounts ALTER COLUMN note SET NOT NULL")
+        (index,) = conn.execute(
+            "SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = "
+            "'accounts'::regclass AND NOT indisprimary AND indkey::text = '3 1'"
+        ).fetchone()
+        conn.execute(f"ALTER TABLE accounts REPLICA IDENTITY USING INDEX {index}")
+        result = project.phase("downgrade", "expand")
+        assert result.exit_code == 1, result.output
+        assert f"index {index} is the replica identity of accounts" in " ".join(
+            result.output.split()
+        )
+        conn.execute("UPDATE accounts SET note = 'still' WHERE id = 1")  # identity kept
+        conn.execute("ALTER TABLE accounts REPLICA IDENTITY USING INDEX accounts_code_key")
+        assert project.phase("downgrade", "expand").exit_code == 0
+        assert conn.execute("SELECT to_regclass(%s)", (index,)).fetchone() == (None,)

@@ -133,6 +133,17 @@ def replica_identity_index(bind, table: str) -> str | None:
     )
 
 
+def replica_identity_of(bind, index: str) -> str | None:
+    """The table (as ``regclass`` spells it) whose replica identity index ``index`` (a
+    name, maybe schema-qualified) is, or None."""
+    return _scalar(
+        bind,
+        "SELECT indrelid::regclass::text FROM pg_index "
+        "WHERE indexrelid = to_regclass(:n) AND indisreplident",
+        n=quote(index),
+    )
+
+
 def index_valid_named(bind, index: str) -> bool | None:
     """The same, for an index named on its own (``schema.name``)."""
     return _scalar(

@@ -149,3 +149,41 @@ def test_what_is_refused_says_what_to_do_and_when(
     assert refused.exit_code == 2, refused.output
     assert says in " ".join(refused.output.split()), refused.output
     assert "first" not in refused.output  # no advice to act on a column not there yet
+
+
+def test_views_and_policies_on_a_mixed_case_table_in_a_schema(
+    tmp_path: Path, database_url: str, tenant: str
+) -> None:
+    schema = f"""
+    CREATE SCHEMA billing;
+    CREATE TABLE billing."Orders" (id bigint PRIMARY KEY, "Code" text NOT NULL, tenant int);
+    INSERT INTO billing."Orders" SELECT g, 'c' || g, g % 2 FROM generate_series(1, 100) g;
+    CREATE VIEW billing."OpenOrders" AS SELECT "Code", id FROM billing."Orders"
+        WHERE "Code" <> 'c1';
+    ALTER TABLE billing."Orders" ENABLE ROW LEVEL SECURITY;
+    CREATE POLICY "Own" ON billing."Orders" TO {tenant} USING ("Code" <> 'c3' AND tenant = 1);
+    GRANT USAGE ON SCHEMA billing TO {tenant};
+    GRANT SELECT ON billing."Orders" TO {tenant};
+    """
+    project = PhaseProject(tmp_path, database_url, schema)
+    project.new("rename-column", "billing.Orders", "Code", "Ref")
+
+    def state(conn: psycopg.Connection) -> tuple:
+        rows = conn.execute('SELECT * FROM billing."OpenOrders" ORDER BY id').fetchall()
+        with conn.transaction():
+            conn.execute(f"SET LOCAL ROLE {tenant}")
+            seen = conn.execute('SELECT count(*) FROM billing."Orders"').fetchone()[0]
+        return rows, seen
+
+    phases = ("expand", "migrate", "switch", "contract")
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        before = state(conn)
+        assert len(before[0]) == 99 and before[1] == 49
+        for phase in phases:
+            result = project.phase("upgrade", phase)
+            assert result.exit_code == 0, f"upgrade {phase}: {result.output}"
+            assert state(conn) == before, phase
+        for phase in reversed(phases):
+            result = project.phase("downgrade", phase)
+            assert result.exit_code == 0, f"downgrade {phase}: {result.output}"
+            assert state(conn) == before, phase

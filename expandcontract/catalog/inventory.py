@@ -11,16 +11,16 @@ rename or a type change would lose if the column were simply replaced:
 - the sequence it owns (serial);
 
 - the primary key it is in, its identity, and foreign keys pointing at it;
-- views and row-level security policies reading it (pointed at the new column
-  by the contract, see :mod:`expandcontract.schema.rewrite`);
+- views and row-level security policies reading it, and publications whose
+  column list or row filter names it (pointed at the new column by the contract,
+  see :mod:`expandcontract.schema.rewrite`);
 
 and what cannot be carried safely while both application versions run, each
 as a sentence naming the object and what to do (:attr:`Inventory.refusals`):
 materialized views reading it, views and policies whose references to it
 cannot be told apart from another relation's, ``UPDATE OF`` triggers,
 generated columns computed from it, exclusion constraints, constraint
-triggers, partitioned tables, inheritance parents and inherited columns, and
-publications whose column list or row filter names it.
+triggers, partitioned tables, inheritance parents and inherited columns.
 Each sentence says what to do and when: in a revision before the change's
 expand, after its contract, or in a maintenance window instead.
 
@@ -410,19 +410,32 @@ def _dependents(bind, inv: Inventory, params: dict, ignore_trigger: str) -> None
 def _publications(bind, inv: Inventory, params: dict, dropping: bool = False) -> None:
     """Publications whose column list or row filter (PostgreSQL 15+) names the column.
 
-    The subscribers' tables follow a column list, and a row filter is evaluated on the
-    column: neither can name the new column while both versions run, and the contract's
-    DROP COLUMN fails on them (or, dropped with CASCADE, the table leaves the
-    publication). A publication of the whole table needs nothing: the replica identity
-    moves with the carried index."""
+    PostgreSQL refuses the contract's DROP COLUMN while they do. They are carried: the
+    contract gives the table to each again, in the swap's transaction, with the new
+    column in the list and the filter (``pub_columns``: the list, by name; the
+    definition: the filter). A list is kept by column number, so a new column that then
+    takes the old one's name (change-type) is listed under that name. A publication of
+    the whole table needs nothing: the replica identity moves with the carried index.
+    ``dropping`` (drop-column): each is a refusal instead."""
     if probes.server_version(bind) < 150000:
         return
     table, column = inv.table, inv.column
-    for publication, listed, row_filter in bind.execute(
+    column_type = bind.execute(
+        text(
+            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+            "WHERE attrelid = :oid AND attnum = :attnum"
+        ),
+        params,
+    ).scalar()
+    for publication, listed, row_filter, columns in bind.execute(
         text(
             """
             SELECT p.pubname, :attnum = ANY (pr.prattrs::int2[]),
-                   pg_get_expr(pr.prqual, pr.prrelid)
+                   pg_get_expr(pr.prqual, pr.prrelid),
+                   ARRAY(SELECT a.attname FROM unnest(pr.prattrs::int2[]) WITH ORDINALITY
+                         AS k(attnum, n)
+                         JOIN pg_attribute a ON a.attrelid = pr.prrelid AND a.attnum = k.attnum
+                         ORDER BY k.n)
             FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid
             WHERE pr.prrelid = :oid AND EXISTS (
                 SELECT 1 FROM pg_depend d
@@ -443,25 +456,26 @@ def _publications(bind, inv: Inventory, params: dict, dropping: bool = False) ->
                 "and run ALTER SUBSCRIPTION ... REFRESH PUBLICATION on its subscribers"
             )
             continue
-        if listed:
-            inv.refusals.append(
-                f"publication {publication} publishes {table}.{column} in its column list, "
-                "which its subscribers' tables follow: it cannot name the new column while "
-                f"both versions run. In a revision before this change's expand, take "
-                f"{column} out of it (ALTER PUBLICATION {pub} SET TABLE {quote(table)} "
-                f"(<the other columns>), or ALTER PUBLICATION {pub} DROP TABLE "
-                f"{quote(table)}); after contract, add the new column (ALTER PUBLICATION "
-                f"{pub} SET TABLE ...) and run ALTER SUBSCRIPTION ... REFRESH PUBLICATION "
-                "on its subscribers"
+        if row_filter:
+            try:
+                rewrite.expression(row_filter, column, "ec_probe")
+            except rewrite.Unrewritable as err:
+                inv.refusals.append(
+                    f"publication {publication} filters {table} on {column} (WHERE "
+                    f"{row_filter}) and the filter cannot be pointed at the new column "
+                    f"automatically ({err}). In a revision before this change's expand, "
+                    f"drop the filter (ALTER PUBLICATION {pub} SET TABLE {quote(table)}); "
+                    "after contract, set it again on the new column"
+                )
+                continue
+        inv.attachments.append(
+            Attachment(
+                "publication",
+                publication,
+                row_filter or "",
+                {"columns": list(columns), "type": column_type},
             )
-        if row_filter and (not listed or column in row_filter):
-            inv.refusals.append(
-                f"publication {publication} filters {table} on {column} (WHERE {row_filter}): "
-                "the filter cannot follow the column while both versions run. In a revision "
-                f"before this change's expand, drop the filter (ALTER PUBLICATION {pub} SET "
-                f"TABLE {quote(table)}); after contract, set it again on the new column "
-                f"(ALTER PUBLICATION {pub} SET TABLE {quote(table)} WHERE (...))"
-            )
+        )
 
 
 def drop_problems(bind, table: str, column: str) -> list[str]:

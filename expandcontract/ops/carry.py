@@ -23,13 +23,15 @@ phases run them:
             carried replica identity index becomes the table's replica identity
             (in the swap's transaction: a published table without one refuses
             every UPDATE and DELETE), and views (``CREATE OR REPLACE``, output
-            columns kept) and policies (``ALTER POLICY``) read the target.
+            columns kept), policies (``ALTER POLICY``) and publications' column
+            lists and row filters (the table given to each again) read the target.
 ``rename``  (contract, after) the carried objects take the original names;
             a carried UNIQUE index becomes the UNIQUE constraint again.
 ``restore`` (the contract's downgrade, once the source is back and filled)
             the target's objects go back to their generated names and the
             originals are recreated on the source from the record (the
-            replica identity too), and views and policies read the source again.
+            replica identity too), and views, policies and publications read
+            the source again.
 ``forget``  (the expand's downgrade) the record goes with the target column.
 
 drop-column uses two more, with no target: ``record`` (before the drop: the
@@ -303,6 +305,18 @@ def _reader_sql(record: dict, table: str, source: str, target: str | None, cast)
     """A view or policy ``record`` reading ``target`` (``cast``: the source's type, for
     a target of another type), or as it was (``target`` None)."""
     kind, name, extra = record["kind"], record["name"], record["extra"]
+    if kind == "publication":
+        # given the table again, in one transaction: subscribers see one change at commit
+        columns = [target if c == source and target else c for c in extra["columns"]]
+        listed = f" ({', '.join(quote(c) for c in columns)})" if columns else ""
+        where = record["definition"]
+        if where and target is not None:
+            where = rewrite.expression(where, source, target, cast)
+        where = f" WHERE ({where})" if where else ""
+        return (
+            f"ALTER PUBLICATION {quote(name)} DROP TABLE {quote(table)}; "
+            f"ALTER PUBLICATION {quote(name)} ADD TABLE {quote(table)}{listed}{where}"
+        )
     if kind == "view":
         query = record["definition"].strip().rstrip(";")
         if target is not None:
@@ -319,12 +333,13 @@ def _reader_sql(record: dict, table: str, source: str, target: str | None, cast)
 
 
 def _readers_to(operations, table, source, target, records, trial=False) -> None:
-    """Views and row-level security policies reading ``source`` read ``target`` instead
-    (``target`` None: as recorded, reading ``source`` again). A view keeps its output
+    """Views, row-level security policies and publications' column lists and row filters
+    reading ``source`` read ``target`` instead (``target`` None: as recorded, reading
+    ``source`` again). A view keeps its output
     columns (``CREATE OR REPLACE VIEW``: its grants and the views on it stay); with a
     target of another type, it reads it cast to the source's type, and means the same.
     ``trial``: each is made and undone in a savepoint, its locks released with it."""
-    readers = [r for r in records if r["kind"] in ("view", "policy")]
+    readers = [r for r in records if r["kind"] in ("view", "policy", "publication")]
     if not readers:
         return
     bind = _bind(operations)
@@ -342,7 +357,9 @@ def _readers_to(operations, table, source, target, records, trial=False) -> None
         try:
             bind.exec_driver_sql(sql)
         except Exception as err:
-            what = "view" if record["kind"] == "view" else "row-level security policy"
+            what = {"view": "view", "publication": "publication"}.get(
+                record["kind"], "row-level security policy"
+            )
             message = str(getattr(err, "orig", err)).strip().splitlines()[0]
             raise CarryError(
                 f"{what} {record['name']} cannot be pointed at {table}.{target} ({message}): "

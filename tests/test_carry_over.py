@@ -258,14 +258,14 @@ def test_change_type_moves_the_default_for_the_new_version(
         (
             "rename-column",
             "code",
-            "CREATE POLICY own_codes ON orders USING (code <> 'secret')",
+            "CREATE POLICY own_codes ON orders USING (EXISTS (SELECT WHERE code <> 'secret'))",
             "row-level security policy own_codes on orders uses code",
         ),
         (
             "rename-column",
             "note",
-            "CREATE VIEW order_notes AS SELECT id, note FROM orders",
-            "view order_notes reads orders.note",
+            "CREATE MATERIALIZED VIEW order_notes AS SELECT id, note FROM orders",
+            "materialized view order_notes reads orders.note",
         ),
         (
             "rename-column",

@@ -16,6 +16,20 @@ def _scalar(bind, sql: str, **params):
     return bind.execute(text(sql), params).scalar()
 
 
+def server_version(bind) -> int:
+    """The server's ``server_version_num`` (150004 for 15.4)."""
+    return int(_scalar(bind, "SELECT current_setting('server_version_num')"))
+
+
+def row_security(bind, table: str) -> bool:
+    """Whether row-level security is enabled on ``table``."""
+    return bool(
+        _scalar(
+            bind, "SELECT relrowsecurity FROM pg_class WHERE oid = to_regclass(:t)", t=quote(table)
+        )
+    )
+
+
 def relation_exists(bind, name: str) -> bool:
     return _scalar(bind, "SELECT to_regclass(:t) IS NOT NULL", t=quote(name))
 
@@ -106,6 +120,27 @@ def index_valid(bind, table: str, name: str) -> bool | None:
         "WHERE i.indrelid = to_regclass(:t) AND c.relname = :n",
         t=quote(table),
         n=name,
+    )
+
+
+def replica_identity_index(bind, table: str) -> str | None:
+    """The name of the index ``table``'s REPLICA IDENTITY USING INDEX names, or None."""
+    return _scalar(
+        bind,
+        "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+        "WHERE i.indrelid = to_regclass(:t) AND i.indisreplident",
+        t=quote(table),
+    )
+
+
+def replica_identity_of(bind, index: str) -> str | None:
+    """The table (as ``regclass`` spells it) whose replica identity index ``index`` (a
+    name, maybe schema-qualified) is, or None."""
+    return _scalar(
+        bind,
+        "SELECT indrelid::regclass::text FROM pg_index "
+        "WHERE indexrelid = to_regclass(:n) AND indisreplident",
+        n=quote(index),
     )
 
 

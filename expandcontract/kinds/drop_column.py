@@ -44,9 +44,10 @@ def phases(table, column):
 
 
 def precheck(bind, table, column):
+    from expandcontract.catalog.inventory import drop_problems
     from expandcontract.kinds import missing
 
-    return missing(bind, table, column)
+    return missing(bind, table, column) or drop_problems(bind, table, column)
 
 
 KIND = Kind(

@@ -5,6 +5,10 @@ grants, for the new application version; contract: the view goes and the
 table takes its name, in one transaction. Undoing the contract renames it back
 and restores the view. NEW lives in OLD's schema. The view's columns are OLD's
 when expand runs: add columns before or after the rename, not during it.
+The view is ``security_invoker`` (PostgreSQL 15+): the caller's grants and
+row-level security policies apply through it as on the table; an older server
+is refused for a table with RLS enabled. ``COPY NEW FROM STDIN`` does not work
+on a view: load through ``INSERT`` (or ``COPY`` into OLD) until contract.
 """
 
 from __future__ import annotations
@@ -40,6 +44,12 @@ def precheck(bind, old, new):
     target = in_schema_of(old, new)
     if relation_exists(bind, target):
         problems.append(f"{target} already exists")
+    if not problems:
+        from expandcontract.ops.tables import invoker_problem
+
+        problem = invoker_problem(bind, old)
+        if problem:
+            problems.append(problem)
     return problems
 
 

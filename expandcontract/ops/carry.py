@@ -12,18 +12,26 @@ phases run them:
             rollback, work from that record, so a rerun sees the same list.
 ``expand``  (expand, last) recreate each on the target under a generated name:
             CHECK and foreign keys ``NOT VALID``, indexes ``CONCURRENTLY``
-            (UNIQUE ones too), comment, grants, statistics.
+            (UNIQUE ones too), comment, grants, statistics; the views and
+            policies reading the source are tried on the target and undone.
 ``switch``  ``VALIDATE`` the carried constraints, each in its own transaction,
             and give other tables' foreign keys to the column a copy pointing at
             the target (NOT VALID, then validated).
 ``unswitch`` (the switch's downgrade) those copies go again.
 ``hand_over`` (contract, before the source column goes) the owned sequence
-            now belongs to the target, so dropping the source keeps it.
+            now belongs to the target, so dropping the source keeps it, and a
+            carried replica identity index becomes the table's replica identity
+            (in the swap's transaction: a published table without one refuses
+            every UPDATE and DELETE), and views (``CREATE OR REPLACE``, output
+            columns kept), policies (``ALTER POLICY``) and publications' column
+            lists and row filters (the table given to each again) read the target.
 ``rename``  (contract, after) the carried objects take the original names;
             a carried UNIQUE index becomes the UNIQUE constraint again.
 ``restore`` (the contract's downgrade, once the source is back and filled)
             the target's objects go back to their generated names and the
-            originals are recreated on the source from the record.
+            originals are recreated on the source from the record (the
+            replica identity too), and views, policies and publications read
+            the source again.
 ``forget``  (the expand's downgrade) the record goes with the target column.
 
 drop-column uses two more, with no target: ``record`` (before the drop: the
@@ -111,6 +119,12 @@ def _save(operations, table, source, target, strict: bool) -> None:
         if strict:
             raise
         return  # dropped by an earlier run, before its record was kept: nothing to keep
+    if not strict and not target:  # drop-column: what the DROP would break for others
+        from expandcontract.catalog.inventory import drop_problems
+
+        problems = drop_problems(bind, table, source)
+        if problems:
+            raise CarryError(f"cannot drop {table}.{source}:\n  - " + "\n  - ".join(problems))
     if strict and inventory.refusals:
         raise CarryError(
             f"cannot replace {table}.{source} while both versions run:\n  - "
@@ -172,6 +186,9 @@ def _expand(operations, table, source, target) -> None:
             )
         else:
             _column_extras(operations, table, target, record)
+    # the views and policies contract will point at the target, tried now and undone:
+    # a definition PostgreSQL refuses stops expand, not contract
+    _readers_to(operations, table, source, target, records, trial=True)
     for record in records:  # last: each builds in autocommit, after the rest is committed
         if record["kind"] in ("index", "unique", "primary_key"):
             sql = rewrite.carried_index(record["definition"], source, target, record["carried"])
@@ -273,8 +290,95 @@ def _identity_always(operations, table: str, column: str, kind: str) -> None:
         )
 
 
+def _replica_identity(operations, table: str, index: str) -> None:
+    """``REPLICA IDENTITY USING INDEX index``, unless it is already: catalog only, under
+    the ACCESS EXCLUSIVE lock the swap holds anyway. A published table without its
+    replica identity index refuses every UPDATE and DELETE."""
+    if not probes.index_valid(_bind(operations), table, index):
+        return  # not there (renamed by an earlier run, or not built): nothing to point at
+    if probes.replica_identity_index(_bind(operations), table) == index:
+        return
+    operations.execute(f"ALTER TABLE {quote(table)} REPLICA IDENTITY USING INDEX {quote(index)}")
+
+
+def _reader_sql(record: dict, table: str, source: str, target: str | None, cast) -> str:
+    """A view or policy ``record`` reading ``target`` (``cast``: the source's type, for
+    a target of another type), or as it was (``target`` None)."""
+    kind, name, extra = record["kind"], record["name"], record["extra"]
+    if kind == "publication":
+        # given the table again, in one transaction: subscribers see one change at commit
+        columns = [target if c == source and target else c for c in extra["columns"]]
+        listed = f" ({', '.join(quote(c) for c in columns)})" if columns else ""
+        where = record["definition"]
+        if where and target is not None:
+            where = rewrite.expression(where, source, target, cast)
+        where = f" WHERE ({where})" if where else ""
+        return (
+            f"ALTER PUBLICATION {quote(name)} DROP TABLE {quote(table)}; "
+            f"ALTER PUBLICATION {quote(name)} ADD TABLE {quote(table)}{listed}{where}"
+        )
+    if kind == "view":
+        query = record["definition"].strip().rstrip(";")
+        if target is not None:
+            query = rewrite.view_query(query, table, source, target, cast)
+        options = f" WITH ({', '.join(extra['options'])})" if extra.get("options") else ""
+        return f"CREATE OR REPLACE VIEW {name}{options} AS {query}"
+    clauses = []
+    for clause, expression in (("USING", record["definition"]), ("WITH CHECK", extra["check"])):
+        if expression:
+            if target is not None:
+                expression = rewrite.expression(expression, source, target, cast)
+            clauses.append(f"{clause} ({expression})")
+    return f"ALTER POLICY {quote(name)} ON {quote(table)} {' '.join(clauses)}"
+
+
+def _readers_to(operations, table, source, target, records, trial=False) -> None:
+    """Views, row-level security policies and publications' column lists and row filters
+    reading ``source`` read ``target`` instead (``target`` None: as recorded, reading
+    ``source`` again). A view keeps its output
+    columns (``CREATE OR REPLACE VIEW``: its grants and the views on it stay); with a
+    target of another type, it reads it cast to the source's type, and means the same.
+    ``trial``: each is made and undone in a savepoint, its locks released with it."""
+    readers = [r for r in records if r["kind"] in ("view", "policy", "publication")]
+    if not readers:
+        return
+    bind = _bind(operations)
+    cast = None
+    if target is not None:
+        now = probes.column_type(bind, table, target)
+        if now is not None and now != readers[0]["extra"].get("type"):
+            cast = readers[0]["extra"].get("type")
+    for record in readers:
+        sql = _reader_sql(record, table, source, target, cast)
+        if not trial:
+            operations.execute(sql)
+            continue
+        savepoint = bind.begin_nested()
+        try:
+            bind.exec_driver_sql(sql)
+        except Exception as err:
+            what = {"view": "view", "publication": "publication"}.get(
+                record["kind"], "row-level security policy"
+            )
+            message = str(getattr(err, "orig", err)).strip().splitlines()[0]
+            raise CarryError(
+                f"{what} {record['name']} cannot be pointed at {table}.{target} ({message}): "
+                f"redefine it in a revision before this change's expand so that it can, or "
+                "drop it there and create it again after contract. Nothing was changed"
+            ) from None
+        finally:
+            savepoint.rollback()
+
+
 def _hand_over(operations, table, source, target) -> None:
-    for record in _records(operations, table, source, target):
+    records = _records(operations, table, source, target)
+    if probes.has_column(_bind(operations), table, source):  # not dropped by an earlier run
+        # before the source goes with its column: in the same transaction as the swap
+        _readers_to(operations, table, source, target, records)
+    for record in records:
+        if record["extra"].get("replica_identity"):
+            # before the source's index goes with its column: in the same transaction
+            _replica_identity(operations, table, record["carried"])
         if record["kind"] == "sequence":
             operations.execute(
                 f"ALTER SEQUENCE {record['name']} OWNED BY {quote(table)}.{quote(target)}"
@@ -331,10 +435,23 @@ def _restore(operations, table, source, target) -> None:
             if probes.constraint_on(_bind(operations), other, name, table, target, referenced=True):
                 constraint.rename(operations, other, name, carried)
     _originals(operations, table, source, records, target)
+    _identity_back(operations, table, records)
+    _readers_to(operations, table, source, None, records)  # reading the source again
+
+
+def _identity_back(operations, table: str, records: list[dict]) -> None:
+    """The original index, rebuilt on the source, is the replica identity again: the
+    target's may lose its NOT NULL (switch undone) or go with its column (expand undone)."""
+    for record in records:
+        if record["extra"].get("replica_identity"):
+            index = record["extra"].get("index", record["name"])
+            _replica_identity(operations, table, index)
 
 
 def _recreate(operations, table, source, target) -> None:
-    _originals(operations, table, source, _records(operations, table, source, target), "")
+    records = _records(operations, table, source, target)
+    _originals(operations, table, source, records, "")
+    _identity_back(operations, table, records)
 
 
 def _originals(operations, table: str, source: str, records: list[dict], target: str) -> None:

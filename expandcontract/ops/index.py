@@ -146,9 +146,24 @@ def create_index_concurrently(
     build(operations, table_name, index_name, sql)
 
 
+class ReplicaIdentityIndex(Exception):
+    """The index to drop is its table's replica identity."""
+
+
 @operation
 def drop_index_concurrently(operations, index_name) -> None:
-    """DROP INDEX CONCURRENTLY IF EXISTS, outside the transaction."""
+    """DROP INDEX CONCURRENTLY IF EXISTS, outside the transaction. Refused for the index
+    a table's ``REPLICA IDENTITY USING INDEX`` names: without it, a published table
+    refuses every UPDATE and DELETE."""
+    if online(operations):
+        table = probes.replica_identity_of(operations.get_bind(), index_name)
+        if table is not None:
+            raise ReplicaIdentityIndex(
+                f"index {index_name} is the replica identity of {table}: dropping it would "
+                "make a published table refuse every UPDATE and DELETE. Give the table "
+                f"another one first (ALTER TABLE {table} REPLICA IDENTITY USING INDEX "
+                "<another unique index>, or DEFAULT), then run the same command again"
+            )
     with operations.get_context().autocommit_block():
         operations.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {quote(index_name)}")
 

@@ -39,9 +39,39 @@ def view_name(old: str, new: str) -> str:
     return new if "." in new else in_schema_of(old, new)
 
 
+class RenameViewError(Exception):
+    """The rename view cannot be made safely on this server."""
+
+
+def invoker_problem(bind, old: str) -> str | None:
+    """Why the rename view cannot keep ``old``'s row-level security here, or None.
+
+    A view runs as its owner: a tenant-limited role would see every tenant's rows
+    through it. ``security_invoker`` (PostgreSQL 15+) makes it check the caller's
+    policies; an older server cannot, so a table with RLS enabled is refused."""
+    if probes.server_version(bind) >= 150000 or not probes.row_security(bind, old):
+        return None
+    return (
+        f"{old} has row-level security, and a view on PostgreSQL before 15 runs as its "
+        "owner (no security_invoker): every role would see every row through the new "
+        f"name. Rename it in a maintenance window instead (ALTER TABLE {quote(old)} "
+        "RENAME TO ... in a plain revision), or upgrade to PostgreSQL 15"
+    )
+
+
 def create_view_sql(bind, old: str, new: str) -> list[str]:
+    """The rename view and its grants. ``security_invoker``: the caller's privileges and
+    row-level security policies apply through the view, as on the table (PostgreSQL 15+;
+    offline, written as for 15+)."""
     view = quote(view_name(old, new))
-    statements = [f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {quote(old)}"]
+    invoker = " WITH (security_invoker = true)"
+    if bind is not None:
+        problem = invoker_problem(bind, old)
+        if problem:
+            raise RenameViewError(problem)
+        if probes.server_version(bind) < 150000:
+            invoker = ""
+    statements = [f"CREATE OR REPLACE VIEW {view}{invoker} AS SELECT * FROM {quote(old)}"]
     if bind is not None:
         for grantee, privilege, grantable in probes.table_grants(bind, old):
             option = " WITH GRANT OPTION" if grantable else ""

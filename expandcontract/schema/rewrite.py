@@ -108,3 +108,93 @@ def referencing_foreign_key(definition: str, old: str, new: str) -> str:
 
 def not_valid(definition: str) -> str:
     return definition if definition.rstrip().endswith("NOT VALID") else f"{definition} NOT VALID"
+
+
+class Unrewritable(ValueError):
+    """A definition whose references to the column cannot be told apart safely."""
+
+
+def _reference(new: str, qualifier: str, cast: str | None) -> str:
+    ref = f"{qualifier}.{quote(new)}" if qualifier else quote(new)
+    return f"CAST({ref} AS {cast})" if cast else ref
+
+
+def expression(sql: str, old: str, new: str, cast: str | None = None) -> str:
+    """A one-table expression (a row-level security policy's USING or WITH CHECK, as
+    ``pg_get_expr`` gives it) reading ``new`` where it read ``old``; ``cast``: the old
+    column's type, for a new column of another type (the expression means the same).
+    A subquery may name another table's column of the same name: refused."""
+    tokens = list(_TOKEN.finditer(sql))
+    if any((t.group("word") or "").lower() == "select" for t in tokens):
+        raise Unrewritable("it has a subquery")
+    out = []
+    for i, token in enumerate(tokens):
+        if _identifier(token) == old:
+            before, after = _neighbour(tokens, i, -1), _neighbour(tokens, i, 1)
+            if before not in (".", "::") and after not in (".", "("):
+                out.append(_reference(new, "", cast))
+                continue
+        out.append(token.group(0))
+    return "".join(out)
+
+
+def view_query(query: str, table: str, old: str, new: str, cast: str | None = None) -> str:
+    """A view's query (``pg_get_viewdef``) reading column ``new`` of ``table`` where it
+    read ``old``, its output columns unchanged: a bare ``old`` in a select list keeps
+    its name (``o.new AS old``), and with ``cast`` (the old column's type) its type.
+
+    sqlglot finds the references and which relation each belongs to (scope by scope,
+    a qualifier looked up outwards for correlated subqueries); the query's own text is
+    kept and only those spans are replaced, so nothing else PostgreSQL wrote changes.
+    An unqualified ``old`` beside other relations is ambiguous: refused."""
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.optimizer.scope import traverse_scope
+
+    schema, _, bare = table.rpartition(".")
+    body = query.strip().rstrip(";")
+    try:
+        tree = sqlglot.parse_one(body, read="postgres")
+        scopes = traverse_scope(tree)
+    except Exception as err:  # sqlglot's errors vary by version: any means "cannot tell"
+        raise Unrewritable(f"its query cannot be read ({str(err).splitlines()[0]})") from None
+
+    def ours(source) -> bool:
+        return (
+            isinstance(source, exp.Table)
+            and source.name == bare
+            and (source.db in ("", schema) if schema else source.db in ("", "public"))
+        )
+
+    found: list = []
+    for scope in scopes:
+        for column in scope.columns:
+            if column.name != old:
+                continue
+            if column.table:
+                outer = scope
+                while outer is not None and column.table not in outer.sources:
+                    outer = outer.parent
+                if outer is not None and ours(outer.sources[column.table]):
+                    found.append(column)
+            elif any(ours(s) for s in scope.sources.values()):
+                if len(scope.sources) != 1:
+                    raise Unrewritable(f"it names {old} without saying of which relation")
+                found.append(column)
+    spans = {}
+    for column in found:
+        name = column.this.meta
+        qualifier = column.args.get("table")
+        start = qualifier.meta["start"] if qualifier is not None else name["start"]
+        if "start" not in name or start is None:
+            raise Unrewritable("its query cannot be mapped back to its text")
+        qualifier_sql = body[start : qualifier.meta["end"] + 1] if qualifier is not None else ""
+        replacement = _reference(new, qualifier_sql, cast)
+        parent = column.parent
+        if isinstance(parent, exp.Select) and column in parent.expressions:
+            replacement += f" AS {quote(old)}"  # a bare output column keeps its name
+        spans[start] = (start, name["end"] + 1, replacement)  # a column seen by two scopes
+    out = body
+    for start, end, replacement in sorted(spans.values(), reverse=True):
+        out = out[:start] + replacement + out[end:]
+    return out

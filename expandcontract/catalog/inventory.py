@@ -288,7 +288,7 @@ def _dependents(bind, inv: Inventory, params: dict, ignore_trigger: str) -> None
         text(
             """
             SELECT DISTINCT v.oid::regclass::text,
-                   quote_ident(n.nspname) || '.' || quote_ident(v.relname), v.relkind,
+                   quote_ident(n.nspname) || '.' || quote_ident(v.relname), v.relkind::text,
                    CASE WHEN v.relkind IN ('v', 'm') THEN pg_get_viewdef(v.oid) END,
                    v.reloptions
             FROM pg_depend d

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import json
 import textwrap
 from pathlib import Path
@@ -652,16 +651,45 @@ def test_usage_and_connection_errors_exit_2(chain: Chain, tmp_path: Path) -> Non
     assert both.exit_code == 2 and "choose one" in both.stderr
 
 
-def test_local_throwaway_cluster(chain: Chain) -> None:
+def _cluster_dirs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The folders this test's throwaway clusters are made in (other tests, in other
+    workers, make theirs meanwhile: only these are ours to check)."""
+    import tempfile
+
+    from expandcontract.verify import databases
+
+    made: list[str] = []
+    original = tempfile.mkdtemp
+
+    def mkdtemp(*args, **kwargs):
+        made.append(original(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(databases.tempfile, "mkdtemp", mkdtemp)
+    return made
+
+
+def _left_behind(made: list[str]) -> list[str]:
+    """What of ``made`` is still on disk or still running."""
+    import psutil
+
+    left = [d for d in made if Path(d).exists()]
+    for process in psutil.process_iter(["cmdline"]):
+        line = " ".join(process.info["cmdline"] or [])
+        left += [f"pid {process.pid}: {line}" for d in made if d in line]
+    return left
+
+
+def test_local_throwaway_cluster(chain: Chain, monkeypatch: pytest.MonkeyPatch) -> None:
     from expandcontract.verify.databases import local_binaries
 
     if local_binaries() is None:
         pytest.skip("no PostgreSQL server binaries (initdb) on this machine")
-    before = set(glob.glob("/tmp/expandcontract-verify-*"))
+    made = _cluster_dirs(monkeypatch)
     result, data = chain.verify("--local")
     assert result.exit_code == 0, result.output
     assert "local cluster" in data["database"]
-    assert set(glob.glob("/tmp/expandcontract-verify-*")) == before  # stopped and deleted
+    assert made and _left_behind(made) == []  # stopped and deleted
 
 
 def _embedded_or_skip() -> int:
@@ -673,7 +701,9 @@ def _embedded_or_skip() -> int:
     return version
 
 
-def test_embedded_cluster_verifies_a_realistic_schema(tmp_path: Path) -> None:
+def test_embedded_cluster_verifies_a_realistic_schema(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """PostgreSQL 18 from the wheel: the same realistic schema verified, seeded in every
     table, and nothing left running or on disk afterwards."""
     version = _embedded_or_skip()
@@ -685,21 +715,14 @@ def test_embedded_cluster_verifies_a_realistic_schema(tmp_path: Path) -> None:
         'op.drop_index("ix_qty", table_name="orders")',
     )
     chain.rev("r03", "r02", 'op.execute("DELETE FROM order_lines")', "pass")
-    before = set(glob.glob("/tmp/expandcontract-verify-*"))
+    made = _cluster_dirs(monkeypatch)
     result, data = chain.verify("--embedded")
     assert result.exit_code == 1, result.output  # r03 loses rows: found on 18 too
     assert f"embedded PostgreSQL {version}" in data["database"]
     assert by_rev(data)["r02"]["status"] == "ok"
     assert by_rev(data)["r03"]["status"] == "failed"
     assert data["data_coverage"]["with_rows"] == 4
-    assert set(glob.glob("/tmp/expandcontract-verify-*")) == before
-    import psutil
-
-    assert not [
-        p
-        for p in psutil.process_iter(["cmdline"])
-        if "expandcontract-verify-" in " ".join(p.info["cmdline"] or [])
-    ]
+    assert made and _left_behind(made) == []
 
 
 def test_with_no_server_and_no_docker_the_embedded_one_is_used(

@@ -255,3 +255,27 @@ def test_a_throwaway_database_name_already_taken_is_passed_over(monkeypatch) -> 
             assert still.fetchone() == (1,)
         finally:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def test_a_reverse_that_does_not_name_the_new_column_is_refused(
+    tmp_path: Path, database_url: str
+) -> None:
+    """A newcomer gave --reverse "ts AT TIME ZONE 'UTC'" (the old column): it type-checked,
+    every phase went up, and undoing the contract refilled ts from itself: NULL on every
+    row, the data left in ts_new, every later downgrade refused."""
+    project = PhaseProject(
+        tmp_path, database_url, "CREATE TABLE t (id serial PRIMARY KEY, ts timestamp);"
+    )
+    result = project.cli(
+        "new", "change-type", "t", "ts", "timestamptz",
+        "--using", "ts AT TIME ZONE 'UTC'", "--reverse", "ts AT TIME ZONE 'UTC'",
+        "-m", "ts", "-c", str(project.root / "alembic.ini"),
+    )  # fmt: skip
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "must name the new column ts_new" in result.output
+    assert not list((project.root / "migrations" / "versions").glob("*_ts.py"))
+    written = project.new(
+        "change-type", "t", "ts", "timestamptz",
+        "--using", "ts AT TIME ZONE 'UTC'", "--reverse", "ts_new AT TIME ZONE 'UTC'",
+    )  # fmt: skip
+    assert len(written) == 4

@@ -54,6 +54,14 @@ def phases(
     new = new_name or f"{column}_new"
     if not new_name:
         check_identifier(new, "the new column --new-name defaults to")
+    if reverse and not _names(reverse, new):
+        from expandcontract.errors import InputError
+
+        raise InputError(
+            f"--reverse converts the new column back into {column}'s type, so it must name "
+            f'the new column {new} (for example: --reverse "{quote(new)}::OLDTYPE"); '
+            f"{reverse!r} does not"
+        )
     return replaced(
         Replacement(
             table,
@@ -66,6 +74,20 @@ def phases(
             lossy=lossy,
         )
     )
+
+
+def _names(sql: str, column: str) -> bool:
+    """Whether ``sql`` refers to ``column``: as an identifier, quoted or not (string
+    literals left out)."""
+    import re
+
+    code = re.sub(r"'(?:[^']|'')*'", "''", sql)
+    quoted = {m.replace('""', '"') for m in re.findall(r'"((?:[^"]|"")+)"', code)}
+    plain = {
+        w.lower()
+        for w in re.findall(r'(?<!["\w$])[A-Za-z_][\w$]*', re.sub(r'"(?:[^"]|"")+"', " ", code))
+    }
+    return column in quoted or column.lower() in plain
 
 
 def _catalog_only(old_type: str, new_type: str) -> bool:

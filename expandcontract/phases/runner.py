@@ -345,8 +345,24 @@ class PhaseRunner:
         finally:
             stop.set()
             beat.join(timeout=5)
-            with self._connect() as connection:
-                _release_lease(connection, owner)
+            self._release(owner)
+
+    def _release(self, owner: str) -> None:
+        """Give the lease back; a connection the server ends at that moment (the run was
+        cut short by pg_terminate_backend) is retried, or the lease would stand for
+        ``LEASE_SECONDS`` and refuse the rerun."""
+        for attempt in range(3):
+            try:
+                with self._connect() as connection:
+                    _release_lease(connection, owner)
+                return
+            except Exception as err:
+                if attempt == 2:
+                    log.warning(
+                        "could not release the runner lease (%s); it lapses in %ds",
+                        err,
+                        LEASE_SECONDS,
+                    )
 
     def _upgrade(self, phase: str, to: str | None = None) -> list[str]:
         """Apply every pending revision of ``phase`` but those waiting for a later phase
